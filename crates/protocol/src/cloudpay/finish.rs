@@ -1,0 +1,216 @@
+//! CloudPay profit-sharing finish, 完结分账 (seeds/002): unfreezes what is left of an order
+//! for the sub-merchant. The one write of the five operations.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::CloudPayOp;
+use super::encode::{Encoder, ReplyShape};
+use super::fields::Fields;
+use super::status;
+use crate::amount::Fen;
+use crate::endpoint::{Api, BaseUrl, Operation};
+use crate::error::{Error, MalformedKind, ValidationError};
+use crate::number::u64_from_value;
+use crate::validate::{Description, NonceStr, OutOrderNo, SubMchId, TransactionId};
+
+pub use crate::common::ReceiverType;
+
+/// Finishes profit sharing for a payment (seeds/002). 60 QPS per receiving merchant.
+///
+/// Resending with the same `out_order_no` counts once ("同一分账单号多次请求等同一次"); a new
+/// `out_order_no` for an order already finished answers `AMOUNT_OVERDUE`. After a timeout, resend
+/// or query with the *same* number: a new one risks money.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinishRequest {
+    sub_mch_id: SubMchId,
+    nonce_str: NonceStr,
+    transaction_id: TransactionId,
+    out_order_no: OutOrderNo,
+    description: Description,
+}
+
+impl FinishRequest {
+    /// A finish of payment `transaction_id` under the merchant's number `out_order_no`.
+    pub fn new(
+        sub_mch_id: SubMchId,
+        nonce_str: NonceStr,
+        transaction_id: TransactionId,
+        out_order_no: OutOrderNo,
+        description: Description,
+    ) -> Self {
+        Self { sub_mch_id, nonce_str, transaction_id, out_order_no, description }
+    }
+
+    /// The sub-merchant.
+    pub fn sub_mch_id(&self) -> &SubMchId {
+        &self.sub_mch_id
+    }
+
+    /// The nonce sent.
+    pub fn nonce_str(&self) -> &NonceStr {
+        &self.nonce_str
+    }
+
+    /// The payment.
+    pub fn transaction_id(&self) -> &TransactionId {
+        &self.transaction_id
+    }
+
+    /// The merchant's profit-sharing order number for this finish.
+    pub fn out_order_no(&self) -> &OutOrderNo {
+        &self.out_order_no
+    }
+
+    /// Why profit sharing is finished.
+    pub fn description(&self) -> &Description {
+        &self.description
+    }
+
+    /// The JSON body, in the documented field names.
+    pub fn body(&self) -> Map<String, Value> {
+        let mut body = Map::new();
+        body.insert("sub_mch_id".into(), self.sub_mch_id.as_str().into());
+        body.insert("nonce_str".into(), self.nonce_str.as_str().into());
+        body.insert("transaction_id".into(), self.transaction_id.as_str().into());
+        body.insert("out_order_no".into(), self.out_order_no.as_str().into());
+        body.insert("description".into(), self.description.as_str().into());
+        body
+    }
+}
+
+impl Operation for FinishRequest {
+    type Output = FinishResponse;
+    const NAME: &'static str = "profitsharingfinish";
+    const API: Api = Api::CloudPay;
+    const IS_WRITE: bool = true;
+
+    fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
+        super::build_post(base, CloudPayOp::Finish, &self.body())
+    }
+
+    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<FinishResponse, Error> {
+        FinishResponse::parse(response)
+    }
+}
+
+/// The receiver of a finish (seeds/002 `receiver`: a JSON object inside a string).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Receiver {
+    /// The receiver's type.
+    #[serde(rename = "type")]
+    pub receiver_type: ReceiverType,
+    /// The receiver's account (merchant id or openid).
+    pub account: String,
+    /// The amount, when given.
+    pub amount: Option<Fen>,
+    /// The description, when given.
+    pub description: Option<String>,
+}
+
+/// A finish request accepted (seeds/002); its outcome is read with the profit-sharing query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct FinishResponse {
+    /// The service provider's merchant id.
+    pub mch_id: Option<String>,
+    /// The sub-merchant.
+    pub sub_mch_id: Option<String>,
+    /// The app id.
+    pub appid: Option<String>,
+    /// The sub-merchant's app id.
+    pub sub_appid: Option<String>,
+    /// Who received the unfrozen amount.
+    pub receiver: Option<Receiver>,
+    /// WeChat's random string.
+    pub nonce_str: Option<String>,
+    /// WeChat's v2 signature (not checked: CloudPay's link is private).
+    pub sign: Option<String>,
+    /// The payment.
+    pub transaction_id: String,
+    /// The merchant's profit-sharing order number.
+    pub out_order_no: String,
+    /// WeChat's profit-sharing order number.
+    pub order_id: String,
+}
+
+impl FinishResponse {
+    /// Parses an answer of any documented shape.
+    pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Self, Error> {
+        let f = Fields::open(response)?;
+        status::check(&f, CloudPayOp::Finish)?;
+        let receiver = match f.opt_object("receiver")? {
+            None => None,
+            Some(object) => Some(parse_receiver(&f, &object)?),
+        };
+        Ok(Self {
+            mch_id: f.opt_str("mch_id")?,
+            sub_mch_id: f.opt_str("sub_mch_id")?,
+            appid: f.opt_str("appid")?,
+            sub_appid: f.opt_str("sub_appid")?,
+            receiver,
+            nonce_str: f.opt_str("nonce_str")?,
+            sign: f.opt_str("sign")?,
+            transaction_id: f.str("transaction_id")?,
+            out_order_no: f.str("out_order_no")?,
+            order_id: f.str("order_id")?,
+        })
+    }
+
+    /// Writes this answer in `shape`.
+    pub fn encode(&self, shape: ReplyShape) -> Vec<u8> {
+        let mut e = Encoder::new(shape);
+        status::encode_success(&mut e, CloudPayOp::Finish);
+        e.opt_str("mch_id", self.mch_id.as_deref());
+        e.opt_str("sub_mch_id", self.sub_mch_id.as_deref());
+        e.opt_str("appid", self.appid.as_deref());
+        e.opt_str("sub_appid", self.sub_appid.as_deref());
+        if let Some(r) = &self.receiver {
+            let mut object = Map::new();
+            object.insert("type".into(), r.receiver_type.as_str().into());
+            object.insert("account".into(), r.account.as_str().into());
+            if let Some(amount) = r.amount {
+                object.insert("amount".into(), amount.get().into());
+            }
+            if let Some(d) = &r.description {
+                object.insert("description".into(), d.as_str().into());
+            }
+            e.str("receiver", &Value::Object(object).to_string());
+        }
+        e.opt_str("nonce_str", self.nonce_str.as_deref());
+        e.opt_str("sign", self.sign.as_deref());
+        e.str("transaction_id", &self.transaction_id);
+        e.str("out_order_no", &self.out_order_no);
+        e.str("order_id", &self.order_id);
+        e.finish(CloudPayOp::Finish)
+    }
+}
+
+fn parse_receiver(f: &Fields<'_>, object: &Map<String, Value>) -> Result<Receiver, Error> {
+    let invalid = |field: &str, expected| {
+        f.malformed(MalformedKind::InvalidField { field: format!("receiver.{field}"), expected })
+    };
+    let string = |field: &str| -> Result<Option<String>, Error> {
+        match object.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) if n.is_u64() => Ok(Some(n.to_string())),
+            Some(_) => Err(invalid(field, "a string")),
+        }
+    };
+    let receiver_type =
+        string("type")?.ok_or_else(|| f.malformed(MalformedKind::MissingField("receiver.type".into())))?;
+    let account =
+        string("account")?.ok_or_else(|| f.malformed(MalformedKind::MissingField("receiver.account".into())))?;
+    let amount = match object.get("amount") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(Fen::new(u64_from_value(v).ok_or_else(|| invalid("amount", "a non-negative integer"))?)),
+    };
+    Ok(Receiver {
+        receiver_type: ReceiverType::from(receiver_type),
+        account,
+        amount,
+        description: string("description")?,
+    })
+}

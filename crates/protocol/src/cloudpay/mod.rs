@@ -1,0 +1,107 @@
+//! CloudPay: the WeChat Pay v2 API carried as JSON over WeChat's private link (DESIGN.md 4.1).
+//!
+//! Requests are `POST {base}/_/pay/{name}` with a snake_case JSON body and no signature.
+//! Answers come in several shapes and all of them are accepted: wrapped in
+//! `{"errcode","errmsg","respdata"}` or bare; snake_case or camelCase keys; numbers as JSON
+//! numbers or digit strings; refund lists as indexed keys or parallel arrays. [`ReplyShape`]
+//! names those shapes, and every answer type can be written in each of them (which the sandbox
+//! and the property tests use).
+
+mod encode;
+mod fields;
+mod finish;
+mod refund_query;
+mod return_query;
+mod status;
+
+pub use encode::{KeyCase, ListStyle, NumberStyle, ReplyShape};
+pub use finish::{FinishRequest, FinishResponse, Receiver, ReceiverType};
+pub use refund_query::{
+    CouponRefund, CouponType, Refund, RefundAccount, RefundChannel, RefundDetails, RefundQueryRequest,
+    RefundQueryResponse, RefundStatus,
+};
+pub use return_query::{ReturnAccountType, ReturnFailReason, ReturnQueryRequest, ReturnQueryResponse, ReturnResult};
+pub use status::Failure;
+
+use crate::endpoint::BaseUrl;
+use crate::error::ValidationError;
+
+/// The three CloudPay operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloudPayOp {
+    /// Profit-sharing return query (seeds/000).
+    ReturnQuery,
+    /// Profit-sharing finish (seeds/002).
+    Finish,
+    /// Refund query (seeds/004).
+    RefundQuery,
+}
+
+impl CloudPayOp {
+    /// Every CloudPay operation.
+    pub const ALL: [CloudPayOp; 3] = [CloudPayOp::ReturnQuery, CloudPayOp::Finish, CloudPayOp::RefundQuery];
+
+    /// The path name under `/_/pay/` (DESIGN.md 4.1).
+    pub fn path_name(self) -> &'static str {
+        match self {
+            CloudPayOp::ReturnQuery => "profitsharingreturnquery",
+            CloudPayOp::Finish => "profitsharingfinish",
+            CloudPayOp::RefundQuery => "queryrefund",
+        }
+    }
+
+    /// The request path, `/_/pay/{name}`.
+    pub fn path(self) -> &'static str {
+        match self {
+            CloudPayOp::ReturnQuery => "/_/pay/profitsharingreturnquery",
+            CloudPayOp::Finish => "/_/pay/profitsharingfinish",
+            CloudPayOp::RefundQuery => "/_/pay/queryrefund",
+        }
+    }
+
+    /// The operation whose path is `path`, if any.
+    pub fn from_path(path: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.path() == path)
+    }
+
+    /// The cloud SDK's method name (`cloud.cloudPay.<name>`), as in its `errMsg`.
+    pub fn sdk_name(self) -> &'static str {
+        match self {
+            CloudPayOp::ReturnQuery => "profitSharingReturnQuery",
+            CloudPayOp::Finish => "profitSharingFinish",
+            CloudPayOp::RefundQuery => "queryRefund",
+        }
+    }
+}
+
+/// Builds `POST {base}{path}` with a JSON body.
+fn build_post(
+    base: &BaseUrl,
+    op: CloudPayOp,
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Result<http::Request<Vec<u8>>, ValidationError> {
+    let uri = base.join(op.path())?;
+    let body = serde_json::Value::Object(body.clone()).to_string().into_bytes();
+    let mut request = http::Request::new(body);
+    *request.method_mut() = http::Method::POST;
+    *request.uri_mut() = uri;
+    request.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    Ok(request)
+}
+
+/// Parses a finish answer; shorthand for [`FinishRequest::parse`], which does not depend on the
+/// request.
+pub fn parse_finish<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<FinishResponse, crate::Error> {
+    FinishResponse::parse(response)
+}
+
+/// Parses a return query answer; shorthand for [`ReturnQueryRequest::parse`](crate::Operation::parse).
+pub fn parse_return_query<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<ReturnQueryResponse, crate::Error> {
+    ReturnQueryResponse::parse(response)
+}
+
+/// Parses a refund query answer; shorthand for [`RefundQueryRequest::parse`](crate::Operation::parse).
+pub fn parse_refund_query<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<RefundQueryResponse, crate::Error> {
+    RefundQueryResponse::parse(response)
+}

@@ -1,0 +1,153 @@
+//! Base URLs and the [`Operation`] trait every request type implements.
+
+use std::fmt;
+
+use crate::error::{Error, Rule, ValidationError};
+
+/// A validated base URL: `http` or `https`, a host, an optional path prefix, no query.
+///
+/// ```
+/// use wxpay_protocol::BaseUrl;
+/// let base = BaseUrl::parse("http://127.0.0.1:8080/prefix/")?;
+/// assert_eq!(base.as_str(), "http://127.0.0.1:8080/prefix");
+/// assert!(base.is_loopback());
+/// assert!(!BaseUrl::v3_default().is_loopback());
+/// # Ok::<(), wxpay_protocol::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl {
+    /// Normalised text without a trailing slash.
+    text: String,
+    https: bool,
+    host: String,
+}
+
+impl BaseUrl {
+    /// The field name used in validation errors.
+    pub const FIELD: &'static str = "base_url";
+
+    /// WeChat Pay's API v3 endpoint (seeds/001, 003).
+    pub const V3_DEFAULT: &'static str = "https://api.mch.weixin.qq.com";
+
+    /// The WeChat Cloud Hosting open-API sidecar that carries CloudPay (DESIGN.md 4.1).
+    pub const CLOUDPAY_DEFAULT: &'static str = "http://api.weixin.qq.com";
+
+    /// Parses and normalises a base URL.
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        let invalid = |reason| ValidationError::new(Self::FIELD, Rule::InvalidUrl(reason));
+        let uri: http::Uri = s.parse().map_err(|_| invalid("not a URL"))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(invalid("the scheme must be http or https")),
+        };
+        let authority = uri.authority().ok_or_else(|| invalid("a host is required"))?;
+        if authority.as_str().contains('@') {
+            return Err(invalid("credentials in the URL are not allowed"));
+        }
+        if uri.query().is_some() || s.contains('#') {
+            return Err(invalid("a base URL has no query or fragment"));
+        }
+        let path = uri.path().trim_end_matches('/');
+        let scheme = if https { "https" } else { "http" };
+        Ok(Self { text: format!("{scheme}://{authority}{path}"), https, host: authority.host().to_owned() })
+    }
+
+    /// [`BaseUrl::V3_DEFAULT`].
+    pub fn v3_default() -> Self {
+        Self { text: Self::V3_DEFAULT.to_owned(), https: true, host: "api.mch.weixin.qq.com".to_owned() }
+    }
+
+    /// [`BaseUrl::CLOUDPAY_DEFAULT`].
+    pub fn cloudpay_default() -> Self {
+        Self { text: Self::CLOUDPAY_DEFAULT.to_owned(), https: false, host: "api.weixin.qq.com".to_owned() }
+    }
+
+    /// The normalised URL, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the scheme is `https`.
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+
+    /// Whether the host is a loopback address (`localhost`, 127.0.0.0/8 or `[::1]`).
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// The URI of `path_and_query` (which starts with `/`) under this base.
+    pub(crate) fn join(&self, path_and_query: &str) -> Result<http::Uri, ValidationError> {
+        format!("{}{path_and_query}", self.text)
+            .parse()
+            .map_err(|_| ValidationError::new(Self::FIELD, Rule::InvalidUrl("cannot be joined with the path")))
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::str::FromStr for BaseUrl {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+/// Which wire an operation uses (DESIGN.md 4.1 and 4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Api {
+    /// JSON over WeChat's private link; unsigned.
+    CloudPay,
+    /// API v3 over HTTPS; signed requests, signed answers.
+    V3,
+}
+
+/// One WeChat Pay operation: a validated request that builds into an HTTP request and parses
+/// the answer, with no I/O.
+///
+/// ```
+/// use wxpay_protocol::{cloudpay, BaseUrl, NonceStr, Operation, OrderRef, OutOrderNo, OutReturnNo, SubMchId};
+/// let request = cloudpay::ReturnQueryRequest::new(
+///     SubMchId::new("1900000109")?,
+///     NonceStr::new("5K8264ILTKCH16CQ2502SI8ZNMTM67VS")?,
+///     OrderRef::OutOrderNo(OutOrderNo::new("P20190806125346")?),
+///     OutReturnNo::new("R20190806125346")?,
+/// );
+/// let http_request = request.build(&BaseUrl::cloudpay_default())?;
+/// assert_eq!(http_request.uri(), "http://api.weixin.qq.com/_/pay/profitsharingreturnquery");
+///
+/// let body = br#"{"return_code":"FAIL","error_code":"ORDERNOTEXIST","error_msg":"no such order"}"#;
+/// let err = request.parse(&http::Response::new(&body[..])).unwrap_err();
+/// assert_eq!(err.as_api().unwrap().code().unwrap().as_str(), "ORDERNOTEXIST");
+/// # Ok::<(), wxpay_protocol::Error>(())
+/// ```
+pub trait Operation {
+    /// The typed answer.
+    type Output;
+
+    /// A stable name for logs, metrics and rate limits (the CloudPay path name, or the v3 path).
+    const NAME: &'static str;
+
+    /// Which wire the operation uses.
+    const API: Api;
+
+    /// Whether the operation changes state on the server (profit-sharing finish). A write whose
+    /// outcome is unknown must be queried or resent unchanged (DESIGN.md 4.4).
+    const IS_WRITE: bool;
+
+    /// Builds the HTTP request under `base`. API v3 requests come out unsigned; the exact
+    /// `PATH_AND_QUERY` that must be signed is `request.uri().path_and_query()`.
+    fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError>;
+
+    /// Parses an answer (status, headers and raw body) into the typed result or a typed error.
+    /// API v3 answers must have been verified first.
+    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<Self::Output, Error>;
+}

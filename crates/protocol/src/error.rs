@@ -1,0 +1,305 @@
+//! The error types of the protocol layer (DESIGN.md 4.4).
+//!
+//! [`Error`] is the one type every fallible operation of the SDK returns in the end; its
+//! variants wrap one type per kind of failure, and causes travel through
+//! [`std::error::Error::source`], never stringified.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use http::StatusCode;
+
+pub use crate::api_error::{ApiError, ApiErrorOrigin, ErrorCode};
+
+/// Any failure of a WeChat Pay call, by kind.
+///
+/// ```
+/// use wxpay_protocol::{Error, OutOrderNo};
+/// let err: Error = OutOrderNo::new("").unwrap_err().into();
+/// assert!(!err.is_retryable());
+/// assert_eq!(err.to_string(), "invalid `out_order_no`: must not be empty");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request broke a documented rule before anything was sent.
+    #[error(transparent)]
+    InvalidRequest(#[from] ValidationError),
+    /// The request could not be sent, or its answer could not be read.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The answer did not have any shape the API documents.
+    #[error(transparent)]
+    Malformed(#[from] MalformedResponse),
+    /// WeChat Pay (or the gateway in front of it) answered with an error.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
+    }
+}
+
+impl Error {
+    /// The API error, when WeChat Pay answered with one.
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A request field broke a documented rule. `Display` names the field and the rule.
+///
+/// ```
+/// use wxpay_protocol::{OutReturnNo, Rule};
+/// let err = OutReturnNo::new("R".repeat(65)).unwrap_err();
+/// assert_eq!(err.field(), "out_return_no");
+/// assert_eq!(err.rule(), &Rule::TooLong { max_bytes: 64, actual_bytes: 65 });
+/// assert_eq!(err.to_string(), "invalid `out_return_no`: must be at most 64 bytes of UTF-8, got 65");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid `{field}`: {rule}")]
+pub struct ValidationError {
+    field: &'static str,
+    rule: Rule,
+}
+
+impl ValidationError {
+    pub(crate) fn new(field: &'static str, rule: Rule) -> Self {
+        Self { field, rule }
+    }
+
+    /// The API field (or fields, for a choice) that broke the rule.
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// The rule that was broken.
+    pub fn rule(&self) -> &Rule {
+        &self.rule
+    }
+
+    /// The same error reported under another field name: API v3 spells `sub_mch_id` as
+    /// `sub_mchid`, and a caller that took the value under that name should report it so.
+    pub fn in_field(mut self, field: &'static str) -> Self {
+        self.field = field;
+        self
+    }
+}
+
+/// A documented rule a request field must obey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// The field is required and was empty.
+    Empty,
+    /// Longer than the limit, counted in UTF-8 bytes (DESIGN.md 4.3).
+    TooLong {
+        /// The largest accepted length.
+        max_bytes: usize,
+        /// The length given.
+        actual_bytes: usize,
+    },
+    /// A character outside the field's character class.
+    Charset {
+        /// The first offending character.
+        ch: char,
+        /// Its byte position in the value.
+        at: usize,
+        /// The class the field accepts, in words.
+        allowed: &'static str,
+    },
+    /// Not a non-negative decimal integer.
+    NotANonNegativeInteger,
+    /// A number above the largest accepted value.
+    OutOfRange {
+        /// The largest accepted value.
+        max: u64,
+    },
+    /// None of a set of alternative fields was given; exactly one is required.
+    NoneOf(&'static [&'static str]),
+    /// More than one of a set of mutually exclusive fields was given.
+    MoreThanOneOf(&'static [&'static str]),
+    /// Not a usable URL, and why.
+    InvalidUrl(&'static str),
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Empty => f.write_str("must not be empty"),
+            Rule::TooLong { max_bytes, actual_bytes } => {
+                write!(f, "must be at most {max_bytes} bytes of UTF-8, got {actual_bytes}")
+            }
+            Rule::Charset { ch, at, allowed } => {
+                write!(f, "character {ch:?} at byte {at} is not allowed (allowed: {allowed})")
+            }
+            Rule::NotANonNegativeInteger => f.write_str("must be a non-negative decimal integer"),
+            Rule::OutOfRange { max } => write!(f, "must be at most {max}"),
+            Rule::NoneOf(fields) => write!(f, "one of {} is required", fields.join(", ")),
+            Rule::MoreThanOneOf(fields) => {
+                write!(f, "only one of {} may be given", fields.join(", "))
+            }
+            Rule::InvalidUrl(reason) => write!(f, "must be a base URL: {reason}"),
+        }
+    }
+}
+
+/// An answer that matches no documented shape. The raw body is kept for the log.
+#[derive(Debug, thiserror::Error)]
+#[error("malformed response: {kind}")]
+pub struct MalformedResponse {
+    kind: MalformedKind,
+    status: StatusCode,
+    body: Vec<u8>,
+    #[source]
+    source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+}
+
+impl MalformedResponse {
+    pub(crate) fn new(kind: MalformedKind, status: StatusCode, body: &[u8]) -> Self {
+        Self { kind, status, body: body.to_vec(), source: None }
+    }
+
+    pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// What was wrong with the answer.
+    pub fn kind(&self) -> &MalformedKind {
+        &self.kind
+    }
+
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The raw body as received.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+}
+
+/// What made an answer malformed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MalformedKind {
+    /// The body is not JSON.
+    NotJson,
+    /// The body is JSON but not an object.
+    NotAnObject,
+    /// A required field is missing (or empty).
+    MissingField(String),
+    /// A field has the wrong JSON type or an unparsable value.
+    InvalidField {
+        /// The field, as named in the documents.
+        field: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// The same field arrived twice (say in snake_case and camelCase) with different values.
+    ConflictingField(String),
+    /// The answer contradicts itself (say a list shorter than its count).
+    Inconsistent(String),
+    /// A status the API does not document for this kind of answer.
+    UnexpectedStatus,
+}
+
+impl fmt::Display for MalformedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MalformedKind::NotJson => f.write_str("body is not JSON"),
+            MalformedKind::NotAnObject => f.write_str("body is not a JSON object"),
+            MalformedKind::MissingField(field) => write!(f, "required field `{field}` is missing"),
+            MalformedKind::InvalidField { field, expected } => {
+                write!(f, "field `{field}` is not {expected}")
+            }
+            MalformedKind::ConflictingField(field) => {
+                write!(f, "field `{field}` is given twice with different values")
+            }
+            MalformedKind::Inconsistent(what) => write!(f, "inconsistent answer: {what}"),
+            MalformedKind::UnexpectedStatus => f.write_str("unexpected HTTP status"),
+        }
+    }
+}
+
+/// The request could not be sent, or its answer could not be read. Transports build it; the
+/// protocol layer only classifies it.
+///
+/// ```
+/// use wxpay_protocol::{Error, TransportError, TransportErrorKind};
+/// let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "deadline");
+/// let err: Error = TransportError::new(TransportErrorKind::Timeout, timeout).on_write(true).into();
+/// assert!(err.outcome_unknown());
+/// assert!(err.is_retryable());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    write: bool,
+    #[source]
+    source: Box<dyn StdError + Send + Sync + 'static>,
+}
+
+impl TransportError {
+    /// A transport failure of `kind` caused by `source`.
+    pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
+        Self { kind, write: false, source: source.into() }
+    }
+
+    /// Marks the failed request as a write (profit-sharing finish): if it may have reached the
+    /// server, its outcome is unknown rather than failed (DESIGN.md 4.4).
+    pub fn on_write(mut self, write: bool) -> Self {
+        self.write = write;
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether the request was a write.
+    pub fn is_write(&self) -> bool {
+        self.write
+    }
+}
+
+/// The kinds of transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made: nothing was sent.
+    Connect,
+    /// The TLS handshake failed (an untrusted or invalid certificate): nothing was sent.
+    Tls,
+    /// No complete answer within the deadline: the request may have been processed.
+    Timeout,
+    /// The connection failed after the request may have been sent.
+    Io,
+}
+
+impl TransportErrorKind {
+    /// Whether the request may have reached the server.
+    pub fn may_have_been_sent(self) -> bool {
+        matches!(self, TransportErrorKind::Timeout | TransportErrorKind::Io)
+    }
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportErrorKind::Connect => "could not connect",
+            TransportErrorKind::Tls => "TLS handshake failed",
+            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Io => "connection failed",
+        })
+    }
+}

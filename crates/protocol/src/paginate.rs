@@ -1,0 +1,188 @@
+//! Paging through the refunds of an order, as pure logic (seeds/004, DESIGN.md 4.1).
+//!
+//! WeChat Pay answers at most [`PAGE_SIZE`] refunds per query and, when an `offset` is sent,
+//! the order's `total_refund_count`. [`RefundPager`] says which offset to ask for next, takes
+//! each answer, and stops with a [`PagingError`] on any answer that would make it loop or lose
+//! refunds. It does no I/O; the transports drive it.
+
+use std::collections::HashSet;
+
+use crate::cloudpay::{Refund, RefundDetails, RefundQueryRequest, RefundQueryResponse};
+use crate::validate::{NonceStr, Offset};
+
+/// The most refunds one answer carries (seeds/004).
+pub const PAGE_SIZE: u32 = 10;
+
+/// An answer that cannot be the next page of the same order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagingError {
+    /// Every refund is already in; nothing more can be taken.
+    #[error("all refunds are already in")]
+    AlreadyComplete,
+    /// The answer counts refunds but lists none, so they cannot be collected.
+    #[error("the answer counts {refund_count} refunds but does not list them")]
+    DetailsNotReturned {
+        /// The count of the answer.
+        refund_count: u32,
+    },
+    /// A full page came without `total_refund_count`, so the end cannot be known.
+    #[error("a full page of {refund_count} refunds came without total_refund_count")]
+    MissingTotal {
+        /// The count of the page.
+        refund_count: u32,
+    },
+    /// `total_refund_count` changed between pages.
+    #[error("total_refund_count changed from {before} to {now} while paging")]
+    TotalChanged {
+        /// The first total seen.
+        before: u32,
+        /// The total of this answer.
+        now: u32,
+    },
+    /// A page with no refunds before the total was reached: asking again would loop.
+    #[error("an empty page at offset {offset} of {total}")]
+    EmptyPage {
+        /// The offset asked for.
+        offset: u32,
+        /// The total.
+        total: u32,
+    },
+    /// More refunds than the total leaves room for.
+    #[error("the page at offset {offset} has {refund_count} refunds but the total is {total}")]
+    PastTotal {
+        /// The offset asked for.
+        offset: u32,
+        /// The count of the page.
+        refund_count: u32,
+        /// The total.
+        total: u32,
+    },
+    /// A refund arrived twice.
+    #[error("refund {refund_id} arrived twice")]
+    Duplicate {
+        /// The repeated refund id.
+        refund_id: String,
+    },
+}
+
+/// Walks the pages of a refund query.
+///
+/// ```
+/// use wxpay_protocol::{cloudpay::RefundQueryRequest, NonceStr, RefundLookup, RefundPager, SubMchId, TransactionId};
+/// let request = RefundQueryRequest::new(
+///     SubMchId::new("1900000109")?,
+///     NonceStr::new("N0")?,
+///     RefundLookup::TransactionId(TransactionId::new("4200000000000000000000000001")?),
+/// );
+/// let mut pager = RefundPager::new(request);
+/// let first = pager.next_request(NonceStr::new("N1")?).unwrap();
+/// assert_eq!(first.get_offset().map(|o| o.get()), Some(0));
+/// // ... send `first`, parse the answer, then `pager.push(answer)?` and ask again until
+/// // `next_request` returns `None`.
+/// # Ok::<(), wxpay_protocol::ValidationError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RefundPager {
+    request: RefundQueryRequest,
+    offset: u32,
+    total: Option<u32>,
+    seen: HashSet<String>,
+    done: bool,
+}
+
+impl RefundPager {
+    /// Pages through the refunds `request` names, from its offset (or 0) on.
+    pub fn new(request: RefundQueryRequest) -> Self {
+        let offset = request.get_offset().map_or(0, Offset::get);
+        Self { request, offset, total: None, seen: HashSet::new(), done: false }
+    }
+
+    /// The offset to ask for next, or `None` when every refund is in.
+    pub fn next_offset(&self) -> Option<Offset> {
+        (!self.done).then_some(Offset::new(self.offset))
+    }
+
+    /// The next request, with a fresh `nonce`, or `None` when every refund is in. An
+    /// order-level lookup always carries an offset, so that the answer carries the total.
+    pub fn next_request(&self, nonce: NonceStr) -> Option<RefundQueryRequest> {
+        let offset = self.next_offset()?;
+        let request = self.request.clone().with_nonce(nonce);
+        Some(if self.request.lookup().is_order_level() { request.offset(offset) } else { request })
+    }
+
+    /// Whether every refund is in.
+    pub fn is_complete(&self) -> bool {
+        self.done
+    }
+
+    /// The total the server reported, once known.
+    pub fn total(&self) -> Option<u32> {
+        self.total
+    }
+
+    /// The number of refunds taken so far.
+    pub fn received(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Takes the answer to the last [`next_request`](Self::next_request) and returns its
+    /// refunds. After an error the pager is finished: it never asks again.
+    pub fn push(&mut self, page: RefundQueryResponse) -> Result<Vec<Refund>, PagingError> {
+        let result = self.take(page);
+        if result.is_err() {
+            self.done = true;
+        }
+        result
+    }
+
+    fn take(&mut self, page: RefundQueryResponse) -> Result<Vec<Refund>, PagingError> {
+        if self.done {
+            return Err(PagingError::AlreadyComplete);
+        }
+        let refunds = match page.refunds {
+            RefundDetails::Listed(refunds) => refunds,
+            RefundDetails::NotReturned => {
+                return Err(PagingError::DetailsNotReturned { refund_count: page.refund_count });
+            }
+        };
+        for refund in &refunds {
+            if !self.seen.insert(refund.refund_id.clone()) {
+                return Err(PagingError::Duplicate { refund_id: refund.refund_id.clone() });
+            }
+        }
+        // The parser guarantees refunds.len() == refund_count; the count is at most u32::MAX.
+        let count = u32::try_from(refunds.len()).unwrap_or(u32::MAX);
+
+        if !self.request.lookup().is_order_level() {
+            // A refund id names one refund: one answer is all there is.
+            self.done = true;
+            return Ok(refunds);
+        }
+        let Some(total) = page.total_refund_count else {
+            if count >= PAGE_SIZE {
+                return Err(PagingError::MissingTotal { refund_count: count });
+            }
+            // A short page without a total is the last one.
+            self.done = true;
+            return Ok(refunds);
+        };
+        match self.total {
+            Some(before) if before != total => return Err(PagingError::TotalChanged { before, now: total }),
+            _ => self.total = Some(total),
+        }
+        let end = u64::from(self.offset) + u64::from(count);
+        if end > u64::from(total) {
+            return Err(PagingError::PastTotal { offset: self.offset, refund_count: count, total });
+        }
+        if count == 0 && self.offset < total {
+            return Err(PagingError::EmptyPage { offset: self.offset, total });
+        }
+        // end <= total <= u32::MAX, and the offset strictly grows until it reaches the total.
+        self.offset = u32::try_from(end).unwrap_or(total);
+        if self.offset >= total {
+            self.done = true;
+        }
+        Ok(refunds)
+    }
+}

@@ -1,0 +1,178 @@
+//! API v3 e-commerce profit-sharing order query, 查询分账结果 (seeds/003).
+
+use serde::{Deserialize, Serialize};
+
+use crate::amount::Fen;
+use crate::common::ReceiverType;
+use crate::endpoint::{Api, BaseUrl, Operation};
+use crate::error::{Error, ValidationError};
+use crate::timestamp::{self, Timestamp};
+use crate::validate::{OutOrderNo, SubMchId, TransactionId};
+use crate::wire_enum::wire_enum;
+
+/// `GET /v3/ecommerce/profitsharing/orders`: the result of a profit-sharing order or of a
+/// finish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderQueryRequest {
+    sub_mchid: SubMchId,
+    transaction_id: TransactionId,
+    out_order_no: OutOrderNo,
+}
+
+impl OrderQueryRequest {
+    /// The request path.
+    pub const PATH: &'static str = "/v3/ecommerce/profitsharing/orders";
+
+    /// A query for the profit-sharing order `out_order_no` of payment `transaction_id`.
+    pub fn new(sub_mchid: SubMchId, transaction_id: TransactionId, out_order_no: OutOrderNo) -> Self {
+        Self { sub_mchid, transaction_id, out_order_no }
+    }
+
+    /// The second-level merchant.
+    pub fn sub_mchid(&self) -> &SubMchId {
+        &self.sub_mchid
+    }
+
+    /// The payment.
+    pub fn transaction_id(&self) -> &TransactionId {
+        &self.transaction_id
+    }
+
+    /// The merchant's profit-sharing order number.
+    pub fn out_order_no(&self) -> &OutOrderNo {
+        &self.out_order_no
+    }
+
+    /// The path and percent-encoded query, exactly as sent and signed.
+    pub fn path_and_query(&self) -> String {
+        super::path_and_query(
+            Self::PATH,
+            &[
+                ("sub_mchid", self.sub_mchid.as_str()),
+                ("transaction_id", self.transaction_id.as_str()),
+                ("out_order_no", self.out_order_no.as_str()),
+            ],
+        )
+    }
+}
+
+impl Operation for OrderQueryRequest {
+    type Output = OrderQueryResponse;
+    const NAME: &'static str = "ecommerce/profitsharing/orders";
+    const API: Api = Api::V3;
+    const IS_WRITE: bool = false;
+
+    fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
+        super::build_get(base, &self.path_and_query())
+    }
+
+    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<OrderQueryResponse, Error> {
+        OrderQueryResponse::parse(response)
+    }
+}
+
+wire_enum! {
+    /// The state of a profit-sharing order (seeds/003 `status`, V1.5). `CLOSED`, which
+    /// `close_reason` mentions, arrives as an unknown value.
+    pub enum OrderStatus {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
+}
+
+wire_enum! {
+    /// The result for one receiver (seeds/003 `result`). `RETURNED`, which `fail_reason`
+    /// mentions, arrives as an unknown value.
+    pub enum ReceiverResult {
+        /// `PENDING`: not yet shared.
+        Pending = "PENDING",
+        /// `SUCCESS` (the changelog's "SUCEESS" is a typo).
+        Success = "SUCCESS",
+        /// `CLOSED`: failed and closed.
+        Closed = "CLOSED",
+    }
+}
+
+wire_enum! {
+    /// Why sharing to a receiver failed (seeds/003 `fail_reason`).
+    pub enum ReceiverFailReason {
+        /// `ACCOUNT_ABNORMAL`.
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// `NO_RELATION`: the profit-sharing relation was removed.
+        NoRelation = "NO_RELATION",
+        /// `RECEIVER_HIGH_RISK`.
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+    }
+}
+
+wire_enum! {
+    /// Why an order was closed (seeds/003 `close_reason`).
+    pub enum CloseReason {
+        /// `NO_AUTH`: the profit-sharing authorisation was withdrawn.
+        NoAuth = "NO_AUTH",
+    }
+}
+
+/// One receiver of a profit-sharing order (seeds/003 `receivers[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OrderReceiver {
+    /// The receiving merchant (older answers; newer ones use `type` and `receiver_account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_mchid: Option<String>,
+    /// The amount shared (an integer in fen; the seed's example value is a copy of an id).
+    pub amount: Fen,
+    /// Why it was shared.
+    pub description: String,
+    /// The result.
+    pub result: ReceiverResult,
+    /// When it finished; absent while pending.
+    #[serde(default, with = "timestamp::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub finish_time: Option<Timestamp>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_reason: Option<ReceiverFailReason>,
+    /// The receiver's type.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub receiver_type: Option<ReceiverType>,
+    /// The receiver's account (merchant id or openid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_account: Option<String>,
+}
+
+/// The result of a profit-sharing order (seeds/003).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OrderQueryResponse {
+    /// The second-level merchant.
+    pub sub_mchid: String,
+    /// The payment.
+    pub transaction_id: String,
+    /// The merchant's profit-sharing order number.
+    pub out_order_no: String,
+    /// WeChat's profit-sharing order number.
+    pub order_id: String,
+    /// The state of the order.
+    pub status: OrderStatus,
+    /// The receivers; absent when the order is a finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receivers: Option<Vec<OrderReceiver>>,
+    /// Why the order was closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_reason: Option<CloseReason>,
+    /// The amount unfrozen by a finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_amount: Option<Fen>,
+    /// The finish's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_description: Option<String>,
+}
+
+impl OrderQueryResponse {
+    /// Parses a verified answer.
+    pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Self, Error> {
+        super::parse_json(response)
+    }
+}

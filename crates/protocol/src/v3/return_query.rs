@@ -1,0 +1,143 @@
+//! API v3 e-commerce profit-sharing return query, 查询分账回退结果 (seeds/001).
+
+use serde::{Deserialize, Serialize};
+
+use crate::amount::Fen;
+use crate::endpoint::{Api, BaseUrl, Operation};
+use crate::error::{Error, ValidationError};
+use crate::lookup::OrderRef;
+use crate::timestamp::{self, Timestamp};
+use crate::validate::{OutReturnNo, SubMchId};
+use crate::wire_enum::wire_enum;
+
+/// `GET /v3/ecommerce/profitsharing/returnorders`: the result of a profit-sharing return.
+///
+/// ```
+/// use wxpay_protocol::{v3, BaseUrl, Operation, OrderRef, OutOrderNo, OutReturnNo, SubMchId};
+/// let request = v3::ReturnQueryRequest::new(
+///     SubMchId::new("1900000109")?,
+///     OrderRef::OutOrderNo(OutOrderNo::new("P20150806125346")?),
+///     OutReturnNo::new("R20190516001")?,
+/// );
+/// let built = request.build(&BaseUrl::v3_default())?;
+/// assert_eq!(
+///     built.uri().path_and_query().unwrap().as_str(),
+///     "/v3/ecommerce/profitsharing/returnorders?sub_mchid=1900000109&out_order_no=P20150806125346&out_return_no=R20190516001"
+/// );
+/// # Ok::<(), wxpay_protocol::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnQueryRequest {
+    sub_mchid: SubMchId,
+    order: OrderRef,
+    out_return_no: OutReturnNo,
+}
+
+impl ReturnQueryRequest {
+    /// The request path.
+    pub const PATH: &'static str = "/v3/ecommerce/profitsharing/returnorders";
+
+    /// A query for the return `out_return_no` of `order`, paid out by `sub_mchid`.
+    pub fn new(sub_mchid: SubMchId, order: OrderRef, out_return_no: OutReturnNo) -> Self {
+        Self { sub_mchid, order, out_return_no }
+    }
+
+    /// The second-level merchant.
+    pub fn sub_mchid(&self) -> &SubMchId {
+        &self.sub_mchid
+    }
+
+    /// The profit-sharing order.
+    pub fn order(&self) -> &OrderRef {
+        &self.order
+    }
+
+    /// The merchant's return number.
+    pub fn out_return_no(&self) -> &OutReturnNo {
+        &self.out_return_no
+    }
+
+    /// The path and percent-encoded query, exactly as sent and signed.
+    pub fn path_and_query(&self) -> String {
+        super::path_and_query(
+            Self::PATH,
+            &[
+                ("sub_mchid", self.sub_mchid.as_str()),
+                (self.order.field(), self.order.value()),
+                ("out_return_no", self.out_return_no.as_str()),
+            ],
+        )
+    }
+}
+
+impl Operation for ReturnQueryRequest {
+    type Output = ReturnQueryResponse;
+    const NAME: &'static str = "ecommerce/profitsharing/returnorders";
+    const API: Api = Api::V3;
+    const IS_WRITE: bool = false;
+
+    fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
+        super::build_get(base, &self.path_and_query())
+    }
+
+    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<ReturnQueryResponse, Error> {
+        ReturnQueryResponse::parse(response)
+    }
+}
+
+wire_enum! {
+    /// The state of a return (seeds/001 `result`; v3 says `FAIL` where CloudPay says `FAILED`).
+    pub enum ReturnResult {
+        /// `PROCESSING`: query again later; never change `out_return_no`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
+}
+
+wire_enum! {
+    /// Why a return failed (seeds/001 `fail_reason`).
+    pub enum ReturnFailReason {
+        /// `ACCOUNT_ABNORMAL`.
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// `TIME_OUT_CLOSED`.
+        TimeOutClosed = "TIME_OUT_CLOSED",
+    }
+}
+
+/// The result of a profit-sharing return (seeds/001).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReturnQueryResponse {
+    /// The second-level merchant the return is paid back to.
+    pub sub_mchid: String,
+    /// WeChat's profit-sharing order number.
+    pub order_id: String,
+    /// The merchant's profit-sharing order number.
+    pub out_order_no: String,
+    /// The merchant's return number.
+    pub out_return_no: String,
+    /// The merchant that returns the amount.
+    pub return_mchid: String,
+    /// WeChat's return number.
+    pub return_no: String,
+    /// The amount returned.
+    pub amount: Fen,
+    /// The state of the return.
+    pub result: ReturnResult,
+    /// Why it failed. The seed's example shows one next to `SUCCESS`: an artefact, kept as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_reason: Option<ReturnFailReason>,
+    /// When it finished; absent while processing.
+    #[serde(default, with = "timestamp::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub finish_time: Option<Timestamp>,
+}
+
+impl ReturnQueryResponse {
+    /// Parses a verified answer.
+    pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Self, Error> {
+        super::parse_json(response)
+    }
+}
