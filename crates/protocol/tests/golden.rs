@@ -339,6 +339,10 @@ fn details_not_returned_is_not_no_refunds() {
     assert_eq!(r.refunds, RefundDetails::NotReturned);
     assert_eq!(r.refund_count, 3);
 
+    let empty_lists = br#"{"return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"42","total_fee":1,"cash_fee":1,"refund_count":2,"refund_id_list":[],"out_refund_no_list":[]}"#;
+    let r = cloudpay::RefundQueryResponse::parse(&ok(empty_lists)).unwrap();
+    assert_eq!(r.refunds, RefundDetails::NotReturned);
+
     let none = br#"{"return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"42","total_fee":1,"cash_fee":1,"refund_count":0}"#;
     let r = cloudpay::RefundQueryResponse::parse(&ok(none)).unwrap();
     assert_eq!(r.refunds, RefundDetails::Listed(vec![]));

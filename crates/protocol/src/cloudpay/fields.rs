@@ -146,6 +146,16 @@ impl<'a> Fields<'a> {
         Ok(Self { map, status, body })
     }
 
+    /// The HTTP status of the answer.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Whether the field is present and not an empty array: an empty list carries no refund.
+    pub(crate) fn has_list(&self, key: &str) -> bool {
+        self.get(key).is_some_and(|v| !matches!(v, Value::Array(a) if a.is_empty()))
+    }
+
     pub(crate) fn malformed(&self, kind: MalformedKind) -> Error {
         Error::Malformed(MalformedResponse::new(kind, self.status, self.body))
     }

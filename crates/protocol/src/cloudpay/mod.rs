@@ -90,18 +90,17 @@ fn build_post(
     Ok(request)
 }
 
-/// Parses a finish answer; shorthand for [`FinishRequest::parse`], which does not depend on the
-/// request.
+/// Parses a finish answer; the same as [`FinishResponse::parse`].
 pub fn parse_finish<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<FinishResponse, crate::Error> {
     FinishResponse::parse(response)
 }
 
-/// Parses a return query answer; shorthand for [`ReturnQueryRequest::parse`](crate::Operation::parse).
+/// Parses a return query answer; the same as [`ReturnQueryResponse::parse`].
 pub fn parse_return_query<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<ReturnQueryResponse, crate::Error> {
     ReturnQueryResponse::parse(response)
 }
 
-/// Parses a refund query answer; shorthand for [`RefundQueryRequest::parse`](crate::Operation::parse).
+/// Parses a refund query answer; the same as [`RefundQueryResponse::parse`].
 pub fn parse_refund_query<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<RefundQueryResponse, crate::Error> {
     RefundQueryResponse::parse(response)
 }

@@ -355,7 +355,8 @@ impl RefundQueryResponse {
 }
 
 fn parse_refunds(f: &Fields<'_>, refund_count: u32) -> Result<RefundDetails, Error> {
-    let lists = if f.has("refund_id_list") || f.has("out_refund_no_list") {
+    // Empty lists while refund_count > 0 mean "details not returned" (DESIGN.md 4.1).
+    let lists = if f.has_list("refund_id_list") || f.has_list("out_refund_no_list") {
         Lists::Arrays
     } else if f.has("refund_id_0") || f.has("out_refund_no_0") {
         Lists::Indexed

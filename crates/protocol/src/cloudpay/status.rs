@@ -72,7 +72,7 @@ fn api_error(
     code_keys: &[&str],
     message_keys: &[&str],
 ) -> Result<Error, Error> {
-    let mut e = ApiError::new(origin, http::StatusCode::OK);
+    let mut e = ApiError::new(origin, fields.status());
     for key in code_keys {
         if let Some(code) = fields.opt_str(key)? {
             e.code = Some(ErrorCode::from(code));

@@ -1,0 +1,11 @@
+//! API v3 e-commerce profit-sharing return query (seeds/001): `v3::ReturnQueryResponse::parse` on any 200 answer; a value that
+//! parses must serialise to JSON that parses back to the same value.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wxpay_protocol::v3::ReturnQueryResponse;
+
+fuzz_target!(|data: &[u8]| {
+    wxpay_protocol_fuzz::fuzz_v3(data, ReturnQueryResponse::parse, |v| serde_json::to_vec(v));
+});

@@ -1,0 +1,117 @@
+//! Shared checks for the `wxpay-protocol` fuzz targets in `fuzz_targets/`.
+//!
+//! Every target feeds arbitrary bytes to one parser and asserts the invariants that must hold
+//! whatever the input: parsing never panics; a value that parses writes back out (in every
+//! CloudPay reply shape, or as JSON for API v3) and parses again to the same value; an error
+//! keeps the status and raw body and is classified for retries the way DESIGN.md 4.4 says.
+
+use std::fmt::Debug;
+
+use wxpay_protocol::cloudpay::ReplyShape;
+use wxpay_protocol::{ApiErrorOrigin, Error, ErrorCode, RetryClass};
+
+/// A parser of an HTTP answer, as the protocol crate exposes them.
+pub type Parser<T> = fn(&http::Response<&[u8]>) -> Result<T, Error>;
+
+/// `serde_json::to_vec` at a concrete type.
+pub type ToJson<T> = fn(&T) -> serde_json::Result<Vec<u8>>;
+
+/// An answer with `status` around `body`.
+pub fn response(status: u16, body: &[u8]) -> http::Response<&[u8]> {
+    let mut response = http::Response::new(body);
+    *response.status_mut() = http::StatusCode::from_u16(status).expect("a valid status code");
+    response
+}
+
+/// The body as text, for assertion messages.
+fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+/// Whether DESIGN.md 4.4 (and `Error::retry_class`'s documentation) says an API error may be
+/// retried: SYSTEMERROR / SYSTEM_ERROR / FREQUENCY_LIMITED / ORDER_NOT_READY, any 5xx, 429, or the
+/// gateway's busy code -1.
+pub fn documented_retryable(api: &wxpay_protocol::ApiError) -> bool {
+    let code = api.code().is_some_and(|c| {
+        matches!(
+            c,
+            ErrorCode::SystemError | ErrorCode::SystemErrorV3 | ErrorCode::FrequencyLimited | ErrorCode::OrderNotReady
+        )
+    });
+    code || api.status().is_server_error()
+        || api.status() == http::StatusCode::TOO_MANY_REQUESTS
+        || (api.origin() == ApiErrorOrigin::Gateway && api.gateway_code() == Some(-1))
+}
+
+/// Invariants of an error returned by a parser for an answer with `status` and `body`.
+pub fn check_parse_error(err: &Error, status: u16, body: &[u8]) {
+    // Display and the predicates must not panic on anything.
+    let _ = err.to_string();
+    let _ = err.is_timeout();
+    assert!(!err.outcome_unknown(), "a parsed answer cannot leave an outcome unknown: {err:?}");
+    let class = err.retry_class();
+    assert_eq!(class == RetryClass::Retryable, err.is_retryable());
+    match err {
+        Error::Malformed(m) => {
+            assert_eq!(m.body(), body, "a malformed answer must keep the raw body");
+            assert_eq!(m.status().as_u16(), status);
+            assert_eq!(class, RetryClass::Final, "a malformed answer is final: {err:?}");
+        }
+        Error::Api(api) => {
+            assert_eq!(api.status().as_u16(), status, "an API error must keep the HTTP status");
+            assert_eq!(
+                class == RetryClass::Retryable,
+                documented_retryable(api),
+                "retry class {class:?} contradicts DESIGN.md 4.4 for {api:?}"
+            );
+        }
+        other => panic!("a parser returned a request-side error: {other:?}"),
+    }
+}
+
+/// Parses `data` as a 200 CloudPay answer with `parse`; on success checks that the value
+/// round-trips through every [`ReplyShape`] with `encode`, on failure checks the error.
+///
+/// The camelCase shapes are included: a success answer carries no business `err_code`, so the
+/// `errCode: 0` / `errMsg` the cloud SDK merges in shadows nothing and must parse back too.
+pub fn fuzz_cloudpay<T: PartialEq + Debug>(data: &[u8], encode: fn(&T, ReplyShape) -> Vec<u8>, parse: Parser<T>) {
+    match parse(&response(200, data)) {
+        Ok(value) => cloudpay_round_trip(&value, encode, parse),
+        Err(err) => check_parse_error(&err, 200, data),
+    }
+}
+
+/// Asserts that `value` written in each reply shape parses back to itself.
+pub fn cloudpay_round_trip<T: PartialEq + Debug>(value: &T, encode: fn(&T, ReplyShape) -> Vec<u8>, parse: Parser<T>) {
+    for shape in ReplyShape::all() {
+        let bytes = encode(value, shape);
+        match parse(&response(200, &bytes)) {
+            Ok(back) => assert_eq!(
+                &back,
+                value,
+                "{shape:?} changed the value\n  encoded: {}",
+                text(&bytes)
+            ),
+            Err(err) => panic!("{shape:?} does not parse back: {err}\n  value: {value:?}\n  encoded: {}", text(&bytes)),
+        }
+    }
+}
+
+/// Parses `data` as a 200 API v3 answer with `parse`; on success checks that the value,
+/// serialised with `to_json` (`serde_json::to_vec` at the concrete type), parses back to itself;
+/// on failure checks the error.
+pub fn fuzz_v3<T: PartialEq + Debug>(data: &[u8], parse: Parser<T>, to_json: ToJson<T>) {
+    match parse(&response(200, data)) {
+        Ok(value) => {
+            let bytes = to_json(&value).expect("a parsed answer serialises");
+            match parse(&response(200, &bytes)) {
+                Ok(back) => assert_eq!(back, value, "JSON round trip changed the value\n  json: {}", text(&bytes)),
+                Err(err) => panic!("JSON does not parse back: {err}\n  value: {value:?}\n  json: {}", text(&bytes)),
+            }
+        }
+        Err(err) => {
+            assert!(matches!(err, Error::Malformed(_)), "a 2xx v3 answer fails only as malformed: {err:?}");
+            check_parse_error(&err, 200, data);
+        }
+    }
+}
