@@ -73,5 +73,20 @@ pub use validate::{
 };
 pub use wire_enum::UnknownValue;
 
+/// The guide pages' examples compile and run as doctests.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../../../docs/guide/cloudpay-return-query.md")]
+    struct CloudPayReturnQuery;
+    #[doc = include_str!("../../../docs/guide/cloudpay-finish.md")]
+    struct CloudPayFinish;
+    #[doc = include_str!("../../../docs/guide/cloudpay-refund-query.md")]
+    struct CloudPayRefundQuery;
+    #[doc = include_str!("../../../docs/guide/v3-order-query.md")]
+    struct V3OrderQuery;
+    #[doc = include_str!("../../../docs/guide/v3-return-query.md")]
+    struct V3ReturnQuery;
+}
+
 /// The crate's version, for `User-Agent` strings.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
