@@ -1,0 +1,112 @@
+//! One run of `wxpay`: the operation the command names, in the mode its flags select.
+
+use wxpay_protocol::{Api, BaseUrl, Operation, cloudpay, v3};
+
+use crate::args::{CloudPayCommand, CommonArgs, EcommerceCommand, Group, Mode};
+use crate::exit::CliError;
+use crate::request::{self, Endpoints};
+use crate::{decode, render, table};
+
+/// What a successful run prints.
+#[derive(Debug)]
+pub(crate) struct Report {
+    /// For standard output.
+    pub(crate) stdout: String,
+    /// A warning for standard error, if any.
+    pub(crate) warning: Option<&'static str>,
+}
+
+/// The warning printed when an API v3 answer is decoded.
+const UNVERIFIED: &str = "note: API v3 answer signatures are not verified by --decode in this version";
+
+/// One operation as the CLI runs it.
+struct Command<'a, F, A> {
+    /// The mode and output flags.
+    common: &'a CommonArgs,
+    /// Which of the two base URLs the operation uses.
+    base: fn(&Endpoints) -> &BaseUrl,
+    /// Builds the validated request from the flags.
+    request: F,
+    /// Parses an answer.
+    parse: fn(&http::Response<Vec<u8>>) -> Result<A, wxpay_protocol::Error>,
+    /// The human table of an answer.
+    table: fn(&A) -> String,
+}
+
+impl<F, R, A> Command<'_, F, A>
+where
+    F: FnOnce() -> Result<R, CliError>,
+    R: Operation,
+    A: serde::Serialize,
+{
+    /// Runs the operation in the mode its flags select.
+    fn execute(self) -> Result<Report, CliError> {
+        let json = self.common.json;
+        match self.common.mode() {
+            Mode::Send => Err(CliError::SendUnavailable),
+            Mode::DryRun => {
+                let endpoints = Endpoints::from_args(self.common)?;
+                let request = (self.request)()?.build((self.base)(&endpoints))?;
+                let stdout = if json {
+                    render::json_line(&render::request_json(&request))?
+                } else {
+                    render::request_text(&request, R::API == Api::V3)
+                };
+                Ok(Report { stdout, warning: None })
+            }
+            Mode::Decode(input) => {
+                let response = decode::response(decode::read_input(&input)?)?;
+                let warning = (R::API == Api::V3).then_some(UNVERIFIED);
+                let answer = (self.parse)(&response)?;
+                let stdout = if json { render::json_line(&answer)? } else { (self.table)(&answer) };
+                Ok(Report { stdout, warning })
+            }
+        }
+    }
+}
+
+/// Runs the operation `group` names.
+pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
+    match group {
+        Group::Cloudpay(CloudPayCommand::ReturnQuery(args)) => Command {
+            common: &args.common,
+            base: |e| &e.cloudpay,
+            request: || request::cloudpay_return_query(args),
+            parse: cloudpay::ReturnQueryResponse::parse,
+            table: table::cloudpay_return_query,
+        }
+        .execute(),
+        Group::Cloudpay(CloudPayCommand::Finish(args)) => Command {
+            common: &args.common,
+            base: |e| &e.cloudpay,
+            request: || request::cloudpay_finish(args),
+            parse: cloudpay::FinishResponse::parse,
+            table: table::cloudpay_finish,
+        }
+        .execute(),
+        Group::Cloudpay(CloudPayCommand::RefundQuery(args)) => Command {
+            common: &args.common,
+            base: |e| &e.cloudpay,
+            request: || request::cloudpay_refund_query(args),
+            parse: cloudpay::RefundQueryResponse::parse,
+            table: table::cloudpay_refund_query,
+        }
+        .execute(),
+        Group::Ecommerce(EcommerceCommand::OrderQuery(args)) => Command {
+            common: &args.common,
+            base: |e| &e.v3,
+            request: || request::ecommerce_order_query(args),
+            parse: v3::OrderQueryResponse::parse,
+            table: table::v3_order_query,
+        }
+        .execute(),
+        Group::Ecommerce(EcommerceCommand::ReturnQuery(args)) => Command {
+            common: &args.common,
+            base: |e| &e.v3,
+            request: || request::ecommerce_return_query(args),
+            parse: v3::ReturnQueryResponse::parse,
+            table: table::v3_return_query,
+        }
+        .execute(),
+    }
+}
