@@ -10,6 +10,7 @@ use std::fmt;
 use http::StatusCode;
 
 pub use crate::api_error::{ApiError, ApiErrorOrigin, ErrorCode};
+use crate::security::{SigningError, VerificationError};
 
 /// Any failure of a WeChat Pay call, by kind.
 ///
@@ -34,6 +35,61 @@ pub enum Error {
     /// WeChat Pay (or the gateway in front of it) answered with an error.
     #[error(transparent)]
     Api(Box<ApiError>),
+    /// A v3 request could not be signed.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// A v3 answer's signature was missing or did not verify: it may be forged.
+    #[error(transparent)]
+    Verification(Box<UnverifiedResponse>),
+}
+
+impl From<UnverifiedResponse> for Error {
+    fn from(e: UnverifiedResponse) -> Self {
+        Error::Verification(Box::new(e))
+    }
+}
+
+/// A v3 answer that failed verification; the raw answer is kept for the log.
+#[derive(Debug, thiserror::Error)]
+#[error("unverifiable response (HTTP {})", status.as_u16())]
+pub struct UnverifiedResponse {
+    #[source]
+    cause: VerificationError,
+    status: StatusCode,
+    request_id: Option<String>,
+    body: Vec<u8>,
+}
+
+impl UnverifiedResponse {
+    /// Why `response` was refused.
+    pub fn new<B: AsRef<[u8]>>(cause: VerificationError, response: &http::Response<B>) -> Self {
+        Self {
+            cause,
+            status: response.status(),
+            request_id: crate::v3::request_id(response),
+            body: response.body().as_ref().to_vec(),
+        }
+    }
+
+    /// Why verification failed.
+    pub fn cause(&self) -> &VerificationError {
+        &self.cause
+    }
+
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `Request-ID` header, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The raw body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
 }
 
 impl From<ApiError> for Error {

@@ -51,6 +51,7 @@ mod lookup;
 mod number;
 mod paginate;
 mod retry;
+pub mod security;
 mod timestamp;
 pub mod v3;
 mod validate;
@@ -61,7 +62,7 @@ pub use common::ReceiverType;
 pub use endpoint::{Api, BaseUrl, Operation};
 pub use error::{
     ApiError, ApiErrorOrigin, Error, ErrorCode, MalformedKind, MalformedResponse, Rule, TransportError,
-    TransportErrorKind, ValidationError,
+    TransportErrorKind, UnverifiedResponse, ValidationError,
 };
 pub use lookup::{OrderRef, RefundLookup};
 pub use paginate::{PAGE_SIZE, PagingError, RefundPager};

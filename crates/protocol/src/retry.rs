@@ -36,7 +36,8 @@ impl Error {
     /// ```
     pub fn retry_class(&self) -> RetryClass {
         let retryable = match self {
-            Error::InvalidRequest(_) | Error::Malformed(_) => false,
+            // A bad signature is refused, not retried: resending cannot make a forgery genuine.
+            Error::InvalidRequest(_) | Error::Malformed(_) | Error::Signing(_) | Error::Verification(_) => false,
             Error::Transport(e) => e.kind() != TransportErrorKind::Tls,
             Error::Api(e) => {
                 e.code().is_some_and(|c| c.is_retryable())

@@ -1,0 +1,178 @@
+//! Platform certificates: `GET /v3/certificates`, whose entries are AES-256-GCM encrypted under
+//! the APIv3 key (DESIGN.md 4.2).
+//!
+//! The download is a v3 operation like the others. Its answer is signed by one of the
+//! certificates it carries, so it is verified with the certificates it decrypts (the
+//! AES-GCM tag under the APIv3 key already authenticates them).
+
+use std::fmt;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::error::{CertificateError, KeyError};
+use super::verify::VerifyingKey;
+use crate::endpoint::{Api, BaseUrl, Operation};
+use crate::error::{Error, ValidationError};
+use crate::timestamp::Timestamp;
+
+/// The APIv3 key: 32 bytes set in the merchant platform. `Debug` never shows it, and its memory
+/// is wiped on drop.
+#[derive(Clone)]
+pub struct Apiv3Key(Zeroizing<[u8; 32]>);
+
+impl Apiv3Key {
+    /// A key from its 32 bytes (the 32 characters of the merchant platform's setting). Leading
+    /// and trailing ASCII whitespace, as a key file's final newline, is not part of the key.
+    pub fn new(key: &[u8]) -> Result<Self, KeyError> {
+        let key = key.trim_ascii();
+        let bytes: [u8; 32] = key
+            .try_into()
+            .map_err(|_| KeyError::InvalidId { field: "apiv3_key", reason: "must be exactly 32 bytes" })?;
+        Ok(Self(Zeroizing::new(bytes)))
+    }
+}
+
+impl fmt::Debug for Apiv3Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Apiv3Key([redacted])")
+    }
+}
+
+/// Decrypts an `AEAD_AES_256_GCM` field: `ciphertext` is base64 of the encrypted bytes followed
+/// by the 16-byte tag; `nonce` is 12 bytes; `associated_data` is the AAD.
+pub fn decrypt_aes_256_gcm(
+    key: &Apiv3Key,
+    nonce: &[u8],
+    associated_data: &[u8],
+    ciphertext_base64: &str,
+) -> Result<Vec<u8>, CertificateError> {
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CertificateError::NonceLength(nonce.len()))?;
+    let mut data = BASE64.decode(ciphertext_base64).map_err(|_| CertificateError::Base64("ciphertext"))?;
+    let key = UnboundKey::new(&AES_256_GCM, &key.0[..]).map_err(|_| CertificateError::Decrypt)?;
+    let plaintext = LessSafeKey::new(key)
+        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(associated_data), &mut data)
+        .map_err(|_| CertificateError::Decrypt)?;
+    Ok(plaintext.to_vec())
+}
+
+/// `GET /v3/certificates`: the platform certificates, encrypted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CertificatesRequest;
+
+impl CertificatesRequest {
+    /// The request path.
+    pub const PATH: &'static str = "/v3/certificates";
+}
+
+impl Operation for CertificatesRequest {
+    type Output = CertificatesResponse;
+    const NAME: &'static str = "certificates";
+    const API: Api = Api::V3;
+    const IS_WRITE: bool = false;
+
+    fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
+        crate::v3::build_get(base, Self::PATH)
+    }
+
+    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<CertificatesResponse, Error> {
+        crate::v3::parse_json(response)
+    }
+}
+
+/// The answer of `GET /v3/certificates`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct CertificatesResponse {
+    /// One entry per certificate.
+    pub data: Vec<EncryptedCertificate>,
+}
+
+/// One encrypted platform certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct EncryptedCertificate {
+    /// The certificate's serial.
+    pub serial_no: String,
+    /// Valid from (RFC 3339).
+    pub effective_time: String,
+    /// Valid until (RFC 3339).
+    pub expire_time: String,
+    /// The encrypted certificate.
+    pub encrypt_certificate: EncryptedData,
+}
+
+/// An `AEAD_AES_256_GCM` encrypted field.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct EncryptedData {
+    /// `AEAD_AES_256_GCM`.
+    pub algorithm: String,
+    /// 12 characters.
+    pub nonce: String,
+    /// The AAD (`certificate` for platform certificates).
+    #[serde(default)]
+    pub associated_data: String,
+    /// base64(ciphertext + tag).
+    pub ciphertext: String,
+}
+
+/// A decrypted platform certificate: serial, validity and key.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PlatformCertificate {
+    /// The serial (upper-case hex).
+    pub serial: String,
+    /// Valid from.
+    pub effective_time: Timestamp,
+    /// Valid until.
+    pub expire_time: Timestamp,
+    /// The certificate, PEM.
+    pub pem: String,
+    /// Its public key, keyed by the serial, expiring at `expire_time`.
+    pub key: VerifyingKey,
+}
+
+impl EncryptedCertificate {
+    /// Decrypts the certificate with the APIv3 key and reads its serial and key. The serial in
+    /// the certificate must match `serial_no`.
+    pub fn decrypt(&self, key: &Apiv3Key) -> Result<PlatformCertificate, CertificateError> {
+        let enc = &self.encrypt_certificate;
+        if enc.algorithm != "AEAD_AES_256_GCM" {
+            return Err(CertificateError::UnsupportedAlgorithm(enc.algorithm.clone()));
+        }
+        let effective_time =
+            Timestamp::parse_rfc3339(&self.effective_time).map_err(|_| CertificateError::Time("effective_time"))?;
+        let expire_time =
+            Timestamp::parse_rfc3339(&self.expire_time).map_err(|_| CertificateError::Time("expire_time"))?;
+        let plain = decrypt_aes_256_gcm(key, enc.nonce.as_bytes(), enc.associated_data.as_bytes(), &enc.ciphertext)?;
+        let der = CertificateDer::from_pem_slice(&plain)
+            .map_err(|source| CertificateError::Certificate(KeyError::Pem { expected: "CERTIFICATE", source }))?;
+        let verifying = VerifyingKey::from_certificate_der(&der).map_err(CertificateError::Certificate)?;
+        if !verifying.serial().eq_ignore_ascii_case(&self.serial_no) {
+            return Err(CertificateError::SerialMismatch {
+                listed: self.serial_no.clone(),
+                actual: verifying.serial().to_owned(),
+            });
+        }
+        Ok(PlatformCertificate {
+            serial: verifying.serial().to_owned(),
+            key: verifying.expiring_at(expire_time.unix_timestamp()),
+            effective_time,
+            expire_time,
+            pem: String::from_utf8_lossy(&plain).into_owned(),
+        })
+    }
+}
+
+impl CertificatesResponse {
+    /// Decrypts every certificate.
+    pub fn decrypt(&self, key: &Apiv3Key) -> Result<Vec<PlatformCertificate>, CertificateError> {
+        self.data.iter().map(|c| c.decrypt(key)).collect()
+    }
+}

@@ -1,0 +1,70 @@
+//! API v3 security (DESIGN.md 4.2): request signing, response verification, the two key modes
+//! (WeChat Pay public keys `PUB_KEY_ID_...` and platform certificates) and the platform
+//! certificate download, all as pure functions over bytes, keys, a timestamp and a nonce.
+//!
+//! Crypto sits behind two small traits, [`Signer`] and [`Verifier`], with default
+//! implementations on aws-lc-rs, the crypto library rustls uses, so one crypto stack is compiled
+//! and an embedder can plug in an HSM or KMS signer.
+//!
+//! ```
+//! use wxpay_protocol::security::{sign_request, MerchantCredentials, RsaPrivateKey, SigningParams};
+//! use wxpay_protocol::{v3, BaseUrl, NonceStr, Operation, OutOrderNo, SubMchId, TransactionId};
+//! # let pem = include_str!("../../tests/vectors/doc-request-signature/private_key.pem"); // WeChat Pay's published test key
+//! let key = RsaPrivateKey::from_pkcs8_pem(pem)?;
+//! let credentials = MerchantCredentials::new("1900007291", "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB", key)?;
+//!
+//! let query = v3::OrderQueryRequest::new(
+//!     SubMchId::new("1900000109")?,
+//!     TransactionId::new("4208450740201411110007820472")?,
+//!     OutOrderNo::new("P20150806125346")?,
+//! );
+//! let mut request = query.build(&BaseUrl::v3_default())?;
+//! let nonce = NonceStr::new("593BEC0C930BF1AFEB40B4A08C8FB242")?;
+//! let signed = sign_request(&request, &SigningParams::new(&credentials, 1554208460, &nonce))?;
+//! signed.apply_to(&mut request);
+//! let auth = request.headers()["authorization"].to_str().unwrap();
+//! assert!(auth.starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900007291\",nonce_str=\"593BEC0C930BF1AFEB40B4A08C8FB242\",signature=\""));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod certificates;
+mod credentials;
+mod error;
+mod key;
+mod refresh;
+mod sign;
+mod verify;
+
+pub use certificates::{
+    Apiv3Key, CertificatesRequest, CertificatesResponse, EncryptedCertificate, EncryptedData, PlatformCertificate,
+    decrypt_aes_256_gcm,
+};
+pub use credentials::{Mchid, MerchantCredentials, MerchantSerial};
+pub use error::{CertificateError, KeyError, SigningError, VerificationError};
+pub use key::{RsaPrivateKey, Signer};
+pub use refresh::{RefreshDecision, RefreshPolicy, RefreshState};
+pub use sign::{
+    AUTH_SCHEME, AuthorizationHeader, SignedHeaders, SigningParams, default_user_agent, parse_authorization,
+    request_message, sign_request, verify_request,
+};
+pub use verify::{
+    KeyKind, KeySet, MAX_CLOCK_SKEW_SECS, PublicKeyId, SIGN_TEST_PREFIX, SIGNATURE_TYPE, Verification, Verifier,
+    VerifyingKey, response_message, verify_response,
+};
+
+use crate::endpoint::Operation;
+use crate::error::{Error, UnverifiedResponse};
+
+/// Verifies a v3 answer, then parses it: what a transport does with every answer.
+///
+/// A 2xx answer must verify; an unsigned error answer is parsed into its API error; anything
+/// that fails verification is [`Error::Verification`], with the raw answer kept.
+pub fn verify_and_parse<O: Operation, B: AsRef<[u8]>>(
+    operation: &O,
+    response: &http::Response<B>,
+    now: i64,
+    verifier: &(impl Verifier + ?Sized),
+) -> Result<O::Output, Error> {
+    verify_response(response, now, verifier).map_err(|cause| UnverifiedResponse::new(cause, response))?;
+    operation.parse(response)
+}
