@@ -7,5 +7,5 @@ use libfuzzer_sys::fuzz_target;
 use wxpay_protocol::v3::OrderQueryResponse;
 
 fuzz_target!(|data: &[u8]| {
-    wxpay_protocol_fuzz::fuzz_v3(data, OrderQueryResponse::parse, |v| serde_json::to_vec(v));
+    wxpay_protocol_fuzz::fuzz_v3(data, OrderQueryResponse::parse, serde_json::to_vec);
 });

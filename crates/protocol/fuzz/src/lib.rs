@@ -11,14 +11,14 @@ use wxpay_protocol::cloudpay::ReplyShape;
 use wxpay_protocol::{ApiErrorOrigin, Error, ErrorCode, RetryClass};
 
 /// A parser of an HTTP answer, as the protocol crate exposes them.
-pub type Parser<T> = fn(&http::Response<&[u8]>) -> Result<T, Error>;
+pub type Parser<T> = fn(&http::Response<Vec<u8>>) -> Result<T, Error>;
 
 /// `serde_json::to_vec` at a concrete type.
 pub type ToJson<T> = fn(&T) -> serde_json::Result<Vec<u8>>;
 
-/// An answer with `status` around `body`.
-pub fn response(status: u16, body: &[u8]) -> http::Response<&[u8]> {
-    let mut response = http::Response::new(body);
+/// An answer with `status` around (a copy of) `body`.
+pub fn response(status: u16, body: &[u8]) -> http::Response<Vec<u8>> {
+    let mut response = http::Response::new(body.to_vec());
     *response.status_mut() = http::StatusCode::from_u16(status).expect("a valid status code");
     response
 }
@@ -86,12 +86,7 @@ pub fn cloudpay_round_trip<T: PartialEq + Debug>(value: &T, encode: fn(&T, Reply
     for shape in ReplyShape::all() {
         let bytes = encode(value, shape);
         match parse(&response(200, &bytes)) {
-            Ok(back) => assert_eq!(
-                &back,
-                value,
-                "{shape:?} changed the value\n  encoded: {}",
-                text(&bytes)
-            ),
+            Ok(back) => assert_eq!(&back, value, "{shape:?} changed the value\n  encoded: {}", text(&bytes)),
             Err(err) => panic!("{shape:?} does not parse back: {err}\n  value: {value:?}\n  encoded: {}", text(&bytes)),
         }
     }
