@@ -1,1 +1,69 @@
-fn main() {}
+//! `cargo xtask`: the project's automation, in Rust with std only so that it builds in seconds
+//! (matklad's cargo-xtask pattern; the alias lives in `.cargo/config.toml`).
+//!
+//! ```text
+//! cargo xtask ci                                   fmt, clippy, test, doc: what CI runs
+//! cargo xtask fuzz --smoke [--seconds N]           every fuzz target for N s (default 10)
+//! cargo xtask fuzz --target T [--seconds N]        one fuzz target for N s (default 60)
+//! cargo xtask help                                 this text
+//! ```
+
+mod ci;
+mod cmd;
+mod fuzz;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// What `cargo xtask help` prints.
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  ci        run, in order, stopping at the first failure:
+              cargo fmt --all -- --check
+              cargo clippy --workspace --all-targets -- -D warnings
+              cargo test --workspace
+              RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
+  fuzz      run the cargo-fuzz targets of crates/protocol/fuzz (needs nightly and cargo-fuzz)
+              --smoke         run every target briefly and print a report (default 10 s each)
+              --target T      run only target T (without --smoke: default 60 s)
+              --seconds N     run each target for N seconds
+              --install       install cargo-fuzz first if it is missing
+            Each run writes new inputs to a fresh temporary corpus and only reads the checked-in
+            corpus/<target>, so the repository is never modified; crashes land in
+            crates/protocol/fuzz/artifacts/<target>/.
+  help      print this text
+";
+
+/// Exit code for a command line that cannot be understood.
+pub(crate) const USAGE_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("", &[][..]),
+    };
+    match command {
+        "ci" => ci::run(rest),
+        "fuzz" => fuzz::run(rest),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            ExitCode::from(USAGE_ERROR)
+        }
+        "" => usage_error("no command given"),
+        other => usage_error(&format!("unknown command `{other}`")),
+    }
+}
+
+/// Prints `message` and the usage to stderr; exits with [`USAGE_ERROR`].
+pub(crate) fn usage_error(message: &str) -> ExitCode {
+    eprintln!("xtask: {message}\n\n{USAGE}");
+    ExitCode::from(USAGE_ERROR)
+}
+
+/// The root of the workspace (the parent of this crate's directory).
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the workspace").to_path_buf()
+}
