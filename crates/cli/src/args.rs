@@ -12,19 +12,36 @@ use wxpay_protocol::BaseUrl;
 /// Text shown at the end of `wxpay --help`.
 const AFTER_HELP: &str = "\
 Modes (every operation):
-  --dry-run        build the request and print it; nothing is sent
+  --dry-run        build the request and print it (API v3 requests signed); nothing is sent
   --decode FILE|-  parse an answer (a bare body, or a raw HTTP/1.1 response as copied from a log)
   (neither)        send the request: not available in this version
 
-API v3 answers (`wxpay ecommerce ...`) are NOT signature-checked by --decode in this version.
+API v3 (`wxpay ecommerce ...`): --dry-run needs the merchant's credentials (--mchid,
+--merchant-serial, --private-key, or WXPAY_MCHID, WXPAY_MERCHANT_SERIAL, WXPAY_PRIVATE_KEY);
+--decode verifies the answer's signature when --public-key with --public-key-id, or
+--platform-cert, is given, and otherwise says that it did not.
 
 Exit codes: 0 ok, 1 the CLI itself failed, 2 invalid input, 3 API error in the answer,
-4 malformed answer, 5 transport failure.";
+4 malformed or unverifiable answer, 5 transport failure.";
 
 /// Text shown at the end of `wxpay ecommerce --help` and its subcommands.
 const V3_AFTER_HELP: &str = "\
-API v3 answers are NOT signature-checked by --decode in this version: a decoded answer is only \
-as trustworthy as the file it came from.";
+--dry-run signs the request with --mchid, --merchant-serial and --private-key (or WXPAY_MCHID, \
+WXPAY_MERCHANT_SERIAL, WXPAY_PRIVATE_KEY); --timestamp and --nonce make it reproducible.
+--decode verifies the answer's signature with --public-key and --public-key-id (or \
+WXPAY_PUBLIC_KEY, WXPAY_PUBLIC_KEY_ID) and every --platform-cert; without them the answer is \
+NOT signature-checked, and is only as trustworthy as the file it came from.";
+
+/// The environment variable for `--mchid`.
+pub(crate) const ENV_MCHID: &str = "WXPAY_MCHID";
+/// The environment variable for `--merchant-serial`.
+pub(crate) const ENV_MERCHANT_SERIAL: &str = "WXPAY_MERCHANT_SERIAL";
+/// The environment variable for `--private-key` (a file path, like the flag).
+pub(crate) const ENV_PRIVATE_KEY: &str = "WXPAY_PRIVATE_KEY";
+/// The environment variable for `--public-key` (a file path, like the flag).
+pub(crate) const ENV_PUBLIC_KEY: &str = "WXPAY_PUBLIC_KEY";
+/// The environment variable for `--public-key-id`.
+pub(crate) const ENV_PUBLIC_KEY_ID: &str = "WXPAY_PUBLIC_KEY_ID";
 
 /// `wxpay`: WeChat Pay profit-sharing and refund queries for operators.
 #[derive(Debug, Parser)]
@@ -78,7 +95,7 @@ pub(crate) struct CommonArgs {
     /// Parse an answer from FILE (`-` for standard input) and print it. The input is a bare body
     /// (taken as HTTP 200) or a raw HTTP/1.1 response starting with `HTTP/` (`HTTP/2` as
     /// `curl -i` prints it is read the same way). Request flags are not needed (and are ignored).
-    /// API v3 answers are not signature-checked in this version.
+    /// API v3 answers are signature-checked only when verifying keys are given.
     #[arg(long, value_name = "FILE|-")]
     pub(crate) decode: Option<PathBuf>,
 
@@ -185,6 +202,9 @@ pub(crate) struct OrderQueryArgs {
     /// Mode and output.
     #[command(flatten)]
     pub(crate) common: CommonArgs,
+    /// Signing and verification (last: its help heading applies to the flags that follow it).
+    #[command(flatten)]
+    pub(crate) v3: V3Args,
 }
 
 /// `wxpay ecommerce return-query`.
@@ -205,6 +225,64 @@ pub(crate) struct EcommerceReturnQueryArgs {
     /// Mode and output.
     #[command(flatten)]
     pub(crate) common: CommonArgs,
+    /// Signing and verification (last: its help heading applies to the flags that follow it).
+    #[command(flatten)]
+    pub(crate) v3: V3Args,
+}
+
+/// The API v3 credentials and signing inputs of `wxpay ecommerce ...`. Files are read, and keys
+/// checked, only by the mode that uses them (see [`crate::credentials`]); key material is never
+/// printed.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "API v3 signing and verification")]
+pub(crate) struct V3Args {
+    /// The merchant id (`mchid`) that signs requests. Required by --dry-run.
+    #[arg(long, value_name = "MCHID", env = ENV_MCHID, hide_env_values = true)]
+    pub(crate) mchid: Option<String>,
+
+    /// The serial of the merchant's API certificate (`serial_no` in Authorization). Required by
+    /// --dry-run.
+    #[arg(long, value_name = "SERIAL", env = ENV_MERCHANT_SERIAL, hide_env_values = true)]
+    pub(crate) merchant_serial: Option<String>,
+
+    /// The merchant's API private key: a PKCS#8 PEM file (`apiclient_key.pem`,
+    /// `-----BEGIN PRIVATE KEY-----`). Required by --dry-run; never printed.
+    #[arg(long, value_name = "FILE", env = ENV_PRIVATE_KEY, hide_env_values = true)]
+    pub(crate) private_key: Option<PathBuf>,
+
+    /// A WeChat Pay public key: a PEM file (`-----BEGIN PUBLIC KEY-----`), given with
+    /// --public-key-id. --decode verifies answers with it; --dry-run names it in Wechatpay-Serial.
+    #[arg(long, value_name = "FILE", env = ENV_PUBLIC_KEY, hide_env_values = true)]
+    pub(crate) public_key: Option<PathBuf>,
+
+    /// The id of --public-key (`PUB_KEY_ID_...`).
+    #[arg(long, value_name = "PUB_KEY_ID_...", env = ENV_PUBLIC_KEY_ID, hide_env_values = true)]
+    pub(crate) public_key_id: Option<String>,
+
+    /// A WeChat Pay platform certificate: a PEM file; repeat for several. --decode verifies
+    /// answers with them; without --public-key, --dry-run names one in Wechatpay-Serial.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) platform_cert: Vec<PathBuf>,
+
+    /// A file holding the APIv3 key (32 bytes; surrounding whitespace is ignored), which
+    /// decrypts downloaded platform certificates. It is checked now; the download itself arrives
+    /// with the transport.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) apiv3_key_file: Option<PathBuf>,
+
+    /// The signing timestamp, in Unix seconds (default: the system clock). With --nonce, a dry
+    /// run is reproducible.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(0..))]
+    pub(crate) timestamp: Option<i64>,
+
+    /// The signing nonce (`nonce_str` in Authorization; default: 32 random letters and digits).
+    #[arg(long, value_name = "STR")]
+    pub(crate) nonce: Option<String>,
+
+    /// The time --decode checks an answer's Wechatpay-Timestamp against, in Unix seconds
+    /// (default: the system clock), so that an answer copied from a log can be verified.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(0..))]
+    pub(crate) now: Option<i64>,
 }
 
 impl Group {

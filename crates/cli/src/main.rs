@@ -1,16 +1,21 @@
 //! `wxpay`: the operator's command for WeChat Pay profit-sharing and refund queries.
 //!
-//! This version runs offline: `--dry-run` prints the exact request an operation would send,
-//! and `--decode` parses an answer from a file or standard input. Every rule comes from
-//! `wxpay-protocol`; this crate only maps flags to its types and prints the results.
+//! This version runs offline: `--dry-run` prints the exact request an operation would send
+//! (signed, for API v3), and `--decode` parses an answer from a file or standard input (and
+//! verifies an API v3 answer's signature when keys are given). Every rule comes from
+//! `wxpay-protocol`; this crate only maps flags to its types, reads key files, the clock and the
+//! operating system's randomness, and prints the results.
 
 mod args;
+mod clock;
+mod credentials;
 mod decode;
 mod exit;
 mod nonce;
 mod render;
 mod request;
 mod run;
+mod security;
 mod table;
 
 use std::io::{self, Write};

@@ -4,8 +4,10 @@
 use std::error::Error as _;
 
 use serde_json::{Map, Value, json};
-use wxpay_protocol::{RetryClass, ValidationError};
+use wxpay_protocol::security::{KeyError, SignedHeaders};
+use wxpay_protocol::{RetryClass, UnverifiedResponse, ValidationError};
 
+use crate::credentials::CredentialError;
 use crate::exit::{CliError, Exit, flag_name};
 
 /// A header value as text (bytes that are not visible ASCII are replaced).
@@ -13,9 +15,32 @@ fn header_text(value: &http::HeaderValue) -> String {
     value.to_str().map_or_else(|_| String::from_utf8_lossy(value.as_bytes()).into_owned(), str::to_owned)
 }
 
+/// A signed message on one line: `\n`, `\r`, `\t` and `\\` as those escapes, other control
+/// characters and bytes that are not UTF-8 as `\xHH`, so that the exact bytes can be told from
+/// the line (`echo -e` and bash's `printf '%b'` give them back).
+fn escape_message(message: &[u8]) -> String {
+    let mut out = String::with_capacity(message.len() + 8);
+    let hex = |out: &mut String, bytes: &[u8]| bytes.iter().for_each(|b| out.push_str(&format!("\\x{b:02X}")));
+    for chunk in message.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => hex(&mut out, c.encode_utf8(&mut [0; 4]).as_bytes()),
+                c => out.push(c),
+            }
+        }
+        hex(&mut out, chunk.invalid());
+    }
+    out
+}
+
 /// A request in the human form: `METHOD URL`, the headers, a blank line, the body (pretty JSON
-/// when it is JSON), and for API v3 the `signed target`: the exact path and query to be signed.
-pub(crate) fn request_text(request: &http::Request<Vec<u8>>, signed: bool) -> String {
+/// when it is JSON), and for a signed (API v3) request the line `signed message: ...`: the exact
+/// bytes that were signed, on one line (see [`escape_message`]).
+pub(crate) fn request_text(request: &http::Request<Vec<u8>>, signed: Option<&SignedHeaders>) -> String {
     let mut out = format!("{} {}\n", request.method(), request.uri());
     for (name, value) in request.headers() {
         out.push_str(&format!("{name}: {}\n", header_text(value)));
@@ -29,15 +54,16 @@ pub(crate) fn request_text(request: &http::Request<Vec<u8>>, signed: bool) -> St
         }
         out.push('\n');
     }
-    if signed && let Some(target) = request.uri().path_and_query() {
-        out.push_str(&format!("signed target: {target}\n"));
+    if let Some(signed) = signed {
+        out.push_str(&format!("signed message: {}\n", escape_message(signed.message())));
     }
     out
 }
 
 /// A request as one JSON object: `{"method","url","headers","body"}`, with the body parsed as
-/// JSON (`null` when empty, a string if it is not JSON).
-pub(crate) fn request_json(request: &http::Request<Vec<u8>>) -> Value {
+/// JSON (`null` when empty, a string if it is not JSON), and for a signed (API v3) request
+/// `"signed_message"`: the exact message that was signed, as a string.
+pub(crate) fn request_json(request: &http::Request<Vec<u8>>, signed: Option<&SignedHeaders>) -> Value {
     let mut headers = Map::new();
     for name in request.headers().keys() {
         let values: Vec<String> = request.headers().get_all(name).iter().map(header_text).collect();
@@ -49,12 +75,16 @@ pub(crate) fn request_json(request: &http::Request<Vec<u8>>) -> Value {
     } else {
         serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
     };
-    json!({
+    let mut object = json!({
         "method": request.method().as_str(),
         "url": request.uri().to_string(),
         "headers": headers,
         "body": body,
-    })
+    });
+    if let Some(signed) = signed {
+        object["signed_message"] = String::from_utf8_lossy(signed.message()).into_owned().into();
+    }
+    object
 }
 
 /// A value as one line of JSON.
@@ -103,17 +133,24 @@ fn validation_fields(e: &ValidationError, object: &mut Map<String, Value>) {
     object.insert("rule".into(), e.rule().to_string().into());
 }
 
-/// An error for programs: `{"error":{"kind",...}}`, where `kind` is `invalid_input`, `api`,
-/// `malformed`, `transport` or `internal` (matching the exit code), `summary` is the one-line
-/// message, and the other fields depend on the kind.
-pub(crate) fn error_json(err: &CliError) -> Value {
-    let kind = match err.exit() {
+/// The `kind` of a JSON error: `invalid_input`, `api`, `malformed`, `unverifiable`, `transport`
+/// or `internal`, matching the exit code (`malformed` and `unverifiable` share exit 4).
+fn error_kind(err: &CliError) -> &'static str {
+    match err.exit() {
         Exit::InvalidInput => "invalid_input",
         Exit::Api => "api",
+        Exit::Malformed if matches!(err, CliError::Answer(wxpay_protocol::Error::Verification(_))) => "unverifiable",
         Exit::Malformed => "malformed",
         Exit::Transport => "transport",
         Exit::Ok | Exit::Internal => "internal",
-    };
+    }
+}
+
+/// An error for programs: `{"error":{"kind",...}}`, where `kind` is `invalid_input`, `api`,
+/// `malformed`, `unverifiable`, `transport` or `internal` (matching the exit code), `summary` is
+/// the one-line message, and the other fields depend on the kind.
+pub(crate) fn error_json(err: &CliError) -> Value {
+    let kind = error_kind(err);
     let mut object = Map::new();
     object.insert("kind".into(), kind.into());
     object.insert("summary".into(), err.to_string().into());
@@ -121,10 +158,26 @@ pub(crate) fn error_json(err: &CliError) -> Value {
         CliError::Invalid(e) | CliError::Answer(wxpay_protocol::Error::InvalidRequest(e)) => {
             validation_fields(e, &mut object);
         }
-        CliError::MissingFlag { field } => {
+        CliError::MissingFlag { field, env } => {
             object.insert("field".into(), (*field).into());
             object.insert("flag".into(), format!("--{}", flag_name(field)).into());
+            if let Some(env) = env {
+                object.insert("env".into(), (*env).into());
+            }
             object.insert("rule".into(), "required".into());
+        }
+        CliError::Credential { flag, file, source } => {
+            object.insert("flag".into(), format!("--{}", flag_name(flag.field)).into());
+            if let Some(env) = flag.env {
+                object.insert("env".into(), env.into());
+            }
+            if let Some(file) = file {
+                object.insert("file".into(), file.as_str().into());
+            }
+            if let CredentialError::Key(KeyError::InvalidId { field, reason }) = source {
+                object.insert("field".into(), (*field).into());
+                object.insert("rule".into(), (*reason).into());
+            }
         }
         CliError::ReadInput { input, .. } => {
             object.insert("input".into(), input.as_str().into());
@@ -150,6 +203,12 @@ pub(crate) fn error_json(err: &CliError) -> Value {
             object.insert("malformed".into(), m.kind().to_string().into());
             object.insert("status".into(), m.status().as_u16().into());
         }
+        CliError::Answer(wxpay_protocol::Error::Verification(u)) => {
+            // Called by path: through the `Box`, `.cause()` would be `std::error::Error::cause`.
+            object.insert("unverifiable".into(), UnverifiedResponse::cause(u).to_string().into());
+            object.insert("status".into(), u.status().as_u16().into());
+            object.insert("request_id".into(), u.request_id().into());
+        }
         _ => {}
     }
     let causes = causes(err);
@@ -157,4 +216,19 @@ pub(crate) fn error_json(err: &CliError) -> Value {
         object.insert("caused_by".into(), causes.into());
     }
     json!({ "error": object })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_messages_are_shown_on_one_line() {
+        assert_eq!(
+            escape_message(b"GET\n/v3/x?a=1%7C2\n1554208460\nN0\n\n"),
+            r"GET\n/v3/x?a=1%7C2\n1554208460\nN0\n\n"
+        );
+        assert_eq!(escape_message(b"a\\nb\r\t\x01\xFF\n"), r"a\\nb\r\t\x01\xFF\n");
+        assert_eq!(escape_message("分账\u{85}".as_bytes()), r"分账\xC2\x85");
+    }
 }

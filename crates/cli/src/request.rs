@@ -17,7 +17,7 @@ const SUB_MCHID: &str = "sub_mchid";
 
 /// The value of a required flag, or the error naming it and its field.
 fn required<'a>(value: &'a Option<String>, field: &'static str) -> Result<&'a str, CliError> {
-    value.as_deref().ok_or(CliError::MissingFlag { field })
+    value.as_deref().ok_or(CliError::MissingFlag { field, env: None })
 }
 
 /// A required flag validated by `new`.

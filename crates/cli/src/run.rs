@@ -2,27 +2,27 @@
 
 use wxpay_protocol::{Api, BaseUrl, Operation, cloudpay, v3};
 
-use crate::args::{CloudPayCommand, CommonArgs, EcommerceCommand, Group, Mode};
+use crate::args::{CloudPayCommand, CommonArgs, EcommerceCommand, Group, Mode, V3Args};
 use crate::exit::CliError;
 use crate::request::{self, Endpoints};
-use crate::{decode, render, table};
+use crate::{decode, render, security, table};
 
 /// What a successful run prints.
 #[derive(Debug)]
 pub(crate) struct Report {
     /// For standard output.
     pub(crate) stdout: String,
-    /// A warning for standard error, if any.
-    pub(crate) warning: Option<&'static str>,
+    /// A note or warning for standard error, if any.
+    pub(crate) warning: Option<String>,
 }
-
-/// The warning printed when an API v3 answer is decoded.
-const UNVERIFIED: &str = "note: API v3 answer signatures are not verified by --decode in this version";
 
 /// One operation as the CLI runs it.
 struct Command<'a, F, A> {
     /// The mode and output flags.
     common: &'a CommonArgs,
+    /// The signing and verification flags of an API v3 operation; `None` for CloudPay, which is
+    /// unsigned.
+    v3: Option<&'a V3Args>,
     /// Which of the two base URLs the operation uses.
     base: fn(&Endpoints) -> &BaseUrl,
     /// Builds the validated request from the flags.
@@ -41,22 +41,27 @@ where
 {
     /// Runs the operation in the mode its flags select.
     fn execute(self) -> Result<Report, CliError> {
+        debug_assert_eq!(R::API == Api::V3, self.v3.is_some(), "v3 flags go with v3 operations only");
         let json = self.common.json;
         match self.common.mode() {
             Mode::Send => Err(CliError::SendUnavailable),
             Mode::DryRun => {
                 let endpoints = Endpoints::from_args(self.common)?;
-                let request = (self.request)()?.build((self.base)(&endpoints))?;
+                let mut request = (self.request)()?.build((self.base)(&endpoints))?;
+                let signed = self.v3.map(|v3| security::sign(&mut request, v3)).transpose()?;
                 let stdout = if json {
-                    render::json_line(&render::request_json(&request))?
+                    render::json_line(&render::request_json(&request, signed.as_ref()))?
                 } else {
-                    render::request_text(&request, R::API == Api::V3)
+                    render::request_text(&request, signed.as_ref())
                 };
                 Ok(Report { stdout, warning: None })
             }
             Mode::Decode(input) => {
                 let response = decode::response(decode::read_input(&input)?)?;
-                let warning = (R::API == Api::V3).then_some(UNVERIFIED);
+                let warning = match self.v3 {
+                    Some(v3) => security::verify(&response, v3)?,
+                    None => None,
+                };
                 let answer = (self.parse)(&response)?;
                 let stdout = if json { render::json_line(&answer)? } else { (self.table)(&answer) };
                 Ok(Report { stdout, warning })
@@ -70,6 +75,7 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
     match group {
         Group::Cloudpay(CloudPayCommand::ReturnQuery(args)) => Command {
             common: &args.common,
+            v3: None,
             base: |e| &e.cloudpay,
             request: || request::cloudpay_return_query(args),
             parse: cloudpay::ReturnQueryResponse::parse,
@@ -78,6 +84,7 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
         .execute(),
         Group::Cloudpay(CloudPayCommand::Finish(args)) => Command {
             common: &args.common,
+            v3: None,
             base: |e| &e.cloudpay,
             request: || request::cloudpay_finish(args),
             parse: cloudpay::FinishResponse::parse,
@@ -86,6 +93,7 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
         .execute(),
         Group::Cloudpay(CloudPayCommand::RefundQuery(args)) => Command {
             common: &args.common,
+            v3: None,
             base: |e| &e.cloudpay,
             request: || request::cloudpay_refund_query(args),
             parse: cloudpay::RefundQueryResponse::parse,
@@ -94,6 +102,7 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
         .execute(),
         Group::Ecommerce(EcommerceCommand::OrderQuery(args)) => Command {
             common: &args.common,
+            v3: Some(&args.v3),
             base: |e| &e.v3,
             request: || request::ecommerce_order_query(args),
             parse: v3::OrderQueryResponse::parse,
@@ -102,6 +111,7 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
         .execute(),
         Group::Ecommerce(EcommerceCommand::ReturnQuery(args)) => Command {
             common: &args.common,
+            v3: Some(&args.v3),
             base: |e| &e.v3,
             request: || request::ecommerce_return_query(args),
             parse: v3::ReturnQueryResponse::parse,

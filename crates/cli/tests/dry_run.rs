@@ -50,7 +50,7 @@ fn cloudpay_return_query_human() {
             "out_return_no": "R20150806125346",
         })
     );
-    assert!(!stdout.contains("signed target"), "CloudPay is unsigned");
+    assert!(!stdout.contains("signed message"), "CloudPay is unsigned");
 }
 
 #[test]
@@ -120,6 +120,7 @@ fn cloudpay_finish_human_and_json() {
     assert_eq!(out["method"], "POST");
     assert_eq!(out["url"], "http://127.0.0.1:8080/sandbox/_/pay/profitsharingfinish");
     assert_eq!(out["headers"], json!({"content-type": "application/json"}));
+    assert!(out.get("signed_message").is_none(), "CloudPay is unsigned");
     assert_eq!(
         out["body"],
         json!({
@@ -194,6 +195,10 @@ fn cloudpay_refund_query_human() {
     assert_eq!(body, json!({"sub_mch_id": "1900000109", "nonce_str": NONCE, "out_refund_no": "R1", "offset": 0}));
 }
 
+/// The signing inputs the v3 dry runs below fix.
+const TIMESTAMP: i64 = 1554208460;
+const V3_NONCE: &str = "593BEC0C930BF1AFEB40B4A08C8FB242";
+
 const ORDER_QUERY: &[&str] = &[
     "ecommerce",
     "order-query",
@@ -204,65 +209,101 @@ const ORDER_QUERY: &[&str] = &[
     "4208450740201411110007820472",
     "--out-order-no",
     "P1|2*3@4",
+    "--timestamp",
+    "1554208460",
+    "--nonce",
+    V3_NONCE,
 ];
 
 const ORDER_QUERY_TARGET: &str = "/v3/ecommerce/profitsharing/orders?sub_mchid=1900000109\
                                   &transaction_id=4208450740201411110007820472&out_order_no=P1%7C2%2A3%404";
 
+/// The `Authorization` the protocol computes for a GET of `target` with the inputs above.
+fn authorization(target: &str) -> String {
+    let request = http::Request::get(target).body(Vec::new()).unwrap();
+    common::protocol_signature(&request, TIMESTAMP, V3_NONCE).authorization().to_owned()
+}
+
 #[test]
-fn ecommerce_order_query_human_percent_encodes_and_shows_the_signed_target() {
-    let (stdout, _) = text_output(ORDER_QUERY, None, 0);
+fn ecommerce_order_query_human_percent_encodes_and_shows_the_signed_message() {
+    let key = common::private_key_path();
+    let (stdout, stderr) = text_output(&[ORDER_QUERY, &common::signing_flags(&key)].concat(), None, 0);
+    assert_eq!(stderr, "");
+    let user_agent = wxpay_protocol::security::default_user_agent();
     assert_eq!(
         stdout,
         format!(
-            "GET https://api.mch.weixin.qq.com{ORDER_QUERY_TARGET}\naccept: application/json\n\n\
-             signed target: {ORDER_QUERY_TARGET}\n"
+            "GET https://api.mch.weixin.qq.com{ORDER_QUERY_TARGET}\n\
+             accept: application/json\n\
+             authorization: {}\n\
+             user-agent: {user_agent}\n\n\
+             signed message: GET\\n{ORDER_QUERY_TARGET}\\n{TIMESTAMP}\\n{V3_NONCE}\\n\\n\n",
+            authorization(ORDER_QUERY_TARGET),
         )
     );
 }
 
 #[test]
 fn ecommerce_order_query_json() {
-    let out = json_output(&[ORDER_QUERY, &["--json"]].concat(), None, 0);
+    let key = common::private_key_path();
+    let out = json_output(&[ORDER_QUERY, &common::signing_flags(&key), &["--json"]].concat(), None, 0);
     assert_eq!(
         out,
         json!({
             "method": "GET",
             "url": format!("https://api.mch.weixin.qq.com{ORDER_QUERY_TARGET}"),
-            "headers": {"accept": "application/json"},
+            "headers": {
+                "accept": "application/json",
+                "authorization": authorization(ORDER_QUERY_TARGET),
+                "user-agent": wxpay_protocol::security::default_user_agent(),
+            },
             "body": null,
+            "signed_message": format!("GET\n{ORDER_QUERY_TARGET}\n{TIMESTAMP}\n{V3_NONCE}\n\n"),
         })
     );
 }
 
 #[test]
 fn ecommerce_return_query_human_and_json_under_another_base() {
+    let key = common::private_key_path();
     let args = [
-        "ecommerce",
-        "return-query",
-        "--dry-run",
-        "--base-url",
-        "http://localhost:9000",
-        "--sub-mchid",
-        "1900000109",
-        "--order-id",
-        "3008450740201411110007820472",
-        "--out-return-no",
-        "R2019@05*16|001",
-    ];
+        &[
+            "ecommerce",
+            "return-query",
+            "--dry-run",
+            "--base-url",
+            "http://localhost:9000",
+            "--sub-mchid",
+            "1900000109",
+            "--order-id",
+            "3008450740201411110007820472",
+            "--out-return-no",
+            "R2019@05*16|001",
+            "--timestamp",
+            "1554208460",
+            "--nonce",
+            V3_NONCE,
+        ][..],
+        &common::signing_flags(&key),
+    ]
+    .concat();
     let target = "/v3/ecommerce/profitsharing/returnorders?sub_mchid=1900000109\
                   &order_id=3008450740201411110007820472&out_return_no=R2019%4005%2A16%7C001";
     let (stdout, _) = text_output(&args, None, 0);
     let (request_line, headers, rest) = split_request(&stdout);
     assert_eq!(request_line, format!("GET http://localhost:9000{target}"));
-    assert_eq!(headers, ["accept: application/json"]);
-    assert_eq!(rest, format!("signed target: {target}\n"));
+    let names: Vec<&str> = headers.iter().map(|h| h.split_once(": ").unwrap().0).collect();
+    assert_eq!(names, ["accept", "authorization", "user-agent"]);
+    assert!(headers.contains(&format!("authorization: {}", authorization(target)).as_str()), "{headers:?}");
+    let message = format!("GET\n{target}\n{TIMESTAMP}\n{V3_NONCE}\n\n");
+    assert_eq!(rest, format!("signed message: {}\n", message.replace('\n', "\\n")));
 
     let out = json_output(&[&args[..], &["--json"]].concat(), None, 0);
     assert_eq!(out["method"], "GET");
     assert_eq!(out["url"], format!("http://localhost:9000{target}"));
-    assert_eq!(out["headers"], json!({"accept": "application/json"}));
+    assert_eq!(out["headers"]["authorization"], authorization(target));
     assert_eq!(out["body"], Value::Null);
+    assert_eq!(out["signed_message"], message);
 }
 
 #[test]

@@ -1,10 +1,29 @@
 //! Helpers shared by the `wxpay` integration tests.
 
+// Each test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
 use serde_json::Value;
 
-/// The built `wxpay` binary with `args`.
+/// The environment variables that stand in for credential flags. They are removed for every run,
+/// so that the environment the tests run in never changes what they see.
+pub(crate) const CREDENTIAL_ENV: [&str; 5] =
+    ["WXPAY_MCHID", "WXPAY_MERCHANT_SERIAL", "WXPAY_PRIVATE_KEY", "WXPAY_PUBLIC_KEY", "WXPAY_PUBLIC_KEY_ID"];
+
+/// The merchant id of WeChat Pay's published request-signing example.
+pub(crate) const MCHID: &str = "1900007291";
+
+/// The merchant certificate serial of WeChat Pay's published request-signing example.
+pub(crate) const MERCHANT_SERIAL: &str = "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB";
+
+/// The built `wxpay` binary with `args`, and without the credential variables.
 pub(crate) fn wxpay(args: &[&str]) -> assert_cmd::Command {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("wxpay");
+    for name in CREDENTIAL_ENV {
+        cmd.env_remove(name);
+    }
     cmd.args(args);
     cmd
 }
@@ -30,4 +49,50 @@ pub(crate) fn text_output(args: &[&str], stdin: Option<&[u8]>, code: i32) -> (St
     let assert = cmd.assert().code(code);
     let output = assert.get_output();
     (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// A file of the protocol crate's test vectors (`crates/protocol/tests/vectors/CASE/FILE`).
+pub(crate) fn vector(case: &str, file: &str) -> String {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "protocol", "tests", "vectors", case, file].iter().collect();
+    assert!(path.is_file(), "missing vector {}", path.display());
+    path.to_string_lossy().into_owned()
+}
+
+/// The text of a vector file.
+pub(crate) fn vector_text(case: &str, file: &str) -> String {
+    std::fs::read_to_string(vector(case, file)).expect("a readable vector")
+}
+
+/// WeChat Pay's published test private key (the request-signing example's).
+pub(crate) fn private_key_path() -> String {
+    vector("doc-request-signature", "private_key.pem")
+}
+
+/// The flags that sign as the published test merchant, `key` being [`private_key_path`].
+pub(crate) fn signing_flags(key: &str) -> [&str; 6] {
+    ["--mchid", MCHID, "--merchant-serial", MERCHANT_SERIAL, "--private-key", key]
+}
+
+/// The test merchant's credentials, loaded by the protocol crate.
+pub(crate) fn test_merchant() -> wxpay_protocol::security::MerchantCredentials {
+    let pem = std::fs::read_to_string(private_key_path()).expect("a readable key");
+    let key = wxpay_protocol::security::RsaPrivateKey::from_pkcs8_pem(&pem).expect("the test key loads");
+    wxpay_protocol::security::MerchantCredentials::new(MCHID, MERCHANT_SERIAL, key).expect("valid ids")
+}
+
+/// What the protocol crate signs for `request` as the test merchant at `timestamp` with `nonce`.
+pub(crate) fn protocol_signature<B: AsRef<[u8]>>(
+    request: &http::Request<B>,
+    timestamp: i64,
+    nonce: &str,
+) -> wxpay_protocol::security::SignedHeaders {
+    let credentials = test_merchant();
+    let nonce = wxpay_protocol::NonceStr::new(nonce).expect("a valid nonce");
+    let params = wxpay_protocol::security::SigningParams::new(&credentials, timestamp, &nonce);
+    wxpay_protocol::security::sign_request(request, &params).expect("signing works")
+}
+
+/// A signed message as the human dry run shows it: each `\n` as the two characters `\n`.
+pub(crate) fn one_line(message: &[u8]) -> String {
+    String::from_utf8(message.to_vec()).expect("an ASCII message").replace('\n', "\\n")
 }

@@ -1,0 +1,73 @@
+//! API v3 signing for `--dry-run` and verification for `--decode`.
+//!
+//! The CLI supplies what the protocol takes as inputs (key files, the clock, randomness) and
+//! calls `wxpay_protocol::security`; every rule (the signed message, the header, which serial to
+//! name, the clock skew limit) is the protocol's.
+
+use wxpay_protocol::NonceStr;
+use wxpay_protocol::UnverifiedResponse;
+use wxpay_protocol::security::{SignedHeaders, SigningParams, Verification, sign_request, verify_response};
+
+use crate::args::V3Args;
+use crate::exit::CliError;
+use crate::{clock, credentials, nonce};
+
+/// The field name `--nonce` errors are reported under.
+const NONCE: &str = "nonce";
+
+/// What `--decode` prints on standard error when no verifying key is given.
+const UNVERIFIED: &str = "note: API v3 answer signature not verified \
+                          (give --public-key with --public-key-id, or --platform-cert)";
+
+/// Signs `request` as the merchant (`--mchid`, `--merchant-serial`, `--private-key`) at
+/// `--timestamp` (default: now) with `--nonce` (default: a fresh random one), naming in
+/// `Wechatpay-Serial` the key the protocol prefers among `--public-key` and `--platform-cert`.
+/// The headers are set on `request`; the result also holds the message that was signed.
+///
+/// `--apiv3-key-file`, if given, is checked too, although only the certificate download (which
+/// arrives with the transport) uses it.
+pub(crate) fn sign(request: &mut http::Request<Vec<u8>>, args: &V3Args) -> Result<SignedHeaders, CliError> {
+    let credentials = credentials::merchant(args)?;
+    let keys = credentials::verifying_keys(args)?;
+    credentials::apiv3_key(args)?;
+    let timestamp = match args.timestamp {
+        Some(timestamp) => timestamp,
+        None => clock::unix_now()?,
+    };
+    let nonce = match &args.nonce {
+        Some(given) => NonceStr::new(given.as_str()).map_err(|e| e.in_field(NONCE))?,
+        None => nonce::generate()?,
+    };
+    let mut params = SigningParams::new(&credentials, timestamp, &nonce);
+    if let Some(serial) = keys.preferred_serial() {
+        params = params.wechatpay_serial(serial);
+    }
+    let signed = sign_request(request, &params).map_err(CliError::Signing)?;
+    signed.apply_to(request);
+    Ok(signed)
+}
+
+/// Verifies an answer with the keys given (`--public-key` with `--public-key-id`, every
+/// `--platform-cert`) against `--now` (default: the system clock), and returns the note for
+/// standard error. Without keys the answer is not verified, and the note says so.
+///
+/// A refused answer is the protocol's [`wxpay_protocol::Error::Verification`], raw answer kept.
+/// `--apiv3-key-file`, if given, is checked here too.
+pub(crate) fn verify(response: &http::Response<Vec<u8>>, args: &V3Args) -> Result<Option<String>, CliError> {
+    let keys = credentials::verifying_keys(args)?;
+    credentials::apiv3_key(args)?;
+    if keys.is_empty() {
+        return Ok(Some(UNVERIFIED.to_owned()));
+    }
+    let now = match args.now {
+        Some(now) => now,
+        None => clock::unix_now()?,
+    };
+    let verification = verify_response(response, now, &keys)
+        .map_err(|cause| wxpay_protocol::Error::from(UnverifiedResponse::new(cause, response)))?;
+    Ok(match verification {
+        Verification::Signed { serial } => Some(format!("note: signature verified (Wechatpay-Serial {serial})")),
+        // An unsigned error answer is parsed into its API error, which is all it may be used for.
+        _ => None,
+    })
+}
