@@ -12,6 +12,8 @@ use crate::error::{Error, Rule, ValidationError};
 /// assert_eq!(base.as_str(), "http://127.0.0.1:8080/prefix");
 /// assert!(base.is_loopback());
 /// assert!(!BaseUrl::v3_default().is_loopback());
+/// assert!(BaseUrl::parse("http://:80").is_err()); // no host
+/// assert!(BaseUrl::parse("http://[::1]:8443").unwrap().is_loopback());
 /// # Ok::<(), wxpay_protocol::ValidationError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -45,6 +47,7 @@ impl BaseUrl {
         if authority.as_str().contains('@') {
             return Err(invalid("credentials in the URL are not allowed"));
         }
+        check_authority(authority.as_str()).map_err(invalid)?;
         if uri.query().is_some() || s.contains('#') {
             return Err(invalid("a base URL has no query or fragment"));
         }
@@ -85,6 +88,46 @@ impl BaseUrl {
             .parse()
             .map_err(|_| ValidationError::new(Self::FIELD, Rule::InvalidUrl("cannot be joined with the path")))
     }
+}
+
+/// `host[:port]` where host is a DNS name, an IPv4 address or a bracketed IPv6 address, and
+/// port is 1 to 5 digits up to 65535. The `http` crate accepts more (`http://:80`,
+/// `http://[];0`), none of which can be connected to.
+fn check_authority(authority: &str) -> Result<(), &'static str> {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(rest) => {
+            let (v6, after) = rest.split_once(']').ok_or("an IPv6 host needs its closing bracket")?;
+            v6.parse::<std::net::Ipv6Addr>().map_err(|_| "the bracketed host is not an IPv6 address")?;
+            match after {
+                "" => (None, None),
+                _ => (None, Some(after.strip_prefix(':').ok_or("only a port may follow the host")?)),
+            }
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (Some(host), Some(port)),
+            None => (Some(authority), None),
+        },
+    };
+    if let Some(host) = host {
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        let name = host.strip_suffix('.').unwrap_or(host);
+        if name.is_empty() || !name.split('.').all(label_ok) {
+            return Err("a host name is required (letters, digits, - and _ in dot-separated labels)");
+        }
+    }
+    if let Some(port) = port
+        && (port.is_empty()
+            || port.len() > 5
+            || !port.bytes().all(|b| b.is_ascii_digit())
+            || port.parse::<u32>().map_or(true, |p| p > 65535))
+    {
+        return Err("the port must be a number up to 65535");
+    }
+    Ok(())
 }
 
 impl fmt::Display for BaseUrl {
@@ -150,4 +193,41 @@ pub trait Operation {
     /// Parses an answer (status, headers and raw body) into the typed result or a typed error.
     /// API v3 answers must have been verified first.
     fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<Self::Output, Error>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorities() {
+        for good in [
+            "http://localhost",
+            "http://127.0.0.1:8080",
+            "https://api.mch.weixin.qq.com",
+            "http://[::1]:1",
+            "http://a-b.c_d.example.",
+        ] {
+            assert!(BaseUrl::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://:80",
+            "http://[];0",
+            "http://[]",
+            "http://[::1",
+            "http://[::1]x",
+            "http://h:",
+            "http://h:65536",
+            "http://h:8x",
+            "http://.h",
+            "http://h..i",
+            "http://-h",
+            "ftp://h",
+            "http://u@h",
+            "http://h?q",
+            "http://h#f",
+        ] {
+            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
 }
