@@ -25,6 +25,40 @@ const STEPS: &[Step] = &[
     Step { name: "doc", args: &["doc", "--workspace", "--no-deps"], env: &[("RUSTDOCFLAGS", "-D warnings")] },
 ];
 
+/// Crates that must not be in `wxpay-protocol`'s normal dependency graph: it is sans-IO
+/// (DESIGN.md 2: no tokio, hyper, ureq or socket).
+const FORBIDDEN_IN_PROTOCOL: &[&str] = &["tokio", "hyper", "ureq", "mio", "socket2", "ring"];
+
+/// The crate names in a `cargo tree --prefix none` listing that are forbidden.
+fn forbidden(tree: &str) -> Vec<String> {
+    let mut found: Vec<String> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| FORBIDDEN_IN_PROTOCOL.iter().any(|f| name == f || name.starts_with(&format!("{f}-"))))
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Checks `cargo tree -p wxpay-protocol -e normal`.
+fn check_protocol_tree() -> Result<(), String> {
+    let cmd = Cmd::this_cargo().args(["tree", "-p", "wxpay-protocol", "-e", "normal", "--prefix", "none"]);
+    println!("\n==> protocol graph: {cmd}");
+    let output = cmd.output()?;
+    if !output.status.success() {
+        return Err(format!("{cmd} exited with {}", output.status));
+    }
+    let found = forbidden(&String::from_utf8_lossy(&output.stdout));
+    if found.is_empty() {
+        println!("no {} in wxpay-protocol's dependencies", FORBIDDEN_IN_PROTOCOL.join(", "));
+        Ok(())
+    } else {
+        Err(format!("wxpay-protocol depends on {}", found.join(", ")))
+    }
+}
+
 /// The command of a step.
 fn command(step: &Step) -> Cmd {
     step.env.iter().fold(Cmd::this_cargo().args(step.args.iter().copied()), |cmd, (key, value)| cmd.env(key, value))
@@ -49,13 +83,28 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    println!("\nxtask ci: all {} steps passed in {:.0?}", STEPS.len(), started.elapsed());
+    if let Err(why) = check_protocol_tree() {
+        eprintln!("\nxtask ci: the protocol dependency check failed: {why}");
+        return ExitCode::FAILURE;
+    }
+    println!(
+        "\nxtask ci: all {} steps and the protocol dependency check passed in {:.0?}",
+        STEPS.len(),
+        started.elapsed()
+    );
     ExitCode::SUCCESS
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forbidden_crates_are_found_by_name() {
+        let tree = "wxpay-protocol v0.1.0 (/w)\nhttp v1.5.0\ntokio v1.0.0\ntokio-util v0.7.0\nhyperlocal v0.1.0\nsocket2 v0.5.0 (*)\n";
+        assert_eq!(forbidden(tree), ["socket2", "tokio", "tokio-util"]);
+        assert!(forbidden("wxpay-protocol v0.1.0\nhttp v1\n").is_empty());
+    }
 
     #[test]
     fn steps_print_as_documented() {

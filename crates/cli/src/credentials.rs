@@ -69,9 +69,7 @@ impl fmt::Display for Flag {
 
 /// Why a credential was refused.
 ///
-/// `Display` and `source()` pass the protocol's [`KeyError`] through, with one exception: the
-/// PEM reader's error under [`KeyError::Pem`] is left out of the chain, because it can quote the
-/// line it stopped at, and in a key squeezed onto one line that line is the key.
+/// `Display` and `source()` pass the protocol's [`KeyError`] through; it quotes nothing of the key.
 #[derive(Debug)]
 pub(crate) enum CredentialError {
     /// The file could not be read (or is not UTF-8 text).
@@ -99,7 +97,6 @@ impl Error for CredentialError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             CredentialError::Read(e) => Some(e),
-            CredentialError::Key(KeyError::Pem { .. }) => None,
             CredentialError::Key(e) => e.source(),
         }
     }

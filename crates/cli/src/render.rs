@@ -5,7 +5,7 @@ use std::error::Error as _;
 
 use serde_json::{Map, Value, json};
 use wxpay_protocol::security::{KeyError, SignedHeaders};
-use wxpay_protocol::{RetryClass, UnverifiedResponse, ValidationError};
+use wxpay_protocol::{RetryClass, ValidationError};
 
 use crate::credentials::CredentialError;
 use crate::exit::{CliError, Exit, flag_name};
@@ -204,8 +204,7 @@ pub(crate) fn error_json(err: &CliError) -> Value {
             object.insert("status".into(), m.status().as_u16().into());
         }
         CliError::Answer(wxpay_protocol::Error::Verification(u)) => {
-            // Called by path: through the `Box`, `.cause()` would be `std::error::Error::cause`.
-            object.insert("unverifiable".into(), UnverifiedResponse::cause(u).to_string().into());
+            object.insert("unverifiable".into(), u.verification_error().to_string().into());
             object.insert("status".into(), u.status().as_u16().into());
             object.insert("request_id".into(), u.request_id().into());
         }

@@ -286,7 +286,7 @@ fn invalid_credentials_exit_2_naming_the_flag_and_the_cause() {
         &signed_args(&public_key, &[]),
         &format!(
             "error: invalid --private-key (env WXPAY_PRIVATE_KEY): {public_key}\n\
-             caused by: no PRIVATE KEY found in the PEM text\n"
+             caused by: no usable PRIVATE KEY in the PEM text: no section of this kind\n"
         ),
     );
 
@@ -315,12 +315,14 @@ fn invalid_credentials_exit_2_naming_the_flag_and_the_cause() {
     assert_invalid_credential(
         &signed_args(&key, &["--public-key", &key, "--public-key-id", PUBLIC_KEY_ID]),
         &format!(
-            "error: invalid --public-key (env WXPAY_PUBLIC_KEY): {key}\ncaused by: no PUBLIC KEY found in the PEM text\n"
+            "error: invalid --public-key (env WXPAY_PUBLIC_KEY): {key}\ncaused by: no usable PUBLIC KEY in the PEM text: no section of this kind\n"
         ),
     );
     assert_invalid_credential(
         &signed_args(&key, &["--platform-cert", &key]),
-        &format!("error: invalid --platform-cert: {key}\ncaused by: no CERTIFICATE found in the PEM text\n"),
+        &format!(
+            "error: invalid --platform-cert: {key}\ncaused by: no usable CERTIFICATE in the PEM text: no section of this kind\n"
+        ),
     );
 
     // A CERTIFICATE section that is not a certificate: the cause is the X.509 parser's.

@@ -243,7 +243,9 @@ fn invalid_verifying_keys_exit_2() {
     let (_, stderr) = text_output(&args, Some(&raw), 2);
     assert_eq!(
         stderr,
-        format!("error: invalid --platform-cert: {key}\ncaused by: no CERTIFICATE found in the PEM text\n")
+        format!(
+            "error: invalid --platform-cert: {key}\ncaused by: no usable CERTIFICATE in the PEM text: no section of this kind\n"
+        )
     );
     let public_key = vector(DOC, "public_key.pem");
     let (_, stderr) =

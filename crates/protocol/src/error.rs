@@ -71,8 +71,9 @@ impl UnverifiedResponse {
         }
     }
 
-    /// Why verification failed.
-    pub fn cause(&self) -> &VerificationError {
+    /// Why verification failed (named so as not to be shadowed by the deprecated
+    /// `std::error::Error::cause`).
+    pub fn verification_error(&self) -> &VerificationError {
         &self.cause
     }
 

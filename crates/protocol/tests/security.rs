@@ -164,7 +164,7 @@ fn verify_and_parse_refuses_forged_success_and_keeps_unsigned_errors_as_errors()
     let forged = http::Response::builder().status(200).header("Request-ID", "R1").body(body.to_vec()).unwrap();
     let err = security::verify_and_parse(&query, &forged, 1_700_000_100, &keys).unwrap_err();
     let Error::Verification(v) = &err else { panic!("{err:?}") };
-    assert_eq!(v.cause(), &VerificationError::MissingHeader("Wechatpay-Timestamp"));
+    assert_eq!(v.verification_error(), &VerificationError::MissingHeader("Wechatpay-Timestamp"));
     assert_eq!(v.request_id(), Some("R1"));
     assert_eq!(v.body(), body);
     assert!(!err.is_retryable(), "a forged answer is refused, not retried");
@@ -189,6 +189,22 @@ fn secrets_never_appear_in_debug() {
         assert!(!shown.contains(std::str::from_utf8(window).unwrap()), "key material in Debug");
     }
     assert!(shown.contains(MCHID) && shown.contains(MERCHANT_SERIAL));
+}
+
+#[test]
+fn key_errors_quote_nothing_of_the_key() {
+    // A key squeezed onto its BEGIN line: the PEM reader's own error would quote that line.
+    let b64 = BASE64.encode(keys().merchant.serialize_der());
+    let one_line = format!("-----BEGIN PRIVATE KEY-----{b64}-----END PRIVATE KEY-----\n");
+    let err = RsaPrivateKey::from_pkcs8_pem(&one_line).unwrap_err();
+    let mut shown = format!("{err} {err:?}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        shown.push_str(&format!(" {s} {s:?}"));
+        source = s.source();
+    }
+    assert!(!shown.contains(&b64[40..72]), "key material in the error: {shown}");
+    assert!(shown.contains("PRIVATE KEY"));
 }
 
 #[test]

@@ -152,7 +152,7 @@ impl EncryptedCertificate {
             Timestamp::parse_rfc3339(&self.expire_time).map_err(|_| CertificateError::Time("expire_time"))?;
         let plain = decrypt_aes_256_gcm(key, enc.nonce.as_bytes(), enc.associated_data.as_bytes(), &enc.ciphertext)?;
         let der = CertificateDer::from_pem_slice(&plain)
-            .map_err(|source| CertificateError::Certificate(KeyError::Pem { expected: "CERTIFICATE", source }))?;
+            .map_err(|e| CertificateError::Certificate(KeyError::pem("CERTIFICATE", &e)))?;
         let verifying = VerifyingKey::from_certificate_der(&der).map_err(CertificateError::Certificate)?;
         if !verifying.serial().eq_ignore_ascii_case(&self.serial_no) {
             return Err(CertificateError::SerialMismatch {

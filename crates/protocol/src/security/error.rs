@@ -5,14 +5,14 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// The PEM text holds no section of the expected kind, or is not PEM.
-    #[error("no {expected} found in the PEM text")]
+    /// The PEM text holds no section of the expected kind, or is not PEM. Only a fixed reason
+    /// is kept: the PEM reader's own error can quote the text it choked on, which may be a key.
+    #[error("no usable {expected} in the PEM text: {reason}")]
     Pem {
         /// What was looked for ("PRIVATE KEY", "PUBLIC KEY", "CERTIFICATE").
         expected: &'static str,
-        /// The PEM reader's error.
-        #[source]
-        source: rustls_pki_types::pem::Error,
+        /// Why, in fixed words.
+        reason: &'static str,
     },
     /// The key is not an RSA key aws-lc-rs accepts for RSASSA-PKCS1-v1_5 SHA-256 (2048 to 8192
     /// bits).
@@ -32,6 +32,23 @@ pub enum KeyError {
         /// Why.
         reason: &'static str,
     },
+}
+
+impl KeyError {
+    /// A PEM reading failure, reduced to a reason that quotes nothing of the input.
+    pub(crate) fn pem(expected: &'static str, error: &rustls_pki_types::pem::Error) -> Self {
+        use rustls_pki_types::pem::Error as E;
+        let reason = match error {
+            E::MissingSectionEnd { .. } => "a section has no END line",
+            E::IllegalSectionStart { .. } => "a BEGIN line is malformed",
+            E::Base64Decode(_) => "the section is not valid base64",
+            E::Io(_) => "the PEM text could not be read",
+            E::NoItemsFound => "no section of this kind",
+            E::SectionTooLarge => "a section is too large",
+            _ => "the PEM text is malformed",
+        };
+        KeyError::Pem { expected, reason }
+    }
 }
 
 /// A request could not be signed.

@@ -39,8 +39,7 @@ pub struct RsaPrivateKey {
 impl RsaPrivateKey {
     /// Loads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), as WeChat Pay issues it.
     pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
-        let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes())
-            .map_err(|source| KeyError::Pem { expected: "PRIVATE KEY", source })?;
+        let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| KeyError::pem("PRIVATE KEY", &e))?;
         Self::from_pkcs8_der(der.secret_pkcs8_der())
     }
 

@@ -87,15 +87,14 @@ pub struct VerifyingKey {
 impl VerifyingKey {
     /// A WeChat Pay public key from its SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
     pub fn from_public_key_pem(id: PublicKeyId, pem: &str) -> Result<Self, KeyError> {
-        let spki = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes())
-            .map_err(|source| KeyError::Pem { expected: "PUBLIC KEY", source })?;
+        let spki =
+            SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes()).map_err(|e| KeyError::pem("PUBLIC KEY", &e))?;
         Self::from_der(id.0, KeyKind::PublicKey, spki.as_ref())
     }
 
     /// A platform certificate from its PEM; the serial is read from the certificate.
     pub fn from_certificate_pem(pem: &str) -> Result<Self, KeyError> {
-        let der = CertificateDer::from_pem_slice(pem.as_bytes())
-            .map_err(|source| KeyError::Pem { expected: "CERTIFICATE", source })?;
+        let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| KeyError::pem("CERTIFICATE", &e))?;
         Self::from_certificate_der(&der)
     }
 
