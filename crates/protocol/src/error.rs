@@ -183,6 +183,17 @@ pub enum Rule {
     MoreThanOneOf(&'static [&'static str]),
     /// Not a usable URL, and why.
     InvalidUrl(&'static str),
+    /// A required field is absent.
+    Missing,
+    /// A request body that is not a JSON object (servers reading requests report this).
+    NotJsonObject,
+    /// The field has the wrong JSON type.
+    WrongType {
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// The field is given more than once.
+    Repeated,
 }
 
 impl fmt::Display for Rule {
@@ -202,6 +213,10 @@ impl fmt::Display for Rule {
                 write!(f, "only one of {} may be given", fields.join(", "))
             }
             Rule::InvalidUrl(reason) => write!(f, "must be a base URL: {reason}"),
+            Rule::Missing => f.write_str("is required"),
+            Rule::NotJsonObject => f.write_str("must be a JSON object"),
+            Rule::WrongType { expected } => write!(f, "must be {expected}"),
+            Rule::Repeated => f.write_str("must be given once"),
         }
     }
 }

@@ -199,6 +199,77 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn servers_read_back_exactly_what_clients_build(
+        sub in alnum(32), nonce in alnum(32), tid in alnum(32), oon in merchant_no(64), orn in merchant_no(64),
+        desc in "[a-z分账 ]{1,20}", by_id in any::<bool>(), offset in prop::option::of(any::<u32>()),
+    ) {
+        let base = BaseUrl::cloudpay_default();
+        let order = || if by_id { OrderRef::OrderId(OrderId::new(&tid).unwrap()) } else { OrderRef::OutOrderNo(OutOrderNo::new(&oon).unwrap()) };
+
+        let rq = cloudpay::ReturnQueryRequest::new(SubMchId::new(&sub).unwrap(), NonceStr::new(&nonce).unwrap(), order(), OutReturnNo::new(&orn).unwrap());
+        prop_assert_eq!(cloudpay::ReturnQueryRequest::from_body(rq.build(&base).unwrap().body()).unwrap(), rq);
+
+        let fin = cloudpay::FinishRequest::new(SubMchId::new(&sub).unwrap(), NonceStr::new(&nonce).unwrap(),
+            TransactionId::new(&tid).unwrap(), OutOrderNo::new(&oon).unwrap(), Description::new(desc.trim()).unwrap_or_else(|_| Description::new("d").unwrap()));
+        prop_assert_eq!(cloudpay::FinishRequest::from_body(fin.build(&base).unwrap().body()).unwrap(), fin);
+
+        let mut refund = cloudpay::RefundQueryRequest::new(SubMchId::new(&sub).unwrap(), NonceStr::new(&nonce).unwrap(),
+            RefundLookup::OutRefundNo(OutRefundNo::new(&orn).unwrap()));
+        if let Some(o) = offset { refund = refund.offset(Offset::new(o)); }
+        prop_assert_eq!(cloudpay::RefundQueryRequest::from_body(refund.build(&base).unwrap().body()).unwrap(), refund);
+
+        let v3base = BaseUrl::v3_default();
+        let oq = v3::OrderQueryRequest::new(SubMchId::new(&sub).unwrap(), TransactionId::new(&tid).unwrap(), OutOrderNo::new(&oon).unwrap());
+        let built = oq.build(&v3base).unwrap();
+        prop_assert_eq!(v3::OrderQueryRequest::from_query(built.uri().query().unwrap()).unwrap(), oq);
+        let rq3 = v3::ReturnQueryRequest::new(SubMchId::new(&sub).unwrap(), order(), OutReturnNo::new(&orn).unwrap());
+        let built = rq3.build(&v3base).unwrap();
+        prop_assert_eq!(v3::ReturnQueryRequest::from_query(built.uri().query().unwrap()).unwrap(), rq3);
+    }
+
+    #[test]
+    fn request_readers_never_panic(body in prop::collection::vec(any::<u8>(), 0..200), query in ".{0,80}", v in arbitrary_json()) {
+        let _ = cloudpay::ReturnQueryRequest::from_body(&body);
+        let _ = cloudpay::FinishRequest::from_body(&body);
+        let _ = cloudpay::RefundQueryRequest::from_body(&body);
+        let json = v.to_string();
+        let _ = cloudpay::RefundQueryRequest::from_body(json.as_bytes());
+        let _ = cloudpay::ReturnQueryRequest::from_body(json.as_bytes());
+        let _ = v3::OrderQueryRequest::from_query(&query);
+        let _ = v3::ReturnQueryRequest::from_query(&query);
+    }
+}
+
+#[test]
+fn request_reader_errors_name_the_field() {
+    let err = cloudpay::FinishRequest::from_body(b"[]").unwrap_err();
+    assert_eq!((err.field(), err.rule()), ("body", &Rule::NotJsonObject));
+    let err = cloudpay::FinishRequest::from_body(
+        br#"{"sub_mch_id":"1","nonce_str":"N","transaction_id":"4","out_order_no":"P"}"#,
+    )
+    .unwrap_err();
+    assert_eq!((err.field(), err.rule()), ("description", &Rule::Missing));
+    let err = cloudpay::FinishRequest::from_body(br#"{"sub_mch_id":true}"#).unwrap_err();
+    assert_eq!(err.field(), "sub_mch_id");
+    let err =
+        cloudpay::RefundQueryRequest::from_body(br#"{"sub_mch_id":"1","nonce_str":"N","refund_id":"5","offset":-1}"#)
+            .unwrap_err();
+    assert_eq!(err.field(), "offset");
+    let ok = cloudpay::RefundQueryRequest::from_body(
+        br#"{"sub_mch_id":1900000109,"nonce_str":"N","refund_id":"5","out_trade_no":"T","offset":"10"}"#,
+    )
+    .unwrap();
+    assert_eq!((ok.lookup().field(), ok.get_offset()), ("refund_id", Some(Offset::new(10))));
+    let err = v3::OrderQueryRequest::from_query("sub_mchid=1&sub_mchid=2&transaction_id=4&out_order_no=P").unwrap_err();
+    assert_eq!((err.field(), err.rule()), ("sub_mchid", &Rule::Repeated));
+    let err = v3::OrderQueryRequest::from_query("sub_mchid=&transaction_id=4&out_order_no=P").unwrap_err();
+    assert_eq!((err.field(), err.rule()), ("sub_mchid", &Rule::Empty));
+    let err = v3::ReturnQueryRequest::from_query("sub_mchid=1&out_return_no=R").unwrap_err();
+    assert!(matches!(err.rule(), Rule::NoneOf(_)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reply shapes: typed answers (made by parsing generated canonical JSON, so that they are
 // exactly what the parser produces) re-encoded in every shape parse back equal.

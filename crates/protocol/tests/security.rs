@@ -192,6 +192,38 @@ fn secrets_never_appear_in_debug() {
 }
 
 #[test]
+fn server_side_signing_and_encryption_round_trip() {
+    let set = wechat_keys();
+    let body = br#"{"data":[]}"#;
+    let sig = security::sign_response(body, 1_700_000_000, "n0nce", CERT_SERIAL, &private(&keys().platform)).unwrap();
+    let mut response = http::Response::new(body.to_vec());
+    for (name, value) in sig.headers() {
+        response.headers_mut().insert(name, value.parse().unwrap());
+    }
+    assert_eq!(
+        verify_response(&response, 1_700_000_000, &set),
+        Ok(Verification::Signed { serial: CERT_SERIAL.into() })
+    );
+
+    let apiv3 = security::Apiv3Key::new(b"a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb").unwrap();
+    let entry = security::EncryptedCertificate::encrypt(
+        &keys().certificate_pem,
+        CERT_SERIAL,
+        "2026-01-01T00:00:00+08:00",
+        "2031-01-01T00:00:00+08:00",
+        &apiv3,
+        "0123456789ab",
+    )
+    .unwrap();
+    let answer = serde_json::to_vec(&security::CertificatesResponse::new(vec![entry])).unwrap();
+    let parsed = security::CertificatesRequest.parse(&http::Response::new(answer)).unwrap();
+    let certs = parsed.decrypt(&apiv3).unwrap();
+    assert_eq!(certs[0].serial, CERT_SERIAL);
+    assert_eq!(certs[0].pem, keys().certificate_pem);
+    assert_eq!(certs[0].expire_time.original(), "2031-01-01T00:00:00+08:00");
+}
+
+#[test]
 fn key_errors_quote_nothing_of_the_key() {
     // A key squeezed onto its BEGIN line: the PEM reader's own error would quote that line.
     let b64 = BASE64.encode(keys().merchant.serialize_der());

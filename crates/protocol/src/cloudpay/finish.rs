@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::CloudPayOp;
 use super::encode::{Encoder, ReplyShape};
 use super::fields::Fields;
+use super::request::RequestBody;
 use super::status;
 use crate::amount::Fen;
 use crate::endpoint::{Api, BaseUrl, Operation};
@@ -65,6 +66,18 @@ impl FinishRequest {
     /// Why profit sharing is finished.
     pub fn description(&self) -> &Description {
         &self.description
+    }
+
+    /// Reads a request body as a server does: every field validated as a client builds it.
+    pub fn from_body(body: &[u8]) -> Result<Self, ValidationError> {
+        let b = RequestBody::parse(body)?;
+        Ok(Self::new(
+            b.parse_field(SubMchId::FIELD, SubMchId::new)?,
+            b.parse_field(NonceStr::FIELD, NonceStr::new)?,
+            b.parse_field(TransactionId::FIELD, TransactionId::new)?,
+            b.parse_field(OutOrderNo::FIELD, OutOrderNo::new)?,
+            b.parse_field(Description::FIELD, Description::new)?,
+        ))
     }
 
     /// The JSON body, in the documented field names.

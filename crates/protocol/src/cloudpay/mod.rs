@@ -11,6 +11,7 @@ mod encode;
 mod fields;
 mod finish;
 mod refund_query;
+mod request;
 mod return_query;
 mod status;
 

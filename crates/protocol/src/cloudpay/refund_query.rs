@@ -6,13 +6,14 @@ use serde_json::{Map, Value};
 use super::CloudPayOp;
 use super::encode::{Encoder, ListStyle, ReplyShape};
 use super::fields::{Fields, TimeParser};
+use super::request::RequestBody;
 use super::status;
 use crate::amount::Fen;
 use crate::endpoint::{Api, BaseUrl, Operation};
 use crate::error::{Error, MalformedKind, ValidationError};
 use crate::lookup::RefundLookup;
 use crate::timestamp::Timestamp;
-use crate::validate::{NonceStr, Offset, SubMchId};
+use crate::validate::{NonceStr, Offset, OutRefundNo, OutTradeNo, RefundId, SubMchId, TransactionId};
 use crate::wire_enum::wire_enum;
 
 /// Asks for the refunds of a payment, or for one refund (seeds/004).
@@ -63,6 +64,25 @@ impl RefundQueryRequest {
     /// The offset sent, if any.
     pub fn get_offset(&self) -> Option<Offset> {
         self.offset
+    }
+
+    /// Reads a request body as a server does: every id given is validated, then the documented
+    /// priority picks the one that counts (seeds/004).
+    pub fn from_body(body: &[u8]) -> Result<Self, ValidationError> {
+        let b = RequestBody::parse(body)?;
+        let sub_mch_id = b.parse_field(SubMchId::FIELD, SubMchId::new)?;
+        let nonce_str = b.parse_field(NonceStr::FIELD, NonceStr::new)?;
+        let lookup = RefundLookup::by_priority(
+            b.parse_opt(RefundId::FIELD, RefundId::new)?,
+            b.parse_opt(OutRefundNo::FIELD, OutRefundNo::new)?,
+            b.parse_opt(TransactionId::FIELD, TransactionId::new)?,
+            b.parse_opt(OutTradeNo::FIELD, OutTradeNo::new)?,
+        )?;
+        let request = Self::new(sub_mch_id, nonce_str, lookup);
+        Ok(match b.offset()? {
+            Some(offset) => request.offset(offset),
+            None => request,
+        })
     }
 
     /// The JSON body, in the documented field names; only the winning id of the lookup.

@@ -6,13 +6,14 @@ use serde_json::{Map, Value};
 use super::CloudPayOp;
 use super::encode::{Encoder, ReplyShape};
 use super::fields::Fields;
+use super::request::RequestBody;
 use super::status;
 use crate::amount::Fen;
 use crate::endpoint::{Api, BaseUrl, Operation};
 use crate::error::{Error, ValidationError};
 use crate::lookup::OrderRef;
 use crate::timestamp::Timestamp;
-use crate::validate::{NonceStr, OutReturnNo, SubMchId};
+use crate::validate::{NonceStr, OrderId, OutOrderNo, OutReturnNo, SubMchId};
 use crate::wire_enum::wire_enum;
 
 /// Asks for the result of a profit-sharing return (seeds/000). 30 QPS.
@@ -48,6 +49,28 @@ impl ReturnQueryRequest {
     /// The merchant's return number.
     pub fn out_return_no(&self) -> &OutReturnNo {
         &self.out_return_no
+    }
+
+    /// Reads a request body as a server does: every field validated as a client builds it.
+    ///
+    /// ```
+    /// use wxpay_protocol::cloudpay::ReturnQueryRequest;
+    /// let body = br#"{"sub_mch_id":"1900000109","nonce_str":"N1","out_order_no":"P1","out_return_no":"R1"}"#;
+    /// assert_eq!(ReturnQueryRequest::from_body(body)?.order().field(), "out_order_no");
+    /// let err = ReturnQueryRequest::from_body(br#"{"sub_mch_id":"1","nonce_str":"N","out_return_no":"R"}"#).unwrap_err();
+    /// assert_eq!(err.field(), "order_id|out_order_no");
+    /// # Ok::<(), wxpay_protocol::ValidationError>(())
+    /// ```
+    pub fn from_body(body: &[u8]) -> Result<Self, ValidationError> {
+        let b = RequestBody::parse(body)?;
+        let sub_mch_id = b.parse_field(SubMchId::FIELD, SubMchId::new)?;
+        let nonce_str = b.parse_field(NonceStr::FIELD, NonceStr::new)?;
+        let order = OrderRef::exactly_one(
+            b.parse_opt(OrderId::FIELD, OrderId::new)?,
+            b.parse_opt(OutOrderNo::FIELD, OutOrderNo::new)?,
+        )?;
+        let out_return_no = b.parse_field(OutReturnNo::FIELD, OutReturnNo::new)?;
+        Ok(Self::new(sub_mch_id, nonce_str, order, out_return_no))
     }
 
     /// The JSON body, in the documented field names.

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::error::{CertificateError, KeyError};
@@ -61,6 +61,24 @@ pub fn decrypt_aes_256_gcm(
     Ok(plaintext.to_vec())
 }
 
+/// Encrypts with `AEAD_AES_256_GCM` (the server side of [`decrypt_aes_256_gcm`]): returns
+/// base64(ciphertext + tag). `nonce` must be 12 bytes from the caller's CSPRNG, never reused
+/// with the same key.
+pub fn encrypt_aes_256_gcm(
+    key: &Apiv3Key,
+    nonce: &[u8],
+    associated_data: &[u8],
+    plaintext: &[u8],
+) -> Result<String, CertificateError> {
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CertificateError::NonceLength(nonce.len()))?;
+    let key = UnboundKey::new(&AES_256_GCM, &key.0[..]).map_err(|_| CertificateError::Decrypt)?;
+    let mut data = plaintext.to_vec();
+    LessSafeKey::new(key)
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(associated_data), &mut data)
+        .map_err(|_| CertificateError::Decrypt)?;
+    Ok(BASE64.encode(data))
+}
+
 /// `GET /v3/certificates`: the platform certificates, encrypted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CertificatesRequest;
@@ -86,7 +104,7 @@ impl Operation for CertificatesRequest {
 }
 
 /// The answer of `GET /v3/certificates`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CertificatesResponse {
     /// One entry per certificate.
@@ -94,7 +112,7 @@ pub struct CertificatesResponse {
 }
 
 /// One encrypted platform certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EncryptedCertificate {
     /// The certificate's serial.
@@ -108,7 +126,7 @@ pub struct EncryptedCertificate {
 }
 
 /// An `AEAD_AES_256_GCM` encrypted field.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EncryptedData {
     /// `AEAD_AES_256_GCM`.
@@ -170,7 +188,39 @@ impl EncryptedCertificate {
     }
 }
 
+impl EncryptedCertificate {
+    /// Encrypts a certificate PEM for the download answer (the server side of
+    /// [`EncryptedCertificate::decrypt`]); `nonce` is 12 characters from the caller's CSPRNG.
+    pub fn encrypt(
+        certificate_pem: &str,
+        serial_no: &str,
+        effective_time: &str,
+        expire_time: &str,
+        key: &Apiv3Key,
+        nonce: &str,
+    ) -> Result<Self, CertificateError> {
+        const AAD: &str = "certificate";
+        let ciphertext = encrypt_aes_256_gcm(key, nonce.as_bytes(), AAD.as_bytes(), certificate_pem.as_bytes())?;
+        Ok(Self {
+            serial_no: serial_no.to_owned(),
+            effective_time: effective_time.to_owned(),
+            expire_time: expire_time.to_owned(),
+            encrypt_certificate: EncryptedData {
+                algorithm: "AEAD_AES_256_GCM".to_owned(),
+                nonce: nonce.to_owned(),
+                associated_data: AAD.to_owned(),
+                ciphertext,
+            },
+        })
+    }
+}
+
 impl CertificatesResponse {
+    /// An answer listing `data`.
+    pub fn new(data: Vec<EncryptedCertificate>) -> Self {
+        Self { data }
+    }
+
     /// Decrypts every certificate.
     pub fn decrypt(&self, key: &Apiv3Key) -> Result<Vec<PlatformCertificate>, CertificateError> {
         self.data.iter().map(|c| c.decrypt(key)).collect()

@@ -37,7 +37,7 @@ mod verify;
 
 pub use certificates::{
     Apiv3Key, CertificatesRequest, CertificatesResponse, EncryptedCertificate, EncryptedData, PlatformCertificate,
-    decrypt_aes_256_gcm,
+    decrypt_aes_256_gcm, encrypt_aes_256_gcm,
 };
 pub use credentials::{Mchid, MerchantCredentials, MerchantSerial};
 pub use error::{CertificateError, KeyError, SigningError, VerificationError};
@@ -48,8 +48,8 @@ pub use sign::{
     request_message, sign_request, verify_request,
 };
 pub use verify::{
-    KeyKind, KeySet, MAX_CLOCK_SKEW_SECS, PublicKeyId, SIGN_TEST_PREFIX, SIGNATURE_TYPE, Verification, Verifier,
-    VerifyingKey, response_message, verify_response,
+    KeyKind, KeySet, MAX_CLOCK_SKEW_SECS, PublicKeyId, ResponseSignature, SIGN_TEST_PREFIX, SIGNATURE_TYPE,
+    Verification, Verifier, VerifyingKey, response_message, sign_response, verify_response,
 };
 
 use crate::endpoint::Operation;

@@ -244,6 +244,47 @@ pub fn response_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
     m
 }
 
+/// The headers that sign an answer, as WeChat Pay (and the sandbox) send them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseSignature {
+    /// `Wechatpay-Timestamp`.
+    pub timestamp: String,
+    /// `Wechatpay-Nonce`.
+    pub nonce: String,
+    /// `Wechatpay-Signature` (base64).
+    pub signature: String,
+    /// `Wechatpay-Serial`.
+    pub serial: String,
+}
+
+impl ResponseSignature {
+    /// The five headers, `Wechatpay-Signature-Type` included, in the order WeChat Pay sends them.
+    pub fn headers(&self) -> [(&'static str, &str); 5] {
+        [
+            ("Wechatpay-Nonce", &self.nonce),
+            ("Wechatpay-Signature", &self.signature),
+            ("Wechatpay-Timestamp", &self.timestamp),
+            ("Wechatpay-Serial", &self.serial),
+            ("Wechatpay-Signature-Type", SIGNATURE_TYPE),
+        ]
+    }
+}
+
+/// Signs an answer (the server side of [`verify_response`]): `timestamp` in Unix seconds, a
+/// `nonce` from the caller's CSPRNG, the key `serial` names, and the raw body.
+pub fn sign_response(
+    body: &[u8],
+    timestamp: i64,
+    nonce: &str,
+    serial: &str,
+    signer: &(impl super::Signer + ?Sized),
+) -> Result<ResponseSignature, super::SigningError> {
+    let timestamp = timestamp.to_string();
+    let signature = BASE64.encode(signer.sign(&response_message(&timestamp, nonce, body))?);
+    Ok(ResponseSignature { timestamp, nonce: nonce.to_owned(), signature, serial: serial.to_owned() })
+}
+
 /// What verification established about an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -16,7 +16,7 @@ pub use return_query::{ReturnFailReason, ReturnQueryRequest, ReturnQueryResponse
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
 use crate::endpoint::BaseUrl;
-use crate::error::{ApiError, ApiErrorOrigin, Error, MalformedKind, MalformedResponse, ValidationError};
+use crate::error::{ApiError, ApiErrorOrigin, Error, MalformedKind, MalformedResponse, Rule, ValidationError};
 
 /// Characters left as they are in a query value: RFC 3986 unreserved. Everything else,
 /// including `|`, `*` and `@` from merchant numbers, is percent-encoded.
@@ -45,6 +45,71 @@ pub(crate) fn build_get(base: &BaseUrl, path_and_query: &str) -> Result<http::Re
     *request.uri_mut() = base.join(path_and_query)?;
     request.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static("application/json"));
     Ok(request)
+}
+
+/// The parameters of a query string, percent-decoded, for servers reading v3 requests.
+#[derive(Debug)]
+pub(crate) struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    /// Splits `a=1&b=2`, decoding names and values. A value that is not UTF-8 once decoded, or a
+    /// parameter given twice, is an error naming it.
+    pub(crate) fn parse(query: &str) -> Result<Self, ValidationError> {
+        let mut params: Vec<(String, String)> = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy().into_owned();
+            let value = percent_encoding::percent_decode_str(value)
+                .decode_utf8()
+                .map_err(|_| ValidationError::new("query", Rule::WrongType { expected: "percent-encoded UTF-8" }))?;
+            if params.iter().any(|(n, _)| *n == name) {
+                let field = KNOWN_PARAMS.iter().find(|k| **k == name).copied().unwrap_or("query");
+                return Err(ValidationError::new(field, Rule::Repeated));
+            }
+            params.push((name, value.into_owned()));
+        }
+        Ok(Self(params))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// An optional parameter validated by `parse`, errors reported under `field`.
+    pub(crate) fn opt<T>(
+        &self,
+        field: &'static str,
+        parse: impl FnOnce(String) -> Result<T, ValidationError>,
+    ) -> Result<Option<T>, ValidationError> {
+        self.get(field).map(|v| parse(v.to_owned()).map_err(|e| e.in_field(field))).transpose()
+    }
+
+    /// A required parameter validated by `parse`, errors reported under `field`.
+    pub(crate) fn required<T>(
+        &self,
+        field: &'static str,
+        parse: impl FnOnce(String) -> Result<T, ValidationError>,
+    ) -> Result<T, ValidationError> {
+        self.opt(field, parse)?.ok_or_else(|| ValidationError::new(field, Rule::Missing))
+    }
+}
+
+/// The parameter names of the v3 queries (for naming a repeated one).
+const KNOWN_PARAMS: &[&str] = &["sub_mchid", "transaction_id", "out_order_no", "order_id", "out_return_no"];
+
+/// A v3 error body, `{"code","message"}`, as WeChat Pay (and the sandbox) write it.
+///
+/// ```
+/// assert_eq!(
+///     wxpay_protocol::v3::error_body("PARAM_ERROR", "out_order_no is too long"),
+///     br#"{"code":"PARAM_ERROR","message":"out_order_no is too long"}"#.to_vec(),
+/// );
+/// ```
+pub fn error_body(code: &str, message: &str) -> Vec<u8> {
+    let mut body = serde_json::Map::new();
+    body.insert("code".into(), code.into());
+    body.insert("message".into(), message.into());
+    serde_json::Value::Object(body).to_string().into_bytes()
 }
 
 /// The `Request-ID` header of an answer.

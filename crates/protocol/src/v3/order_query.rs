@@ -43,6 +43,24 @@ impl OrderQueryRequest {
         &self.out_order_no
     }
 
+    /// Reads the query string of a request as a server does (errors name the v3 fields).
+    ///
+    /// ```
+    /// use wxpay_protocol::v3::OrderQueryRequest;
+    /// let r = OrderQueryRequest::from_query("sub_mchid=1900000109&transaction_id=42&out_order_no=P%7C1")?;
+    /// assert_eq!(r.out_order_no().as_str(), "P|1");
+    /// assert_eq!(OrderQueryRequest::from_query("transaction_id=42&out_order_no=P").unwrap_err().field(), "sub_mchid");
+    /// # Ok::<(), wxpay_protocol::ValidationError>(())
+    /// ```
+    pub fn from_query(query: &str) -> Result<Self, ValidationError> {
+        let q = super::QueryParams::parse(query)?;
+        Ok(Self::new(
+            q.required("sub_mchid", SubMchId::new)?,
+            q.required(TransactionId::FIELD, TransactionId::new)?,
+            q.required(OutOrderNo::FIELD, OutOrderNo::new)?,
+        ))
+    }
+
     /// The path and percent-encoded query, exactly as sent and signed.
     pub fn path_and_query(&self) -> String {
         super::path_and_query(

@@ -7,7 +7,7 @@ use crate::endpoint::{Api, BaseUrl, Operation};
 use crate::error::{Error, ValidationError};
 use crate::lookup::OrderRef;
 use crate::timestamp::{self, Timestamp};
-use crate::validate::{OutReturnNo, SubMchId};
+use crate::validate::{OrderId, OutOrderNo, OutReturnNo, SubMchId};
 use crate::wire_enum::wire_enum;
 
 /// `GET /v3/ecommerce/profitsharing/returnorders`: the result of a profit-sharing return.
@@ -55,6 +55,15 @@ impl ReturnQueryRequest {
     /// The merchant's return number.
     pub fn out_return_no(&self) -> &OutReturnNo {
         &self.out_return_no
+    }
+
+    /// Reads the query string of a request as a server does (errors name the v3 fields).
+    pub fn from_query(query: &str) -> Result<Self, ValidationError> {
+        let q = super::QueryParams::parse(query)?;
+        let sub_mchid = q.required("sub_mchid", SubMchId::new)?;
+        let order =
+            OrderRef::exactly_one(q.opt(OrderId::FIELD, OrderId::new)?, q.opt(OutOrderNo::FIELD, OutOrderNo::new)?)?;
+        Ok(Self::new(sub_mchid, order, q.required(OutReturnNo::FIELD, OutReturnNo::new)?))
     }
 
     /// The path and percent-encoded query, exactly as sent and signed.
