@@ -224,6 +224,16 @@ fn server_side_signing_and_encryption_round_trip() {
 }
 
 #[test]
+fn public_key_pem_is_the_spki_of_the_private_key() {
+    let pem = private(&keys().platform).public_key_pem().unwrap();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n") && pem.ends_with("-----END PUBLIC KEY-----\n"));
+    assert_eq!(pem.replace('\n', ""), keys().platform.public_key_pem().replace('\n', ""));
+    let key = VerifyingKey::from_spki_pem("S1", KeyKind::Merchant, &pem).unwrap();
+    let signature = private(&keys().platform).sign(b"m").unwrap();
+    assert!(key.verify(b"m", &signature).is_ok());
+}
+
+#[test]
 fn key_errors_quote_nothing_of_the_key() {
     // A key squeezed onto its BEGIN line: the PEM reader's own error would quote that line.
     let b64 = BASE64.encode(keys().merchant.serialize_der());

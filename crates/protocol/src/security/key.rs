@@ -55,6 +55,27 @@ impl RsaPrivateKey {
         self.key.public_key().as_ref().to_vec()
     }
 
+    /// The public half as a PEM `SubjectPublicKeyInfo` (`-----BEGIN PUBLIC KEY-----`), the form
+    /// WeChat Pay publishes its public keys in.
+    pub fn public_key_pem(&self) -> Result<String, KeyError> {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::signature::KeyPair;
+        use base64::Engine as _;
+        let der = self
+            .key
+            .public_key()
+            .as_der()
+            .map_err(|_| KeyError::Rejected { reason: "cannot encode the public key" })?;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+            pem.push('\n');
+        }
+        pem.push_str("-----END PUBLIC KEY-----\n");
+        Ok(pem)
+    }
+
     /// The modulus length in bytes (256 for RSA-2048).
     pub fn signature_len(&self) -> usize {
         self.key.public_modulus_len()

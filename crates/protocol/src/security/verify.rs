@@ -92,6 +92,21 @@ impl VerifyingKey {
         Self::from_der(id.0, KeyKind::PublicKey, spki.as_ref())
     }
 
+    /// An RSA public key from its SPKI PEM, known by `serial` (a merchant's key, say, which a
+    /// server such as the sandbox verifies requests with).
+    pub fn from_spki_pem(serial: impl Into<String>, kind: KeyKind, pem: &str) -> Result<Self, KeyError> {
+        let spki =
+            SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes()).map_err(|e| KeyError::pem("PUBLIC KEY", &e))?;
+        Self::from_der(serial, kind, spki.as_ref())
+    }
+
+    /// The same key as another kind (a merchant's API certificate read with
+    /// [`from_certificate_pem`](Self::from_certificate_pem), say).
+    pub fn with_kind(mut self, kind: KeyKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
     /// A platform certificate from its PEM; the serial is read from the certificate.
     pub fn from_certificate_pem(pem: &str) -> Result<Self, KeyError> {
         let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| KeyError::pem("CERTIFICATE", &e))?;

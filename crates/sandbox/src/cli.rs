@@ -1,0 +1,178 @@
+//! The sandbox's command line, shared by the `wxpay-sandbox` binary and `wxpay sandbox`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use wxpay_protocol::cloudpay::{KeyCase, ListStyle, NumberStyle, ReplyShape};
+
+use crate::{Fixtures, KeyFileArgs, Sandbox, SandboxConfig, SandboxError, SandboxKeys, Settle};
+
+/// The flags of `wxpay-sandbox`.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Address of the plain HTTP listener (CloudPay, and v3 over HTTP), or `off`.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR|off")]
+    pub listen: String,
+    /// Address of the HTTPS listener (self-signed certificate generated at start), or `off`.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR|off")]
+    pub tls: String,
+    /// The merchant id v3 requests must carry.
+    #[arg(long, default_value = crate::DEFAULT_MCHID)]
+    pub mchid: String,
+    /// The serial of the merchant's API certificate (with --merchant-public-key).
+    #[arg(long, requires = "merchant_public_key")]
+    pub merchant_serial: Option<String>,
+    /// The merchant's public key (SPKI PEM) or API certificate, to verify requests with.
+    #[arg(long, value_name = "FILE", requires = "merchant_serial", requires = "apiv3_key_file")]
+    pub merchant_public_key: Option<PathBuf>,
+    /// WeChat Pay public-key mode: the private key that signs answers (with --public-key-id).
+    #[arg(long, value_name = "FILE", requires = "public_key_id")]
+    pub platform_private_key: Option<PathBuf>,
+    /// The `PUB_KEY_ID_...` of --platform-private-key.
+    #[arg(long, value_name = "ID", requires = "platform_private_key")]
+    pub public_key_id: Option<String>,
+    /// Platform-certificate mode: the certificate (with --platform-cert-key).
+    #[arg(long, value_name = "FILE", requires = "platform_cert_key")]
+    pub platform_cert: Option<PathBuf>,
+    /// The platform certificate's private key.
+    #[arg(long, value_name = "FILE", requires = "platform_cert")]
+    pub platform_cert_key: Option<PathBuf>,
+    /// The APIv3 key (32 bytes) the certificate download is encrypted with.
+    #[arg(long, value_name = "FILE")]
+    pub apiv3_key_file: Option<PathBuf>,
+    /// The data to serve (the form of the shipped fixtures/default.json).
+    #[arg(long, value_name = "FILE")]
+    pub fixtures: Option<PathBuf>,
+    /// A QPS limit per sub-merchant: OP=N, OP a CloudPay path name or a v3 operation name
+    /// (repeatable; defaults: profitsharingreturnquery=30, profitsharingfinish=60).
+    #[arg(long, value_name = "OP=N", value_parser = parse_qps)]
+    pub qps: Vec<(String, u32)>,
+    /// Where generated keys (test-only) and the TLS CA certificate are written.
+    #[arg(long, value_name = "DIR")]
+    pub key_dir: Option<PathBuf>,
+    /// Wrap CloudPay answers in {"errcode","errmsg","respdata"}.
+    #[arg(long)]
+    pub cloudpay_wrapped: bool,
+    /// Key case of CloudPay answers.
+    #[arg(long, value_enum, default_value_t = Keys::Snake)]
+    pub cloudpay_keys: Keys,
+    /// How CloudPay refund lists are written.
+    #[arg(long, value_enum, default_value_t = Lists::Indexed)]
+    pub cloudpay_lists: Lists,
+    /// Write CloudPay integers as strings of digits.
+    #[arg(long)]
+    pub cloudpay_numbers_as_strings: bool,
+    /// Orders that start PROCESSING settle after this many queries (default: each fixture's own).
+    #[arg(long, value_name = "N", conflicts_with = "settle_after_secs")]
+    pub settle_after_queries: Option<u32>,
+    /// Orders that start PROCESSING settle this many seconds after their first query.
+    #[arg(long, value_name = "SECONDS")]
+    pub settle_after_secs: Option<i64>,
+}
+
+/// CloudPay key case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Keys {
+    /// `return_code`.
+    Snake,
+    /// `returnCode`, as wx-server-sdk hands it to cloud functions.
+    Camel,
+}
+
+/// CloudPay list style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lists {
+    /// `refund_id_0`.
+    Indexed,
+    /// `refund_id_list`.
+    Arrays,
+}
+
+fn parse_qps(s: &str) -> Result<(String, u32), String> {
+    let (op, n) = s.split_once('=').ok_or("expected OP=N")?;
+    if !crate::server::OPERATIONS.contains(&op) {
+        return Err(format!("unknown operation {op:?}; one of {}", crate::server::OPERATIONS.join(", ")));
+    }
+    Ok((op.to_owned(), n.parse().map_err(|_| format!("{n:?} is not a whole number"))?))
+}
+
+fn listen(addr: &str) -> Result<Option<SocketAddr>, SandboxError> {
+    match addr {
+        "off" => Ok(None),
+        _ => addr.parse().map(Some).map_err(|_| SandboxError::Config("--listen and --tls take ADDR:PORT or off")),
+    }
+}
+
+impl SandboxArgs {
+    /// The configuration these flags describe.
+    pub fn config(&self) -> Result<SandboxConfig, SandboxError> {
+        let mut config = SandboxConfig::new().http(listen(&self.listen)?).https(listen(&self.tls)?).mchid(&self.mchid);
+        if let (Some(key), Some(serial), Some(apiv3)) =
+            (&self.merchant_public_key, &self.merchant_serial, &self.apiv3_key_file)
+        {
+            config = config.keys(SandboxKeys::from_files(&KeyFileArgs {
+                mchid: self.mchid.clone(),
+                merchant_serial: serial.clone(),
+                merchant_public_key: key.clone(),
+                platform_private_key: self.platform_private_key.clone(),
+                public_key_id: self.public_key_id.clone(),
+                platform_cert: self.platform_cert.clone(),
+                platform_cert_key: self.platform_cert_key.clone(),
+                apiv3_key_file: apiv3.clone(),
+            })?);
+        } else if self.platform_private_key.is_some() || self.platform_cert.is_some() || self.apiv3_key_file.is_some() {
+            return Err(SandboxError::Config(
+                "key files need --merchant-public-key, --merchant-serial and --apiv3-key-file",
+            ));
+        }
+        if let Some(path) = &self.fixtures {
+            config = config.fixtures(Fixtures::from_file(path)?);
+        }
+        for (op, n) in &self.qps {
+            config = config.qps(op.clone(), *n);
+        }
+        let shape = ReplyShape::new()
+            .wrapped(self.cloudpay_wrapped)
+            .key_case(if self.cloudpay_keys == Keys::Camel { KeyCase::Camel } else { KeyCase::Snake })
+            .list_style(if self.cloudpay_lists == Lists::Arrays { ListStyle::Arrays } else { ListStyle::Indexed })
+            .number_style(if self.cloudpay_numbers_as_strings { NumberStyle::Strings } else { NumberStyle::Numbers });
+        config = config.reply_shape(shape);
+        if let Some(n) = self.settle_after_queries {
+            config = config.settle(Settle::AfterQueries(n));
+        }
+        if let Some(s) = self.settle_after_secs {
+            config = config.settle(Settle::AfterSeconds(s));
+        }
+        Ok(config)
+    }
+
+    /// Starts the sandbox, writes its keys, prints one JSON line describing it, and serves until
+    /// Ctrl-C.
+    pub async fn run_foreground(&self) -> Result<(), SandboxError> {
+        let config = self.config()?;
+        for (flag, addr) in [("--listen", &self.listen), ("--tls", &self.tls)] {
+            if let Ok(Some(a)) = listen(addr)
+                && !a.ip().is_loopback()
+            {
+                eprintln!("warning: {flag} {a} is reachable from other machines; the sandbox's keys are test-only");
+            }
+        }
+        let sandbox = Sandbox::start(config).await?;
+        let dir = match &self.key_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::temp_dir().join(format!("wxpay-sandbox-{}", std::process::id())),
+        };
+        let files = sandbox.keys().write_dir(&dir, Some(sandbox.tls_ca_pem()))?;
+        let mut line = sandbox.info().clone();
+        if let Some(object) = line.as_object_mut() {
+            object.insert("key_dir".into(), serde_json::json!(files.dir));
+            object.insert("files".into(), serde_json::to_value(&files).unwrap_or_default());
+        }
+        println!("{line}");
+        // Nothing more to do if the signal cannot be installed: serve until killed.
+        let _ = tokio::signal::ctrl_c().await;
+        sandbox.shutdown().await;
+        Ok(())
+    }
+}

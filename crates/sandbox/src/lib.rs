@@ -1,0 +1,326 @@
+//! # wxpay-sandbox
+//!
+//! A local WeChat Pay for the five profit-sharing and refund operations: the CloudPay paths
+//! (`POST /_/pay/profitsharingreturnquery`, `/_/pay/profitsharingfinish`, `/_/pay/queryrefund`)
+//! and the API v3 queries (`GET /v3/ecommerce/profitsharing/orders`,
+//! `/v3/ecommerce/profitsharing/returnorders`, `/v3/certificates`), over HTTP and HTTPS on
+//! loopback. It is strict the way WeChat Pay is: v3 requests must be signed by the configured
+//! merchant key, parameters are validated with the same rules clients use, and every answer to
+//! an authenticated v3 request is signed. Its data comes from the seeds' examples
+//! ([`Fixtures::shipped`]); orders settle from `PROCESSING`, finish is idempotent, the
+//! documented QPS limits apply, and faults can be injected.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), wxpay_sandbox::SandboxError> {
+//! use wxpay_sandbox::{Fault, Sandbox, SandboxConfig};
+//! let sandbox = Sandbox::start(SandboxConfig::new()).await?;
+//! println!("v3 at {}", sandbox.https_url().unwrap());
+//! let credentials = sandbox.keys().merchant_credentials(); // sign requests with these
+//! sandbox.inject("queryrefund", Fault::ServerError, 1).unwrap();
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod body;
+pub mod cli;
+mod error;
+mod faults;
+mod fixtures;
+mod keys;
+mod limits;
+mod server;
+mod state;
+mod tls;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use wxpay_protocol::cloudpay::ReplyShape;
+
+pub use error::SandboxError;
+pub use faults::Fault;
+pub use fixtures::Fixtures;
+pub use keys::{KeyFileArgs, KeyFiles, PlatformCertificate, PublicKeyPair, SandboxKeys};
+pub use server::Clock;
+pub use state::Settle;
+
+use server::Shared;
+use state::State;
+use tls::TlsIdentity;
+
+/// The merchant id the sandbox expects unless told otherwise.
+pub const DEFAULT_MCHID: &str = "1900007291";
+
+/// How to run a sandbox.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    http: Option<SocketAddr>,
+    https: Option<SocketAddr>,
+    mchid: String,
+    keys: Option<SandboxKeys>,
+    fixtures: Option<Fixtures>,
+    shape: ReplyShape,
+    qps: HashMap<String, u32>,
+    settle: Settle,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("http", &self.http)
+            .field("https", &self.https)
+            .field("mchid", &self.mchid)
+            .field("keys", &self.keys)
+            .field("shape", &self.shape)
+            .field("qps", &self.qps)
+            .field("settle", &self.settle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SandboxConfig {
+    /// HTTP and HTTPS on `127.0.0.1`, ports chosen by the system; generated keys; the shipped
+    /// fixtures; bare snake_case CloudPay answers with indexed lists; the documented QPS limits;
+    /// each fixture's own settling; the system clock.
+    pub fn new() -> Self {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            http: Some(loopback),
+            https: Some(loopback),
+            mchid: DEFAULT_MCHID.to_owned(),
+            keys: None,
+            fixtures: None,
+            shape: ReplyShape::new(),
+            qps: limits::DOCUMENTED.iter().map(|(op, n)| ((*op).to_owned(), *n)).collect(),
+            settle: Settle::PerFixture,
+            clock: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
+        }
+    }
+
+    /// The plain HTTP listener's address (`None`: no HTTP listener).
+    pub fn http(mut self, addr: Option<SocketAddr>) -> Self {
+        self.http = addr;
+        self
+    }
+
+    /// The HTTPS listener's address (`None`: no HTTPS listener).
+    pub fn https(mut self, addr: Option<SocketAddr>) -> Self {
+        self.https = addr;
+        self
+    }
+
+    /// The merchant id requests must carry (with generated keys).
+    pub fn mchid(mut self, mchid: impl Into<String>) -> Self {
+        self.mchid = mchid.into();
+        self
+    }
+
+    /// Uses these keys instead of generating a set.
+    pub fn keys(mut self, keys: SandboxKeys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// Serves this data instead of the shipped fixtures.
+    pub fn fixtures(mut self, fixtures: Fixtures) -> Self {
+        self.fixtures = Some(fixtures);
+        self
+    }
+
+    /// The shape of CloudPay answers (wrapped or bare, snake or camel, indexed or arrays).
+    pub fn reply_shape(mut self, shape: ReplyShape) -> Self {
+        self.shape = shape;
+        self
+    }
+
+    /// Limits `operation` (a CloudPay path name or a v3 operation name) to `qps` per
+    /// sub-merchant; 0 refuses every request.
+    pub fn qps(mut self, operation: impl Into<String>, qps: u32) -> Self {
+        self.qps.insert(operation.into(), qps);
+        self
+    }
+
+    /// No QPS limits at all.
+    pub fn no_qps_limits(mut self) -> Self {
+        self.qps.clear();
+        self
+    }
+
+    /// When `PROCESSING` orders settle.
+    pub fn settle(mut self, settle: Settle) -> Self {
+        self.settle = settle;
+        self
+    }
+
+    /// The clock (Unix seconds) used to check request timestamps and to sign answers.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+/// A running sandbox. Dropping it stops it; [`Sandbox::shutdown`] waits for that.
+#[derive(Debug)]
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    http: Option<SocketAddr>,
+    https: Option<SocketAddr>,
+    tls_ca_pem: String,
+    tasks: JoinSet<()>,
+}
+
+/// What the sandbox prints at start and serves at `GET /_sandbox/info`.
+fn info(
+    keys: &SandboxKeys,
+    http: Option<SocketAddr>,
+    https: Option<SocketAddr>,
+    qps: &HashMap<String, u32>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "sandbox": concat!("wxpay-sandbox/", env!("CARGO_PKG_VERSION")),
+        "cloudpay_url": http.map(|a| format!("http://{a}")),
+        "http_url": http.map(|a| format!("http://{a}")),
+        "https_url": https.map(|a| format!("https://{a}")),
+        "mchid": keys.mchid,
+        "merchant_serial": keys.merchant_serial,
+        "public_key_id": keys.public_key.as_ref().map(|k| k.id.as_str().to_owned()),
+        "platform_serial": keys.platform.as_ref().map(|p| p.serial.clone()),
+        "qps": qps,
+    })
+}
+
+impl Sandbox {
+    /// Binds the listeners and starts serving.
+    pub async fn start(config: SandboxConfig) -> Result<Self, SandboxError> {
+        let now =
+            time::OffsetDateTime::from_unix_timestamp((config.clock)()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let keys = match config.keys {
+            Some(keys) => keys,
+            None => SandboxKeys::generate(&config.mchid, now)?,
+        };
+        let fixtures = match config.fixtures {
+            Some(f) => f,
+            None => Fixtures::shipped()?,
+        };
+        let tls = TlsIdentity::generate()?;
+        let bind =
+            |addr: SocketAddr| async move { TcpListener::bind(addr).await.map_err(|e| SandboxError::Bind(addr, e)) };
+        let http_listener = match config.http {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        let https_listener = match config.https {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
+        let (http, https) = (local(&http_listener), local(&https_listener));
+        let info = info(&keys, http, https, &config.qps);
+        let shared = Arc::new(Shared::new(
+            keys,
+            State::new(fixtures, config.settle),
+            limits::Limits::new(config.qps),
+            config.shape,
+            config.clock,
+            info,
+        ));
+        let mut tasks = JoinSet::new();
+        if let Some(listener) = http_listener {
+            tasks.spawn(serve(listener, None, shared.clone()));
+        }
+        if let Some(listener) = https_listener {
+            tasks.spawn(serve(listener, Some(tokio_rustls::TlsAcceptor::from(tls.config.clone())), shared.clone()));
+        }
+        Ok(Self { shared, http, https, tls_ca_pem: tls.ca_pem, tasks })
+    }
+
+    /// `http://127.0.0.1:PORT`, the base URL for CloudPay (and plain-HTTP v3) clients.
+    pub fn http_url(&self) -> Option<String> {
+        self.http.map(|a| format!("http://{a}"))
+    }
+
+    /// `https://127.0.0.1:PORT`, the base URL for v3 clients that trust [`Sandbox::tls_ca_pem`].
+    pub fn https_url(&self) -> Option<String> {
+        self.https.map(|a| format!("https://{a}"))
+    }
+
+    /// The CA certificate of the HTTPS listener, PEM.
+    pub fn tls_ca_pem(&self) -> &str {
+        &self.tls_ca_pem
+    }
+
+    /// The keys: merchant credentials for clients, WeChat Pay keys to verify answers with.
+    pub fn keys(&self) -> &SandboxKeys {
+        &self.shared.keys
+    }
+
+    /// The start-up information (URLs, ids), as printed by the binary.
+    pub fn info(&self) -> &serde_json::Value {
+        &self.shared.info
+    }
+
+    /// Makes the next `count` answers of `operation` misbehave. CloudPay operations are named by
+    /// their path (`queryrefund`), v3 ones by their [`Operation::NAME`](wxpay_protocol::Operation::NAME).
+    pub fn inject(&self, operation: &str, fault: Fault, count: u32) -> Result<(), SandboxError> {
+        server::check_operation(operation, fault).map_err(SandboxError::Config)?;
+        self.shared.faults.inject(operation, fault, count);
+        Ok(())
+    }
+
+    /// Forgets queries, finishes and queued faults.
+    pub fn reset(&self) {
+        self.shared.state.reset();
+        self.shared.faults.clear();
+    }
+
+    /// Stops serving and waits for the listeners to close.
+    pub async fn shutdown(mut self) {
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Accepts connections until aborted; each connection is served on its own task, aborted with
+/// the listener.
+async fn serve(listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let shared = shared.clone();
+        let tls = tls.clone();
+        connections.spawn(async move {
+            let service = service_fn(move |request| server::handle(shared.clone(), request));
+            let builder = http1::Builder::new();
+            let result = match tls {
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) => builder.serve_connection(TokioIo::new(stream), service).await,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                },
+                None => builder.serve_connection(TokioIo::new(stream), service).await,
+            };
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+        // Reap finished connections so the set does not grow without bound.
+        while connections.try_join_next().is_some() {}
+    }
+}

@@ -1,0 +1,440 @@
+//! The HTTP service: routing, the CloudPay and v3 handlers, answer signing, fault injection and
+//! the admin endpoint. Every protocol rule comes from wxpay-protocol: requests are read with
+//! the same validated types clients build, answers are written with its encoders and signed
+//! with its signing functions.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use wxpay_protocol::cloudpay::{self, CloudPayOp, Failure, ReplyShape};
+use wxpay_protocol::security::{self, CertificatesRequest, CertificatesResponse, EncryptedCertificate, KeySet};
+use wxpay_protocol::{ErrorCode, Operation, v3};
+
+use crate::body::Body;
+use crate::faults::{Fault, Faults};
+use crate::keys::{SandboxKeys, random_alphanumeric, random_bytes};
+use crate::limits::Limits;
+use crate::state::{Refusal, State};
+
+/// The largest request body read.
+const MAX_BODY: usize = 64 * 1024;
+
+/// The clock the sandbox reads (Unix seconds); tests may pin it.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Everything a request handler needs.
+pub(crate) struct Shared {
+    pub(crate) keys: SandboxKeys,
+    pub(crate) merchant_keys: KeySet,
+    pub(crate) state: State,
+    pub(crate) limits: Limits,
+    pub(crate) faults: Faults,
+    pub(crate) shape: ReplyShape,
+    pub(crate) clock: Clock,
+    pub(crate) info: serde_json::Value,
+    requests: AtomicU64,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("keys", &self.keys).field("shape", &self.shape).finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(
+        keys: SandboxKeys,
+        state: State,
+        limits: Limits,
+        shape: ReplyShape,
+        clock: Clock,
+        info: serde_json::Value,
+    ) -> Self {
+        let merchant_keys = keys.merchant_keys();
+        Self {
+            keys,
+            merchant_keys,
+            state,
+            limits,
+            faults: Faults::default(),
+            shape,
+            clock,
+            info,
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    fn request_id(&self) -> String {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        let salt = random_bytes::<4>().map(|b| crate::keys::hex(&b)).unwrap_or_default();
+        format!("SBX{n:010}{salt}")
+    }
+}
+
+/// The connection is closed without an answer (the `drop` fault, or an unreadable request).
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped: {0}")]
+pub(crate) struct Dropped(&'static str);
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Body::full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// Serves one request.
+pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+    let (parts, body) = request.into_parts();
+    let body = Limited::new(body, MAX_BODY).collect().await.map_err(|_| Dropped("unreadable request body"))?.to_bytes();
+    let request = Request::from_parts(parts, body.to_vec());
+    let request_id = shared.request_id();
+    let path = request.uri().path().to_owned();
+    let mut response = if path.starts_with("/_sandbox/") {
+        admin(&shared, &request)
+    } else if let Some(op) = CloudPayOp::from_path(&path) {
+        if request.method() != Method::POST {
+            json_response(StatusCode::METHOD_NOT_ALLOWED, Vec::new())
+        } else {
+            with_fault(&shared, op.path_name(), |fault| cloudpay(&shared, op, &request, fault)).await?
+        }
+    } else if let Some(name) = v3_operation(&path) {
+        if request.method() != Method::GET {
+            json_response(StatusCode::METHOD_NOT_ALLOWED, v3::error_body("INVALID_REQUEST", "only GET is served here"))
+        } else {
+            with_fault(&shared, name, |fault| v3_answer(&shared, name, &request, fault, &request_id)).await?
+        }
+    } else {
+        json_response(StatusCode::NOT_FOUND, v3::error_body("RESOURCE_NOT_EXISTS", "no such path in wxpay-sandbox"))
+    };
+    let headers = response.headers_mut();
+    headers.insert("Request-ID", HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("SBX")));
+    headers.insert(header::SERVER, HeaderValue::from_static(concat!("wxpay-sandbox/", env!("CARGO_PKG_VERSION"))));
+    Ok(response)
+}
+
+/// Takes the operation's next fault and runs `answer` under it.
+async fn with_fault(
+    shared: &Shared,
+    operation: &str,
+    answer: impl FnOnce(Option<Fault>) -> Response<Body>,
+) -> Result<Response<Body>, Dropped> {
+    let fault = shared.faults.take(operation);
+    match fault {
+        Some(Fault::Drop) => return Err(Dropped("fault injection")),
+        Some(Fault::Delay { ms }) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
+        _ => {}
+    }
+    Ok(answer(fault))
+}
+
+fn v3_operation(path: &str) -> Option<&'static str> {
+    [
+        (v3::OrderQueryRequest::PATH, v3::OrderQueryRequest::NAME),
+        (v3::ReturnQueryRequest::PATH, v3::ReturnQueryRequest::NAME),
+        (CertificatesRequest::PATH, CertificatesRequest::NAME),
+    ]
+    .into_iter()
+    .find(|(p, _)| *p == path)
+    .map(|(_, name)| name)
+}
+
+// ------------------------------------------------------------------------------------------
+// CloudPay
+
+fn cloudpay(shared: &Shared, op: CloudPayOp, request: &Request<Vec<u8>>, fault: Option<Fault>) -> Response<Body> {
+    let shape = shared.shape;
+    let fail = |code: ErrorCode, message: &str| {
+        json_response(StatusCode::OK, Failure::with_code(code, message).encode(op, shape))
+    };
+    match fault {
+        Some(Fault::ServerError) => return fail(ErrorCode::SystemError, "系统超时"),
+        Some(Fault::TooManyRequests) => return fail(ErrorCode::FrequencyLimited, "频率限制"),
+        Some(Fault::NotJson) => return not_json(),
+        _ => {}
+    }
+    let json_body = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if !json_body {
+        return json_response(
+            StatusCode::OK,
+            Failure::without_code("Content-Type must be application/json").encode(op, shape),
+        );
+    }
+    let now = (shared.clock)();
+    let body = request.body();
+    let result = match op {
+        CloudPayOp::ReturnQuery => cloudpay::ReturnQueryRequest::from_body(body).map(|r| {
+            admitted(shared, op, r.sub_mch_id().as_str())
+                .and_then(|()| shared.state.return_query(&r, now))
+                .map(|a| a.encode(shape))
+        }),
+        CloudPayOp::Finish => cloudpay::FinishRequest::from_body(body).map(|r| {
+            admitted(shared, op, r.sub_mch_id().as_str())
+                .and_then(|()| shared.state.finish(&r))
+                .map(|a| a.encode(shape))
+        }),
+        _ => cloudpay::RefundQueryRequest::from_body(body).map(|r| {
+            admitted(shared, op, r.sub_mch_id().as_str())
+                .and_then(|()| shared.state.refund_query(&r))
+                .map(|a| a.encode(shape))
+        }),
+    };
+    let response = match result {
+        Err(invalid) => fail(ErrorCode::ParamError, &invalid.to_string()),
+        Ok(Err(refusal)) => fail(refusal.code, &refusal.message),
+        Ok(Ok(answer)) => json_response(StatusCode::OK, answer),
+    };
+    truncate_if(fault, response)
+}
+
+fn admitted(shared: &Shared, op: CloudPayOp, sub_mch_id: &str) -> Result<(), Refusal> {
+    if shared.limits.admit(op.path_name(), sub_mch_id) {
+        Ok(())
+    } else {
+        Err(Refusal::new(ErrorCode::FrequencyLimited, "请求过多被频率限制"))
+    }
+}
+
+fn not_json() -> Response<Body> {
+    let mut response = Response::new(Body::full(&b"<html><body>502 Bad Gateway</body></html>"[..]));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    response
+}
+
+/// The `truncate` fault: announce the whole length, send half, cut the connection.
+fn truncate_if(fault: Option<Fault>, response: Response<Body>) -> Response<Body> {
+    if fault != Some(Fault::Truncate) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Some(bytes) = body_bytes(body) else { return Response::from_parts(parts, Body::full(Bytes::new())) };
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Response::from_parts(parts, Body::truncated(bytes.slice(..bytes.len() / 2)))
+}
+
+fn body_bytes(body: Body) -> Option<Bytes> {
+    body.into_full()
+}
+
+// ------------------------------------------------------------------------------------------
+// API v3
+
+/// A v3 error answer.
+fn v3_error(status: StatusCode, code: &str, message: &str) -> (StatusCode, Vec<u8>) {
+    (status, v3::error_body(code, message))
+}
+
+fn v3_answer(
+    shared: &Shared,
+    name: &'static str,
+    request: &Request<Vec<u8>>,
+    fault: Option<Fault>,
+    request_id: &str,
+) -> Response<Body> {
+    let now = (shared.clock)();
+    // 401 answers go to unauthenticated requests and are not signed (DESIGN.md 4.2).
+    if let Err(e) = security::verify_request(request, now, &shared.keys.mchid, &shared.merchant_keys) {
+        return json_response(StatusCode::UNAUTHORIZED, v3::error_body("SIGN_ERROR", &e.to_string()));
+    }
+    let (status, body) = match fault {
+        Some(Fault::ServerError) => v3_error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "系统错误"),
+        Some(Fault::TooManyRequests) => v3_error(StatusCode::TOO_MANY_REQUESTS, "FREQUENCY_LIMITED", "频率限制"),
+        Some(Fault::NotJson) => (StatusCode::OK, b"<html><body>502 Bad Gateway</body></html>".to_vec()),
+        _ => v3_process(shared, name, request, now),
+    };
+    let mut response = json_response(status, body.clone());
+    if fault == Some(Fault::NotJson) {
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    }
+    if let Err(e) = sign(shared, request, &mut response, &body, now, fault) {
+        tracing::error!(request_id, error = %e, "cannot sign the answer");
+        return json_response(StatusCode::INTERNAL_SERVER_ERROR, v3::error_body("SYSTEM_ERROR", "cannot sign"));
+    }
+    truncate_if(fault, response)
+}
+
+fn header_present(request: &Request<Vec<u8>>, name: header::HeaderName) -> Option<&str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn v3_process(shared: &Shared, name: &'static str, request: &Request<Vec<u8>>, now: i64) -> (StatusCode, Vec<u8>) {
+    // WeChat Pay requires both headers of every v3 request (DESIGN.md 4.2).
+    let accepts_json = header_present(request, header::ACCEPT).is_some_and(|a| {
+        a.split(',')
+            .any(|t| matches!(t.split(';').next().map(str::trim), Some("application/json" | "*/*" | "application/*")))
+    });
+    if !accepts_json {
+        return v3_error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "Accept: application/json is required");
+    }
+    if header_present(request, header::USER_AGENT).is_none() {
+        return v3_error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "User-Agent is required");
+    }
+    let query = request.uri().query().unwrap_or("");
+    let not_found = || v3_error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "记录不存在");
+    let invalid = |e: wxpay_protocol::ValidationError| v3_error(StatusCode::BAD_REQUEST, "PARAM_ERROR", &e.to_string());
+    let limited = |sub: &str| !shared.limits.admit(name, sub);
+    let too_many = || v3_error(StatusCode::TOO_MANY_REQUESTS, "FREQUENCY_LIMITED", "频率限制");
+    match name {
+        v3::OrderQueryRequest::NAME => match v3::OrderQueryRequest::from_query(query) {
+            Err(e) => invalid(e),
+            Ok(r) if limited(r.sub_mchid().as_str()) => too_many(),
+            Ok(r) => shared.state.v3_order_query(&r, now).map_or_else(not_found, |a| to_json(&a)),
+        },
+        v3::ReturnQueryRequest::NAME => match v3::ReturnQueryRequest::from_query(query) {
+            Err(e) => invalid(e),
+            Ok(r) if limited(r.sub_mchid().as_str()) => too_many(),
+            Ok(r) => shared.state.v3_return_query(&r, now).map_or_else(not_found, |a| to_json(&a)),
+        },
+        _ => match certificates(shared) {
+            Ok(answer) => to_json(&answer),
+            Err(_) => v3_error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "cannot encrypt the certificate"),
+        },
+    }
+}
+
+/// A 200 answer with `value` as JSON.
+fn to_json<T: serde::Serialize>(value: &T) -> (StatusCode, Vec<u8>) {
+    match serde_json::to_vec(value) {
+        Ok(body) => (StatusCode::OK, body),
+        Err(_) => v3_error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "cannot encode the answer"),
+    }
+}
+
+/// `GET /v3/certificates`: the platform certificate encrypted under the APIv3 key.
+fn certificates(shared: &Shared) -> Result<CertificatesResponse, crate::error::SandboxError> {
+    let mut data = Vec::new();
+    if let Some(p) = &shared.keys.platform {
+        let format = &time::format_description::well_known::Rfc3339;
+        let china = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+        let effective = p.not_before.to_offset(china).format(format).unwrap_or_default();
+        let expire = p.not_after.to_offset(china).format(format).unwrap_or_default();
+        let nonce = random_alphanumeric(12)?;
+        data.push(
+            EncryptedCertificate::encrypt(
+                &p.certificate_pem,
+                &p.serial,
+                &effective,
+                &expire,
+                shared.keys.apiv3_key(),
+                &nonce,
+            )
+            .map_err(|_| crate::error::SandboxError::Config("cannot encrypt the platform certificate"))?,
+        );
+    }
+    Ok(CertificatesResponse::new(data))
+}
+
+/// Signs a v3 answer with the key the request's `Wechatpay-Serial` names: the public key or
+/// the platform certificate; when it names neither, the platform certificate if configured,
+/// else the public key (as WeChat Pay does while merchants migrate).
+fn sign(
+    shared: &Shared,
+    request: &Request<Vec<u8>>,
+    response: &mut Response<Body>,
+    body: &[u8],
+    now: i64,
+    fault: Option<Fault>,
+) -> Result<(), crate::error::SandboxError> {
+    if fault == Some(Fault::MissingSignature) {
+        return Ok(());
+    }
+    let keys = &shared.keys;
+    let asked = request.headers().get("Wechatpay-Serial").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let public = keys.public_key.as_ref().map(|k| (k.id.as_str(), &k.signer));
+    let platform = keys.platform.as_ref().map(|p| (p.serial.as_str(), &p.signer));
+    let chosen = match (public, platform) {
+        (Some(pk), _) if pk.0 == asked => pk,
+        (_, Some(pc)) if pc.0.eq_ignore_ascii_case(asked) => pc,
+        (_, Some(pc)) => pc,
+        (Some(pk), None) => pk,
+        (None, None) => return Err(crate::error::SandboxError::Config("no key to sign answers with")),
+    };
+    let timestamp = if fault == Some(Fault::StaleTimestamp) { now - 600 } else { now };
+    let nonce = random_alphanumeric(32)?;
+    let signed_body: Vec<u8> = if fault == Some(Fault::WrongSignature) { [body, b" "].concat() } else { body.to_vec() };
+    let serial =
+        if fault == Some(Fault::UnknownSerial) { "PUB_KEY_ID_0000000000000000000000000000UNKNOWN" } else { chosen.0 };
+    let signature = security::sign_response(&signed_body, timestamp, &nonce, serial, chosen.1.as_ref())
+        .map_err(|_| crate::error::SandboxError::Config("the signer failed"))?;
+    for (name, value) in signature.headers() {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------
+// Admin endpoint
+
+/// `/_sandbox/...`: `GET info`, `POST faults` `{"operation","fault":{"kind",...},"count"}`,
+/// `POST reset`.
+fn admin(shared: &Shared, request: &Request<Vec<u8>>) -> Response<Body> {
+    #[derive(serde::Deserialize)]
+    struct Inject {
+        operation: String,
+        fault: Fault,
+        #[serde(default = "one")]
+        count: u32,
+    }
+    fn one() -> u32 {
+        1
+    }
+    let error =
+        |status, message: &str| json_response(status, serde_json::json!({ "error": message }).to_string().into_bytes());
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/_sandbox/info") => json_response(StatusCode::OK, shared.info.to_string().into_bytes()),
+        (&Method::POST, "/_sandbox/reset") => {
+            shared.state.reset();
+            shared.faults.clear();
+            json_response(StatusCode::OK, b"{\"reset\":true}".to_vec())
+        }
+        (&Method::POST, "/_sandbox/faults") => match serde_json::from_slice::<Inject>(request.body()) {
+            Err(e) => error(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"operation\",\"fault\":{{\"kind\"}},\"count\"}}: {e}"),
+            ),
+            Ok(inject) => match check_operation(&inject.operation, inject.fault) {
+                Err(message) => error(StatusCode::BAD_REQUEST, message),
+                Ok(()) => {
+                    shared.faults.inject(&inject.operation, inject.fault, inject.count);
+                    json_response(
+                        StatusCode::OK,
+                        serde_json::json!({ "queued": inject.count }).to_string().into_bytes(),
+                    )
+                }
+            },
+        },
+        _ => {
+            error(StatusCode::NOT_FOUND, "admin paths: GET /_sandbox/info, POST /_sandbox/faults, POST /_sandbox/reset")
+        }
+    }
+}
+
+/// The operation names faults can be injected for.
+pub(crate) const OPERATIONS: &[&str] = &[
+    "profitsharingreturnquery",
+    "profitsharingfinish",
+    "queryrefund",
+    v3::OrderQueryRequest::NAME,
+    v3::ReturnQueryRequest::NAME,
+    CertificatesRequest::NAME,
+];
+
+pub(crate) fn check_operation(operation: &str, fault: Fault) -> Result<(), &'static str> {
+    if !OPERATIONS.contains(&operation) {
+        return Err("unknown operation; use a CloudPay path name or a v3 operation name");
+    }
+    if fault.is_signature_fault() && CloudPayOp::ALL.iter().any(|op| op.path_name() == operation) {
+        return Err("CloudPay answers are not signed: signature faults apply to v3 operations only");
+    }
+    Ok(())
+}
