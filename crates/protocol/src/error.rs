@@ -71,6 +71,11 @@ impl UnverifiedResponse {
         }
     }
 
+    /// A failure before any answer could be checked (no key has been downloaded yet, say).
+    pub(crate) fn without_response(cause: VerificationError) -> Self {
+        Self { cause, status: StatusCode::OK, request_id: None, body: Vec::new() }
+    }
+
     /// Why verification failed (named so as not to be shadowed by the deprecated
     /// `std::error::Error::cause`).
     pub fn verification_error(&self) -> &VerificationError {

@@ -43,6 +43,7 @@
 
 mod amount;
 mod api_error;
+pub mod client;
 pub mod cloudpay;
 mod common;
 mod endpoint;

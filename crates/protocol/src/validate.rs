@@ -236,6 +236,14 @@ validated_string!(
     Description, field = "description", max_bytes = 80, charset = Text
 );
 
+impl NonceStr {
+    /// A nonce the crate generated itself from `[0-9A-Za-z]` (1 to 32 characters).
+    pub(crate) fn from_generated(value: String) -> Self {
+        debug_assert!(check(Self::FIELD, &value, Self::MAX_BYTES, Charset::Alphanumeric).is_ok());
+        Self(value)
+    }
+}
+
 /// The refund query's `offset`: a non-negative integer (seeds/004).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Offset(u32);

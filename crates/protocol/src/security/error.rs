@@ -64,6 +64,12 @@ pub enum SigningError {
     /// A header value would not be valid HTTP.
     #[error("the {0} header value is not valid HTTP")]
     InvalidHeader(&'static str),
+    /// A v3 call without merchant credentials.
+    #[error("API v3 calls need merchant credentials (mchid, certificate serial, private key)")]
+    MissingCredentials,
+    /// An [`Exchange`](crate::client::Exchange) was polled while it awaited an answer.
+    #[error("the exchange was driven out of order (a transport bug)")]
+    OutOfOrder,
 }
 
 /// Why an answer's (or a request's) signature was not accepted.

@@ -1,0 +1,52 @@
+//! Randomness as an input: the transports pass a CSPRNG; tests pass anything.
+
+use crate::validate::NonceStr;
+
+/// A source of random 64-bit values.
+pub trait Entropy {
+    /// The next random value.
+    fn next_u64(&mut self) -> u64;
+}
+
+impl<F: FnMut() -> u64> Entropy for F {
+    fn next_u64(&mut self) -> u64 {
+        self()
+    }
+}
+
+/// 32 characters of `[0-9A-Za-z]` (DESIGN.md 4.2), drawn without bias from `entropy`.
+pub fn random_nonce(entropy: &mut (impl Entropy + ?Sized)) -> NonceStr {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut nonce = String::with_capacity(32);
+    // Rejection sampling on bytes: 248 = 4 * 62. A constant source would never finish, so after
+    // a generous number of draws the remaining characters are taken modulo 62.
+    let mut draws = 0u32;
+    while nonce.len() < 32 {
+        draws += 1;
+        for byte in entropy.next_u64().to_le_bytes() {
+            if nonce.len() < 32 && (byte < 248 || draws > 64) {
+                nonce.push(char::from(ALPHABET[usize::from(byte % 62)]));
+            }
+        }
+    }
+    NonceStr::from_generated(nonce)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_are_32_alphanumerics_even_from_bad_sources() {
+        let mut counter = 0u64;
+        let mut rng = || {
+            counter = counter.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            counter
+        };
+        let n = random_nonce(&mut rng);
+        assert_eq!(n.as_str().len(), 32);
+        assert!(n.as_str().bytes().all(|b| b.is_ascii_alphanumeric()));
+        let mut constant = || u64::MAX; // every byte rejected at first
+        assert_eq!(random_nonce(&mut constant).as_str().len(), 32);
+    }
+}
