@@ -1,0 +1,34 @@
+//! # wxpay-blocking
+//!
+//! The blocking client of wxpay, for plain programs, batch jobs and other SDKs' blocking code:
+//! ureq 3 over rustls (the aws-lc-rs provider wxpay-protocol uses, passed explicitly), with no
+//! async runtime inside. Every call is driven by the same
+//! [`wxpay_protocol::client::Exchange`] as the async client: rate-limited, signed, verified,
+//! parsed, and retried only when safe.
+//!
+//! Calling it from inside an async runtime works (it blocks the calling thread, it never panics),
+//! but it holds that worker thread for the whole call: in async code, prefer
+//! `wxpay-transport-hyper`, or wrap calls in `tokio::task::spawn_blocking`.
+//!
+//! ```no_run
+//! use wxpay_blocking::Client;
+//! use wxpay_protocol::{cloudpay, RefundId, RefundLookup, SubMchId};
+//!
+//! let client = Client::builder().build();
+//! let query = cloudpay::RefundQueryRequest::new(
+//!     SubMchId::new("1900000109")?,
+//!     client.nonce(),
+//!     RefundLookup::RefundId(RefundId::new("50000000382019052709732678859")?),
+//! );
+//! let answer = client.refund_query(query)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod client;
+mod transport;
+
+pub use client::{Client, ClientBuilder, Refunds, RefundsError, SystemEntropy};
+pub use transport::{Transport, UreqTransport};
+pub use wxpay_protocol;

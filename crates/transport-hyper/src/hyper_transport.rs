@@ -1,0 +1,157 @@
+//! The default transport: hyper 1 with the hyper-util pooled client and hyper-rustls, on the
+//! aws-lc-rs provider shared with wxpay-protocol.
+
+use std::error::Error as StdError;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client as PooledClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use wxpay_protocol::{TransportError, TransportErrorKind};
+
+use crate::transport::{AsyncTransport, ResponseFuture};
+
+/// The largest answer read (WeChat Pay's answers here are a few kilobytes).
+const MAX_ANSWER: usize = 4 * 1024 * 1024;
+
+/// TLS and connection settings.
+#[derive(Debug, Clone)]
+pub(crate) struct TransportSettings {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) extra_roots: Vec<CertificateDer<'static>>,
+    pub(crate) webpki_roots: bool,
+    pub(crate) pool_idle_timeout: Duration,
+    pub(crate) pool_max_idle_per_host: usize,
+}
+
+impl Default for TransportSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            extra_roots: Vec::new(),
+            webpki_roots: true,
+            pool_idle_timeout: Duration::from_secs(90),
+            pool_max_idle_per_host: 32,
+        }
+    }
+}
+
+/// A pooled HTTP/1.1 client over rustls.
+#[derive(Clone)]
+pub struct HyperTransport {
+    client: PooledClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    request_timeout: Duration,
+}
+
+impl std::fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HyperTransport").field("request_timeout", &self.request_timeout).finish_non_exhaustive()
+    }
+}
+
+/// Why the transport could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The TLS configuration was refused.
+    #[error("invalid TLS configuration")]
+    Tls(#[source] rustls::Error),
+    /// An extra root certificate was refused.
+    #[error("invalid root certificate")]
+    Root(#[source] rustls::Error),
+    /// No root certificate at all.
+    #[error("no root certificates: enable the WebPKI roots or add one")]
+    NoRoots,
+}
+
+impl HyperTransport {
+    pub(crate) fn new(settings: &TransportSettings) -> Result<Self, BuildError> {
+        let mut roots = RootCertStore::empty();
+        if settings.webpki_roots {
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+        for root in &settings.extra_roots {
+            roots.add(root.clone()).map_err(BuildError::Root)?;
+        }
+        if roots.is_empty() {
+            return Err(BuildError::NoRoots);
+        }
+        // The provider is passed explicitly: if a user's graph enables both rustls providers,
+        // the implicit builder panics (DESIGN.md 7).
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(BuildError::Tls)?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(settings.connect_timeout));
+        http.set_nodelay(true);
+        // CloudPay's sidecar is plain HTTP by design; v3 base URLs are checked by the caller.
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = PooledClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(settings.pool_idle_timeout)
+            .pool_max_idle_per_host(settings.pool_max_idle_per_host)
+            .build(connector);
+        Ok(Self { client, request_timeout: settings.request_timeout })
+    }
+
+    async fn exchange(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));
+        let response = self.client.request(request).await.map_err(classify)?;
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, MAX_ANSWER)
+            .collect()
+            .await
+            .map_err(|e| TransportError::new(TransportErrorKind::Io, e))?
+            .to_bytes();
+        Ok(http::Response::from_parts(parts, body.to_vec()))
+    }
+}
+
+impl AsyncTransport for HyperTransport {
+    fn send(&self, request: http::Request<Vec<u8>>) -> ResponseFuture<'_> {
+        Box::pin(async move {
+            match tokio::time::timeout(self.request_timeout, self.exchange(request)).await {
+                Ok(result) => result,
+                Err(elapsed) => Err(TransportError::new(TransportErrorKind::Timeout, elapsed)),
+            }
+        })
+    }
+}
+
+/// Maps a hyper-util error to the protocol's transport kinds: a refused TLS handshake is final,
+/// a failed connect means nothing was sent, anything later may have reached the server.
+fn classify(e: hyper_util::client::legacy::Error) -> TransportError {
+    let mut tls = false;
+    let mut source: Option<&(dyn StdError + 'static)> = Some(&e);
+    while let Some(s) = source {
+        tls |= s.is::<rustls::Error>();
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            tls |= io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>());
+        }
+        source = s.source();
+    }
+    let kind = if tls {
+        TransportErrorKind::Tls
+    } else if e.is_connect() {
+        TransportErrorKind::Connect
+    } else {
+        TransportErrorKind::Io
+    };
+    TransportError::new(kind, e)
+}

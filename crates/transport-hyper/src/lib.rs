@@ -1,0 +1,34 @@
+//! # wxpay-transport-hyper
+//!
+//! The async client of wxpay: hyper 1 with the hyper-util connection pool and hyper-rustls (the
+//! aws-lc-rs provider wxpay-protocol uses, WebPKI roots by default, extra roots configurable).
+//! Every call is driven by [`wxpay_protocol::client::Exchange`]: rate-limited per operation,
+//! signed (v3), verified, parsed, and retried with backoff only when retrying is safe, always
+//! with the same merchant numbers.
+//!
+//! ```no_run
+//! use wxpay_protocol::{cloudpay, RefundLookup, SubMchId, TransactionId};
+//! use wxpay_transport_hyper::Client;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::builder().build()?;
+//! let query = cloudpay::RefundQueryRequest::new(
+//!     SubMchId::new("1900000109")?,
+//!     client.nonce(),
+//!     RefundLookup::TransactionId(TransactionId::new("4200000000000000000000000036")?),
+//! );
+//! let first_page = client.refund_query(query).await?;
+//! println!("{} refunds", first_page.refund_count);
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod client;
+mod hyper_transport;
+mod transport;
+
+pub use client::{Client, ClientBuilder, RefundStreamError, SystemEntropy};
+pub use hyper_transport::{BuildError, HyperTransport};
+pub use transport::{AsyncTransport, ResponseFuture};
+pub use wxpay_protocol;
