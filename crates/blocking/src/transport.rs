@@ -104,8 +104,16 @@ fn classify(e: ureq::Error) -> TransportError {
         E::Tls(_) | E::Rustls(_) | E::Pem(_) => TransportErrorKind::Tls,
         E::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => TransportErrorKind::Timeout,
         E::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => TransportErrorKind::Connect,
-        E::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) => TransportErrorKind::Tls,
+        E::Io(io) if io.get_ref().is_some_and(|inner| is_tls(inner)) => TransportErrorKind::Tls,
         _ => TransportErrorKind::Io,
     };
     TransportError::new(kind, e)
+}
+
+/// Whether a rustls error is anywhere in the chain, including inside `io::Error`s (whose
+/// `source()` skips the error they wrap).
+fn is_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    error.is::<rustls::Error>()
+        || error.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref).is_some_and(|inner| is_tls(inner))
+        || error.source().is_some_and(is_tls)
 }

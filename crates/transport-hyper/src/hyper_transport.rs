@@ -137,16 +137,7 @@ impl AsyncTransport for HyperTransport {
 /// Maps a hyper-util error to the protocol's transport kinds: a refused TLS handshake is final,
 /// a failed connect means nothing was sent, anything later may have reached the server.
 fn classify(e: hyper_util::client::legacy::Error) -> TransportError {
-    let mut tls = false;
-    let mut source: Option<&(dyn StdError + 'static)> = Some(&e);
-    while let Some(s) = source {
-        tls |= s.is::<rustls::Error>();
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            tls |= io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>());
-        }
-        source = s.source();
-    }
-    let kind = if tls {
+    let kind = if is_tls(&e) {
         TransportErrorKind::Tls
     } else if e.is_connect() {
         TransportErrorKind::Connect
@@ -154,4 +145,12 @@ fn classify(e: hyper_util::client::legacy::Error) -> TransportError {
         TransportErrorKind::Io
     };
     TransportError::new(kind, e)
+}
+
+/// Whether a rustls error is anywhere in the chain, including inside `io::Error`s (whose
+/// `source()` skips the error they wrap).
+fn is_tls(error: &(dyn StdError + 'static)) -> bool {
+    error.is::<rustls::Error>()
+        || error.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref).is_some_and(|inner| is_tls(inner))
+        || error.source().is_some_and(is_tls)
 }
