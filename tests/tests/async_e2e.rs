@@ -229,3 +229,40 @@ async fn an_untrusted_certificate_is_a_final_tls_error() {
     assert!(matches!(&err, Error::Transport(t) if t.kind() == TransportErrorKind::Tls), "{err:?}");
     assert!(!err.is_retryable());
 }
+
+#[tokio::test]
+async fn certificate_mode_refreshes_once_on_a_new_serial() {
+    let sandbox = sandbox().await;
+    let apiv3_key = sandbox.keys().apiv3_key().clone();
+    let client = async_client(&sandbox, |b| b.keys(KeyMode::Certificates { apiv3_key, keys: KeySet::new() }));
+    assert!(client.ecommerce_order_query(order_query()).await.is_ok());
+    let before = sandbox.stats().requests;
+
+    // WeChat Pay switches to a new platform certificate: the next answer names a serial the
+    // client does not hold; it downloads once, then verifies the same answer.
+    let new_serial = sandbox.rotate_platform_certificate().unwrap();
+    assert!(!client.core().keys().contains(&new_serial));
+    assert!(client.ecommerce_return_query(v3_return_query()).await.is_ok());
+    assert!(client.core().keys().contains(&new_serial));
+    assert_eq!(sandbox.stats().requests - before, 2, "one call and one download, no resend");
+
+    // Later calls use the held certificate without downloading.
+    let before = sandbox.stats().requests;
+    assert!(client.ecommerce_order_query(order_query()).await.is_ok());
+    assert_eq!(sandbox.stats().requests - before, 1);
+}
+
+#[tokio::test]
+async fn connections_are_reused() {
+    let sandbox = sandbox().await;
+    let client = async_client(&sandbox, |b| b);
+    for _ in 0..5 {
+        assert!(client.ecommerce_order_query(order_query()).await.is_ok());
+    }
+    assert_eq!(sandbox.stats().tls_handshakes, 1, "one TLS handshake for five sequential calls");
+    let fresh = async_client(&sandbox, |b| b.pool_max_idle_per_host(0));
+    for _ in 0..3 {
+        assert!(fresh.ecommerce_order_query(order_query()).await.is_ok());
+    }
+    assert_eq!(sandbox.stats().tls_handshakes, 4, "without a pool, one handshake per call");
+}

@@ -120,6 +120,30 @@ fn signer(key: &rcgen::KeyPair) -> Result<Arc<RsaPrivateKey>, SandboxError> {
     Ok(Arc::new(RsaPrivateKey::from_pkcs8_der(&key.serialize_der()).map_err(SandboxError::Key)?))
 }
 
+impl PlatformCertificate {
+    /// A new platform certificate and key, valid from a day before `now` for five years.
+    pub(crate) fn generate(now: OffsetDateTime) -> Result<Self, SandboxError> {
+        let key = rsa_key()?;
+        let mut serial = random_bytes::<20>()?;
+        serial[0] &= 0x7f; // a positive DER INTEGER without a leading zero byte
+        serial[0] |= 0x10;
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(SandboxError::Generate)?;
+        params.distinguished_name.push(rcgen::DnType::CommonName, "wxpay-sandbox platform certificate (test only)");
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+        params.not_before = now - time::Duration::days(1);
+        params.not_after = now + time::Duration::days(5 * 365);
+        let certificate = params.self_signed(&key).map_err(SandboxError::Generate)?;
+        Ok(Self {
+            serial: hex(&serial),
+            certificate_pem: certificate.pem(),
+            not_before: params.not_before,
+            not_after: params.not_after,
+            signer: signer(&key)?,
+            private_pem: Some(key.serialize_pem()),
+        })
+    }
+}
+
 impl SandboxKeys {
     /// A fresh set: a merchant key pair, a WeChat Pay public-key pair, a platform certificate
     /// valid from a day before `now` for five years, and an APIv3 key.
@@ -139,24 +163,7 @@ impl SandboxKeys {
             private_pem: Some(wechat.serialize_pem()),
         };
 
-        let platform_key = rsa_key()?;
-        let mut serial = random_bytes::<20>()?;
-        serial[0] &= 0x7f; // a positive DER INTEGER without a leading zero byte
-        serial[0] |= 0x10;
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(SandboxError::Generate)?;
-        params.distinguished_name.push(rcgen::DnType::CommonName, "wxpay-sandbox platform certificate (test only)");
-        params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
-        params.not_before = now - time::Duration::days(1);
-        params.not_after = now + time::Duration::days(5 * 365);
-        let certificate = params.self_signed(&platform_key).map_err(SandboxError::Generate)?;
-        let platform = PlatformCertificate {
-            serial: hex(&serial),
-            certificate_pem: certificate.pem(),
-            not_before: params.not_before,
-            not_after: params.not_after,
-            signer: signer(&platform_key)?,
-            private_pem: Some(platform_key.serialize_pem()),
-        };
+        let platform = PlatformCertificate::generate(now)?;
 
         let apiv3_key_text = random_alphanumeric(32)?;
         Ok(Self {

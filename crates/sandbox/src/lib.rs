@@ -174,6 +174,18 @@ impl SandboxConfig {
     }
 }
 
+/// Counters of a running sandbox (`GET /_sandbox/stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Stats {
+    /// TCP connections accepted, both listeners.
+    pub connections: u64,
+    /// TLS handshakes completed on the HTTPS listener.
+    pub tls_handshakes: u64,
+    /// Requests served.
+    pub requests: u64,
+}
+
 /// A running sandbox. Dropping it stops it; [`Sandbox::shutdown`] waits for that.
 #[derive(Debug)]
 pub struct Sandbox {
@@ -282,6 +294,23 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Rotates the platform certificate as WeChat Pay does: a new certificate (new key, new
+    /// serial) is served by `/v3/certificates` beside the old ones and signs every answer whose
+    /// request names no serial, or names it. Returns the new serial.
+    pub fn rotate_platform_certificate(&self) -> Result<String, SandboxError> {
+        let now = time::OffsetDateTime::from_unix_timestamp((self.shared.clock)())
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let certificate = keys::PlatformCertificate::generate(now)?;
+        let serial = certificate.serial.clone();
+        self.shared.rotated.write().unwrap_or_else(|p| p.into_inner()).push(certificate);
+        Ok(serial)
+    }
+
+    /// Connections, TLS handshakes and requests so far.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
     /// Forgets queries, finishes and queued faults.
     pub fn reset(&self) {
         self.shared.state.reset();
@@ -301,14 +330,20 @@ async fn serve(listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, sh
     let mut connections = JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
+        shared.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let shared = shared.clone();
         let tls = tls.clone();
         connections.spawn(async move {
+            let handshakes = shared.clone();
+            let handshakes = &handshakes.tls_handshakes;
             let service = service_fn(move |request| server::handle(shared.clone(), request));
             let builder = http1::Builder::new();
             let result = match tls {
                 Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(stream) => builder.serve_connection(TokioIo::new(stream), service).await,
+                    Ok(stream) => {
+                        handshakes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        builder.serve_connection(TokioIo::new(stream), service).await
+                    }
                     Err(e) => {
                         tracing::debug!(error = %e, "TLS handshake failed");
                         return;

@@ -37,6 +37,11 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     pub(crate) info: serde_json::Value,
     requests: AtomicU64,
+    pub(crate) connections: AtomicU64,
+    pub(crate) tls_handshakes: AtomicU64,
+    /// Platform certificates added by rotation, newest last: served beside the configured one,
+    /// and the newest signs answers that name no serial.
+    pub(crate) rotated: std::sync::RwLock<Vec<crate::keys::PlatformCertificate>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -65,6 +70,24 @@ impl Shared {
             clock,
             info,
             requests: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            tls_handshakes: AtomicU64::new(0),
+            rotated: std::sync::RwLock::default(),
+        }
+    }
+
+    /// Every platform certificate served, oldest first.
+    pub(crate) fn platform_certificates(&self) -> Vec<crate::keys::PlatformCertificate> {
+        let rotated = self.rotated.read().unwrap_or_else(|p| p.into_inner());
+        self.keys.platform.iter().chain(rotated.iter()).cloned().collect()
+    }
+
+    /// Connections accepted, TLS handshakes completed and requests served so far.
+    pub(crate) fn stats(&self) -> crate::Stats {
+        crate::Stats {
+            connections: self.connections.load(Ordering::Relaxed),
+            tls_handshakes: self.tls_handshakes.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
         }
     }
 
@@ -311,7 +334,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> (StatusCode, Vec<u8>) {
 /// `GET /v3/certificates`: the platform certificate encrypted under the APIv3 key.
 fn certificates(shared: &Shared) -> Result<CertificatesResponse, crate::error::SandboxError> {
     let mut data = Vec::new();
-    if let Some(p) = &shared.keys.platform {
+    for p in &shared.platform_certificates() {
         let format = &time::format_description::well_known::Rfc3339;
         let china = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
         let effective = p.not_before.to_offset(china).format(format).unwrap_or_default();
@@ -334,7 +357,8 @@ fn certificates(shared: &Shared) -> Result<CertificatesResponse, crate::error::S
 
 /// Signs a v3 answer with the key the request's `Wechatpay-Serial` names: the public key or
 /// the platform certificate; when it names neither, the platform certificate if configured,
-/// else the public key (as WeChat Pay does while merchants migrate).
+/// else the public key (as WeChat Pay does while merchants migrate). "The platform certificate"
+/// is the newest one after [`Sandbox::rotate_platform_certificate`](crate::Sandbox::rotate_platform_certificate).
 fn sign(
     shared: &Shared,
     request: &Request<Vec<u8>>,
@@ -349,11 +373,12 @@ fn sign(
     let keys = &shared.keys;
     let asked = request.headers().get("Wechatpay-Serial").and_then(|v| v.to_str().ok()).unwrap_or("");
     let public = keys.public_key.as_ref().map(|k| (k.id.as_str(), &k.signer));
-    let platform = keys.platform.as_ref().map(|p| (p.serial.as_str(), &p.signer));
-    let chosen = match (public, platform) {
+    // After a rotation the newest platform certificate signs: older ones are only listed by
+    // /v3/certificates (WeChat Pay signs with the new certificate once it has switched).
+    let certificates = shared.platform_certificates();
+    let chosen = match (public, certificates.last()) {
         (Some(pk), _) if pk.0 == asked => pk,
-        (_, Some(pc)) if pc.0.eq_ignore_ascii_case(asked) => pc,
-        (_, Some(pc)) => pc,
+        (_, Some(pc)) => (pc.serial.as_str(), &pc.signer),
         (Some(pk), None) => pk,
         (None, None) => return Err(crate::error::SandboxError::Config("no key to sign answers with")),
     };
@@ -392,6 +417,9 @@ fn admin(shared: &Shared, request: &Request<Vec<u8>>) -> Response<Body> {
         |status, message: &str| json_response(status, serde_json::json!({ "error": message }).to_string().into_bytes());
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/_sandbox/info") => json_response(StatusCode::OK, shared.info.to_string().into_bytes()),
+        (&Method::GET, "/_sandbox/stats") => {
+            json_response(StatusCode::OK, serde_json::to_vec(&shared.stats()).unwrap_or_default())
+        }
         (&Method::POST, "/_sandbox/reset") => {
             shared.state.reset();
             shared.faults.clear();
@@ -413,9 +441,10 @@ fn admin(shared: &Shared, request: &Request<Vec<u8>>) -> Response<Body> {
                 }
             },
         },
-        _ => {
-            error(StatusCode::NOT_FOUND, "admin paths: GET /_sandbox/info, POST /_sandbox/faults, POST /_sandbox/reset")
-        }
+        _ => error(
+            StatusCode::NOT_FOUND,
+            "admin paths: GET /_sandbox/info, GET /_sandbox/stats, POST /_sandbox/faults, POST /_sandbox/reset",
+        ),
     }
 }
 
