@@ -12,12 +12,14 @@ use hyper::body::{Frame, SizeHint};
 pub(crate) struct Body {
     data: Option<Bytes>,
     fail_after: bool,
+    /// Whether the truncated body has let the connection flush its part.
+    yielded: bool,
 }
 
 impl Body {
     /// The whole body.
     pub(crate) fn full(data: impl Into<Bytes>) -> Self {
-        Self { data: Some(data.into()), fail_after: false }
+        Self { data: Some(data.into()), fail_after: false, yielded: false }
     }
 
     /// The bytes of a whole body (`None` for a truncated one).
@@ -27,7 +29,7 @@ impl Body {
 
     /// `data`, then a failure that closes the connection.
     pub(crate) fn truncated(data: impl Into<Bytes>) -> Self {
-        Self { data: Some(data.into()), fail_after: true }
+        Self { data: Some(data.into()), fail_after: true, yielded: false }
     }
 }
 
@@ -35,9 +37,17 @@ impl hyper::body::Body for Body {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         if let Some(data) = self.data.take() {
             return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        if self.fail_after && !self.yielded {
+            // hyper asks for the next frame before flushing the first, and drops the connection
+            // with unflushed bytes when that fails: over TLS nothing at all reached the client.
+            // Pending once makes it flush the head and the first part, then the failure cuts.
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         if self.fail_after {
             self.fail_after = false;
