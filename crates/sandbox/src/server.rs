@@ -128,6 +128,13 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> R
     } else if let Some(name) = v3_operation(&path) {
         if request.method() != Method::GET {
             json_response(StatusCode::METHOD_NOT_ALLOWED, v3::error_body("INVALID_REQUEST", "only GET is served here"))
+        } else if let Err(e) =
+            security::verify_request(&request, (shared.clock)(), &shared.keys.mchid, &shared.merchant_keys)
+        {
+            // 401 answers go to unauthenticated requests and are not signed (DESIGN.md 4.2).
+            // They come before faults: a request that is not the merchant's does not use up a
+            // fault queued for the merchant's next request.
+            json_response(StatusCode::UNAUTHORIZED, v3::error_body("SIGN_ERROR", &e.to_string()))
         } else {
             with_fault(&shared, name, |fault| v3_answer(&shared, name, &request, fault, &request_id)).await?
         }
@@ -262,11 +269,8 @@ fn v3_answer(
     fault: Option<Fault>,
     request_id: &str,
 ) -> Response<Body> {
+    // The request was authenticated before its fault was taken (see `handle`).
     let now = (shared.clock)();
-    // 401 answers go to unauthenticated requests and are not signed (DESIGN.md 4.2).
-    if let Err(e) = security::verify_request(request, now, &shared.keys.mchid, &shared.merchant_keys) {
-        return json_response(StatusCode::UNAUTHORIZED, v3::error_body("SIGN_ERROR", &e.to_string()));
-    }
     let (status, body) = match fault {
         Some(Fault::ServerError) => v3_error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "系统错误"),
         Some(Fault::TooManyRequests) => v3_error(StatusCode::TOO_MANY_REQUESTS, "FREQUENCY_LIMITED", "频率限制"),
