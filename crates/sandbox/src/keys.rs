@@ -287,9 +287,18 @@ impl SandboxKeys {
         let private = |name: &str, pem: &Option<String>| -> Result<Option<PathBuf>, SandboxError> {
             pem.as_ref().map(|pem| write(name, &format!("{TEST_ONLY}{pem}"))).transpose()
         };
+        // The merchant's public half too, so that a later run can be given the same keys
+        // (`--merchant-public-key`).
+        let merchant_public_pem = match &self.merchant_private_pem {
+            Some(pem) => Some(
+                RsaPrivateKey::from_pkcs8_pem(pem).and_then(|key| key.public_key_pem()).map_err(SandboxError::Key)?,
+            ),
+            None => None,
+        };
         let mut files = KeyFiles {
             dir: dir.to_owned(),
             merchant_private_key: private("merchant_private_key.pem", &self.merchant_private_pem)?,
+            merchant_public_key: merchant_public_pem.map(|pem| write("merchant_public_key.pem", &pem)).transpose()?,
             ..KeyFiles::default()
         };
         if let Some(pk) = &self.public_key {
@@ -343,6 +352,8 @@ pub struct KeyFiles {
     pub dir: PathBuf,
     /// The merchant's private key (sign requests with it).
     pub merchant_private_key: Option<PathBuf>,
+    /// The merchant's public key (`--merchant-public-key` of a later run).
+    pub merchant_public_key: Option<PathBuf>,
     /// WeChat Pay's public key (verify answers with it).
     pub wechatpay_public_key: Option<PathBuf>,
     /// WeChat Pay's private key.
