@@ -5,9 +5,11 @@
 //! cargo xtask ci                                   fmt, clippy, test, doc: what CI runs
 //! cargo xtask fuzz --smoke [--seconds N]           every fuzz target for N s (default 10)
 //! cargo xtask fuzz --target T [--seconds N]        one fuzz target for N s (default 60)
+//! cargo xtask bench-e2e [CALLS]                    load benchmark against the sandbox
 //! cargo xtask help                                 this text
 //! ```
 
+mod bench;
 mod ci;
 mod cmd;
 mod fuzz;
@@ -33,6 +35,10 @@ commands:
             Each run writes new inputs to a fresh temporary corpus and only reads the checked-in
             corpus/<target>, so the repository is never modified; crashes land in
             crates/protocol/fuzz/artifacts/<target>/.
+  bench-e2e [CALLS]
+            build wxpay-sandbox and bench-e2e in release mode and run the load benchmark of
+            the async client against a sandbox process on loopback (default 2000 calls);
+            prints the table docs/performance.md reports
   help      print this text
 ";
 
@@ -48,6 +54,7 @@ fn main() -> ExitCode {
     match command {
         "ci" => ci::run(rest),
         "fuzz" => fuzz::run(rest),
+        "bench-e2e" => bench::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             ExitCode::from(USAGE_ERROR)

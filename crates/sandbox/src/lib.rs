@@ -330,6 +330,9 @@ async fn serve(listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, sh
     let mut connections = JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
+        // Answers are small and written in parts: without this, Nagle's algorithm and delayed
+        // ACKs add ~40 ms to every answer on a new connection.
+        let _ = stream.set_nodelay(true);
         shared.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let shared = shared.clone();
         let tls = tls.clone();
