@@ -320,6 +320,8 @@ fn v3_process(shared: &Shared, name: &'static str, request: &Request<Vec<u8>>, n
             Ok(r) if limited(r.sub_mchid().as_str()) => too_many(),
             Ok(r) => shared.state.v3_return_query(&r, now).map_or_else(not_found, |a| to_json(&a)),
         },
+        // The download names no sub-merchant: a limit configured for it counts per merchant.
+        _ if limited(&shared.keys.mchid) => too_many(),
         _ => match certificates(shared) {
             Ok(answer) => to_json(&answer),
             Err(_) => v3_error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "cannot encrypt the certificate"),

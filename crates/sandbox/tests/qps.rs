@@ -134,3 +134,14 @@ async fn v3_limits_answer_429() {
     assert_eq!(https(&sandbox, &Req::v3(&other, T0)).await.status, 404);
     assert_eq!(https(&sandbox, &Req::v3(&other, T0)).await.status, 429);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_limit_on_the_certificate_download_counts_per_merchant() {
+    let (config, _) = common::config();
+    let sandbox = Sandbox::start(config.http(None).qps("certificates", 1)).await.unwrap();
+    assert_eq!(https(&sandbox, &Req::v3("/v3/certificates", T0)).await.status, 200);
+    let raw = https(&sandbox, &Req::v3("/v3/certificates", T0)).await;
+    raw.assert_v3_error(429, "FREQUENCY_LIMITED", "频率限制");
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(https(&sandbox, &Req::v3("/v3/certificates", T0)).await.status, 200);
+}
