@@ -18,7 +18,8 @@ pub(crate) struct TlsIdentity {
 }
 
 impl TlsIdentity {
-    /// A CA and a server certificate for the loopback names, valid for a year.
+    /// A CA and a server certificate for the loopback names, with rcgen's default validity
+    /// (1975 to 4096): both are made afresh at every start.
     pub(crate) fn generate() -> Result<Self, SandboxError> {
         let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(SandboxError::Generate)?;
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(SandboxError::Generate)?;
