@@ -383,3 +383,38 @@ async fn failures_in_the_cloud_sdk_shape() {
     assert_eq!(api.code(), None, "the code is shadowed, as in wx-server-sdk");
     assert_eq!(api.message(), Some("无效的微信支付订单号"));
 }
+
+#[tokio::test]
+async fn fields_outside_the_request_are_ignored() {
+    // The v2 fields CloudPay leaves out (mch_id, appid, sign, sign_type) and unknown ones are
+    // not read, not checked, and not refused.
+    let (sandbox, _) = common::start().await;
+    let mut body = seed_refunds();
+    for (key, value) in
+        [("mch_id", "1230000109"), ("appid", "wx1"), ("sign", "WRONG"), ("sign_type", "MD5"), ("x", "y")]
+    {
+        body[key] = json!(value);
+    }
+    let raw = cloudpay(&sandbox, "queryrefund", &body).await;
+    assert_eq!(RefundQueryResponse::parse(&raw.http()).unwrap().refund_count, 1);
+}
+
+#[tokio::test]
+async fn a_body_over_64_kib_is_dropped_unanswered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (sandbox, _) = common::start().await;
+    let mut body = seed_refunds();
+    body["padding"] = json!("x".repeat(70 * 1024));
+    let addr = common::listener(&sandbox, common::Via::Http);
+    let bytes = Req::cloudpay("queryrefund", &body).to_bytes(addr);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The server stops reading after 64 KiB and closes: writing or reading may be reset.
+    let _ = stream.write_all(&bytes).await;
+    let mut received = Vec::new();
+    let _ = stream.read_to_end(&mut received).await;
+    assert!(received.is_empty(), "{:?}", String::from_utf8_lossy(&received));
+    // Just under the limit is served.
+    body["padding"] = json!("x".repeat(60 * 1024));
+    let raw = cloudpay(&sandbox, "queryrefund", &body).await;
+    assert_eq!(raw.json()["return_code"], "SUCCESS");
+}

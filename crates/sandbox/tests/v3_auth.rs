@@ -233,3 +233,13 @@ async fn request_ids_differ() {
     assert_ne!(a.header("Request-ID"), b.header("Request-ID"));
     assert!(a.header("Server").unwrap().starts_with("wxpay-sandbox/"));
 }
+
+#[tokio::test]
+async fn replays_are_not_detected() {
+    // WeChat Pay may refuse a nonce it has seen; the sandbox keeps no nonce history, so the
+    // same signed request is answered each time (docs/sandbox.md lists this).
+    let (sandbox, _) = start().await;
+    let req = Req::v3(ORDER_QUERY, T0);
+    assert_eq!(https(&sandbox, &req).await.status, 200);
+    assert_eq!(https(&sandbox, &req).await.status, 200);
+}
