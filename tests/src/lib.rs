@@ -3,6 +3,12 @@
 
 use std::time::Duration;
 
+/// The README's examples compile (and, unless `no_run`, run) as doctests here, where every
+/// crate of the workspace is a dependency.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct Readme;
+
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use wxpay_protocol::client::{KeyMode, RetryPolicy};

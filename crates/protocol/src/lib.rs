@@ -88,8 +88,6 @@ mod guide {
     struct V3OrderQuery;
     #[doc = include_str!("../../../docs/guide/v3-return-query.md")]
     struct V3ReturnQuery;
-    #[doc = include_str!("../../../README.md")]
-    struct Readme;
 }
 
 /// The crate's version, for `User-Agent` strings.
