@@ -11,7 +11,7 @@ struct Readme;
 
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use wxpay_protocol::client::{KeyMode, RetryPolicy};
+use wxpay_protocol::client::{ClientConfig, KeyMode, RetryPolicy};
 use wxpay_protocol::{BaseUrl, NonceStr, OrderRef, OutOrderNo, OutReturnNo, SubMchId, TransactionId, cloudpay, v3};
 use wxpay_sandbox::{Sandbox, SandboxConfig};
 
@@ -37,35 +37,55 @@ pub fn static_keys(sandbox: &Sandbox) -> KeyMode {
     KeyMode::Static(sandbox.keys().wechatpay_keys().expect("generated keys"))
 }
 
-/// An async client for `sandbox`; `configure` adjusts the builder.
-pub fn async_client(
-    sandbox: &Sandbox,
-    configure: impl FnOnce(wxpay_transport_hyper::ClientBuilder) -> wxpay_transport_hyper::ClientBuilder,
-) -> wxpay_transport_hyper::Client {
-    let builder = wxpay_transport_hyper::Client::builder()
-        .v3_base_url(base(sandbox.https_url()))
-        .cloudpay_base_url(base(sandbox.http_url()))
+/// The client configuration for `sandbox`: its URLs, its merchant credentials, its keys, quick
+/// retries and the documented rate limits.
+pub fn client_config(sandbox: &Sandbox) -> ClientConfig {
+    ClientConfig::new()
+        .v3_base(base(sandbox.https_url()))
+        .cloudpay_base(base(sandbox.http_url()))
         .credentials(sandbox.keys().merchant_credentials().expect("generated merchant key"))
         .keys(static_keys(sandbox))
         .retry_policy(quick_retries())
+}
+
+/// An async client for `sandbox` with `config`, trusting only the sandbox's CA; `configure`
+/// adjusts the transport.
+pub fn async_client_with(
+    sandbox: &Sandbox,
+    config: ClientConfig,
+    configure: impl FnOnce(wxpay_transport_hyper::ClientBuilder) -> wxpay_transport_hyper::ClientBuilder,
+) -> wxpay_transport_hyper::Client {
+    let builder = wxpay_transport_hyper::Client::builder()
+        .config(config)
         .add_root_certificate(ca_der(sandbox))
         .without_webpki_roots();
     configure(builder).build().expect("a valid TLS configuration")
 }
 
-/// A blocking client for `sandbox`.
+/// An async client for `sandbox` with [`client_config`].
+pub fn async_client(
+    sandbox: &Sandbox,
+    configure: impl FnOnce(wxpay_transport_hyper::ClientBuilder) -> wxpay_transport_hyper::ClientBuilder,
+) -> wxpay_transport_hyper::Client {
+    async_client_with(sandbox, client_config(sandbox), configure)
+}
+
+/// A blocking client for `sandbox` with `config`, trusting only the sandbox's CA.
+pub fn blocking_client_with(
+    sandbox: &Sandbox,
+    config: ClientConfig,
+    configure: impl FnOnce(wxpay_blocking::ClientBuilder) -> wxpay_blocking::ClientBuilder,
+) -> wxpay_blocking::Client {
+    let builder = wxpay_blocking::Client::builder().config(config).add_root_certificate(ca_der(sandbox).to_vec());
+    configure(builder).build()
+}
+
+/// A blocking client for `sandbox` with [`client_config`].
 pub fn blocking_client(
     sandbox: &Sandbox,
     configure: impl FnOnce(wxpay_blocking::ClientBuilder) -> wxpay_blocking::ClientBuilder,
 ) -> wxpay_blocking::Client {
-    let builder = wxpay_blocking::Client::builder()
-        .v3_base_url(base(sandbox.https_url()))
-        .cloudpay_base_url(base(sandbox.http_url()))
-        .credentials(sandbox.keys().merchant_credentials().expect("generated merchant key"))
-        .keys(static_keys(sandbox))
-        .retry_policy(quick_retries())
-        .add_root_certificate(ca_der(sandbox).to_vec());
-    configure(builder).build()
+    blocking_client_with(sandbox, client_config(sandbox), configure)
 }
 
 fn base(url: Option<String>) -> BaseUrl {

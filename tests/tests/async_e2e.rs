@@ -136,9 +136,8 @@ async fn timeouts_drops_and_truncation_are_retried() {
 #[tokio::test]
 async fn a_finish_that_keeps_timing_out_is_outcome_unknown() {
     let sandbox = sandbox().await;
-    let client = async_client(&sandbox, |b| {
-        b.request_timeout(Duration::from_millis(200)).retry_policy(quick_retries().max_attempts(2))
-    });
+    let config = client_config(&sandbox).retry_policy(quick_retries().max_attempts(2));
+    let client = async_client_with(&sandbox, config, |b| b.request_timeout(Duration::from_millis(200)));
     sandbox.inject("profitsharingfinish", Fault::Delay { ms: 600 }, 2).unwrap();
     let err = client.finish(finish("P20261121T")).await.unwrap_err();
     assert!(err.is_timeout() && err.outcome_unknown(), "{err:?}");
@@ -175,7 +174,11 @@ async fn paging_through_36_refunds() {
 async fn certificate_mode_downloads_on_first_use() {
     let sandbox = sandbox().await;
     let apiv3_key = sandbox.keys().apiv3_key().clone();
-    let client = async_client(&sandbox, |b| b.keys(KeyMode::Certificates { apiv3_key, keys: KeySet::new() }));
+    let client = async_client_with(
+        &sandbox,
+        client_config(&sandbox).keys(KeyMode::Certificates { apiv3_key, keys: KeySet::new() }),
+        |b| b,
+    );
     assert!(client.core().keys().is_empty());
     assert!(client.ecommerce_order_query(order_query()).await.is_ok());
     let platform = sandbox.keys().platform.as_ref().unwrap();
@@ -184,7 +187,11 @@ async fn certificate_mode_downloads_on_first_use() {
 
     // A wrong APIv3 key cannot decrypt the download: the call fails, nothing is trusted.
     let wrong = wxpay_protocol::security::Apiv3Key::new(&[b'k'; 32]).unwrap();
-    let client = async_client(&sandbox, |b| b.keys(KeyMode::Certificates { apiv3_key: wrong, keys: KeySet::new() }));
+    let client = async_client_with(
+        &sandbox,
+        client_config(&sandbox).keys(KeyMode::Certificates { apiv3_key: wrong, keys: KeySet::new() }),
+        |b| b,
+    );
     assert!(client.ecommerce_order_query(order_query()).await.is_err());
     assert!(client.core().keys().is_empty());
 }
@@ -196,7 +203,11 @@ async fn the_client_rate_limit_keeps_under_the_servers() {
     let sandbox = Sandbox::start(SandboxConfig::new().qps("queryrefund", 20)).await.unwrap();
     let mut limits = RateLimiter::off();
     limits.set("queryrefund", 20);
-    let client = async_client(&sandbox, |b| b.rate_limits(limits).retry_policy(RetryPolicy::never()));
+    let client = async_client_with(
+        &sandbox,
+        client_config(&sandbox).rate_limits(limits).retry_policy(RetryPolicy::never()),
+        |b| b,
+    );
     let calls = (0..30).map(|_| {
         let client = client.clone();
         async move { client.refund_query(refunds_of(ORDER_36)).await }
@@ -206,7 +217,11 @@ async fn the_client_rate_limit_keeps_under_the_servers() {
     assert_eq!(limited, 0, "{:?}", results.iter().find(|r| r.is_err()));
 
     // Without the client limit the same burst is refused in part.
-    let unlimited = async_client(&sandbox, |b| b.rate_limits(RateLimiter::off()).retry_policy(RetryPolicy::never()));
+    let unlimited = async_client_with(
+        &sandbox,
+        client_config(&sandbox).rate_limits(RateLimiter::off()).retry_policy(RetryPolicy::never()),
+        |b| b,
+    );
     let calls = (0..30).map(|_| {
         let client = unlimited.clone();
         async move { client.refund_query(refunds_of(ORDER_36)).await }
@@ -219,12 +234,7 @@ async fn the_client_rate_limit_keeps_under_the_servers() {
 #[tokio::test]
 async fn an_untrusted_certificate_is_a_final_tls_error() {
     let sandbox = sandbox().await;
-    let client = wxpay_transport_hyper::Client::builder()
-        .v3_base_url(wxpay_protocol::BaseUrl::parse(&sandbox.https_url().unwrap()).unwrap())
-        .credentials(sandbox.keys().merchant_credentials().unwrap())
-        .keys(static_keys(&sandbox))
-        .build()
-        .unwrap();
+    let client = wxpay_transport_hyper::Client::builder().config(client_config(&sandbox)).build().unwrap();
     let err = client.ecommerce_order_query(order_query()).await.unwrap_err();
     assert!(matches!(&err, Error::Transport(t) if t.kind() == TransportErrorKind::Tls), "{err:?}");
     assert!(!err.is_retryable());
@@ -234,7 +244,11 @@ async fn an_untrusted_certificate_is_a_final_tls_error() {
 async fn certificate_mode_refreshes_once_on_a_new_serial() {
     let sandbox = sandbox().await;
     let apiv3_key = sandbox.keys().apiv3_key().clone();
-    let client = async_client(&sandbox, |b| b.keys(KeyMode::Certificates { apiv3_key, keys: KeySet::new() }));
+    let client = async_client_with(
+        &sandbox,
+        client_config(&sandbox).keys(KeyMode::Certificates { apiv3_key, keys: KeySet::new() }),
+        |b| b,
+    );
     assert!(client.ecommerce_order_query(order_query()).await.is_ok());
     let before = sandbox.stats().requests;
 

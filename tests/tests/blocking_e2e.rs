@@ -70,16 +70,16 @@ fn paging_certificates_and_errors() {
     assert_eq!(err.as_api().unwrap().code(), Some(&ErrorCode::RefundNotExist));
 
     let apiv3_key = sandbox.keys().apiv3_key().clone();
-    let certs = blocking_client(sandbox, |b| b.keys(KeyMode::Certificates { apiv3_key, keys: KeySet::new() }));
+    let certs = blocking_client_with(
+        sandbox,
+        client_config(sandbox).keys(KeyMode::Certificates { apiv3_key, keys: KeySet::new() }),
+        |b| b,
+    );
     assert!(certs.ecommerce_return_query(v3_return_query()).is_ok());
     assert!(certs.core().keys().contains(&sandbox.keys().platform.as_ref().unwrap().serial));
 
     // Without the sandbox's CA, the WebPKI roots refuse its certificate: a final TLS error.
-    let untrusted = wxpay_blocking::Client::builder()
-        .v3_base_url(wxpay_protocol::BaseUrl::parse(&sandbox.https_url().unwrap()).unwrap())
-        .credentials(sandbox.keys().merchant_credentials().unwrap())
-        .keys(static_keys(sandbox))
-        .build();
+    let untrusted = wxpay_blocking::Client::builder().config(client_config(sandbox)).build();
     let err = untrusted.ecommerce_order_query(order_query()).unwrap_err();
     assert!(matches!(&err, Error::Transport(t) if t.kind() == TransportErrorKind::Tls), "{err:?}");
     bg.stop();

@@ -4,12 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wxpay_protocol::client::{
-    ClientConfig, ClientCore, Entropy, Exchange, KeyMode, RateLimiter, RetryPolicy, Step, random_nonce,
-};
+use wxpay_protocol::client::{ClientConfig, ClientCore, Entropy, Exchange, Step, random_nonce};
 use wxpay_protocol::cloudpay::{self, Refund, RefundQueryRequest};
-use wxpay_protocol::security::{MerchantCredentials, RefreshPolicy, SigningError};
-use wxpay_protocol::{BaseUrl, Error, NonceStr, Operation, PagingError, RefundPager, v3};
+use wxpay_protocol::security::SigningError;
+use wxpay_protocol::{Error, NonceStr, Operation, PagingError, RefundPager, v3};
 
 use crate::transport::{Settings, Transport, UreqTransport};
 
@@ -42,51 +40,10 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The API v3 base URL (default WeChat Pay's).
-    pub fn v3_base_url(mut self, base: BaseUrl) -> Self {
-        self.config = self.config.v3_base(base);
-        self
-    }
-
-    /// The CloudPay base URL (default the Cloud Hosting sidecar).
-    pub fn cloudpay_base_url(mut self, base: BaseUrl) -> Self {
-        self.config = self.config.cloudpay_base(base);
-        self
-    }
-
-    /// The merchant credentials that sign v3 requests.
-    pub fn credentials(mut self, credentials: MerchantCredentials) -> Self {
-        self.config = self.config.credentials(credentials);
-        self
-    }
-
-    /// How answers are verified.
-    pub fn keys(mut self, keys: KeyMode) -> Self {
-        self.config = self.config.keys(keys);
-        self
-    }
-
-    /// When certificates are downloaded again.
-    pub fn refresh_policy(mut self, policy: RefreshPolicy) -> Self {
-        self.config = self.config.refresh_policy(policy);
-        self
-    }
-
-    /// How retryable failures are retried.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.config = self.config.retry_policy(policy);
-        self
-    }
-
-    /// Client-side rate limits, shared by every clone.
-    pub fn rate_limits(mut self, limiter: RateLimiter) -> Self {
-        self.config = self.config.rate_limits(limiter);
-        self
-    }
-
-    /// Appends `suffix` to the `User-Agent`.
-    pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
-        self.config = self.config.user_agent_suffix(suffix);
+    /// What the client is configured with: base URLs, credentials, keys, retry, rate limits
+    /// and the `User-Agent` ([`ClientConfig`], shared with the other transport).
+    pub fn config(mut self, config: ClientConfig) -> Self {
+        self.config = config;
         self
     }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use wxpay_protocol::client::{KeyMode, RateLimiter, RetryPolicy};
+use wxpay_protocol::client::{ClientConfig, KeyMode, RateLimiter, RetryPolicy};
 use wxpay_protocol::security::{
     KeySet, MerchantCredentials, PublicKeyId, RsaPrivateKey, Signer, VerifyingKey, response_message,
 };
@@ -55,20 +55,23 @@ impl SandboxProcess {
         serde_json::from_str(body).expect("stats JSON")
     }
 
-    fn client(&self, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+    fn client(
+        &self,
+        configure: impl FnOnce(ClientConfig) -> ClientConfig,
+        transport: impl FnOnce(ClientBuilder) -> ClientBuilder,
+    ) -> Client {
         let key = RsaPrivateKey::from_pkcs8_pem(&self.file("merchant_private_key")).expect("key");
         let credentials = MerchantCredentials::new(&self.str("mchid"), &self.str("merchant_serial"), key).expect("ids");
         let mut keys = KeySet::new();
         let id = PublicKeyId::new(self.str("public_key_id")).expect("id");
         keys.insert(VerifyingKey::from_public_key_pem(id, &self.file("wechatpay_public_key")).expect("public key"));
         let ca = CertificateDer::from_pem_slice(self.file("tls_ca_cert").as_bytes()).expect("CA");
-        let builder = Client::builder()
-            .v3_base_url(BaseUrl::parse(&self.str("https_url")).expect("URL"))
+        let config = ClientConfig::new()
+            .v3_base(BaseUrl::parse(&self.str("https_url")).expect("URL"))
             .credentials(credentials)
-            .keys(KeyMode::Static(keys))
-            .add_root_certificate(ca)
-            .without_webpki_roots();
-        configure(builder).build().expect("client")
+            .keys(KeyMode::Static(keys));
+        let builder = Client::builder().config(configure(config)).add_root_certificate(ca).without_webpki_roots();
+        transport(builder).build().expect("client")
     }
 }
 
@@ -172,7 +175,7 @@ async fn main() {
     let sandbox = SandboxProcess::start(&binary, &dir.join("a"), &[]);
     let pem = sandbox.file("merchant_private_key");
     let baseline_before = rsa_baseline(&pem);
-    let no_limits = |b: ClientBuilder| b.rate_limits(RateLimiter::off()).retry_policy(RetryPolicy::never());
+    let no_limits = |c: ClientConfig| c.rate_limits(RateLimiter::off()).retry_policy(RetryPolicy::never());
 
     println!("| scenario | calls | concurrency | req/s | p50 | p99 | TLS handshakes | client CPU per call | errors |");
     println!("|---|---|---|---|---|---|---|---|---|");
@@ -191,7 +194,7 @@ async fn main() {
 
     // Handshakes are counted from before the warm-up, which opens the pool's connections.
     let before = handshakes(&sandbox);
-    let reuse = sandbox.client(no_limits);
+    let reuse = sandbox.client(no_limits, |b| b);
     let warm = run(&reuse, 50, 4).await;
     assert!(warm.errors.is_empty(), "warm-up failed: {:?}", warm.errors.first());
     let with_reuse = run(&reuse, calls, 4).await;
@@ -206,7 +209,7 @@ async fn main() {
         // For profilers (callgrind): only the pooled run.
         return;
     }
-    let fresh = sandbox.client(|b| no_limits(b).pool_max_idle_per_host(0));
+    let fresh = sandbox.client(no_limits, |b| b.pool_max_idle_per_host(0));
     let before = handshakes(&sandbox);
     let without_reuse = run(&fresh, calls / 4, 4).await;
     report("signed + verified v3 query, a new connection per call", 4, &without_reuse, handshakes(&sandbox) - before);
@@ -217,7 +220,7 @@ async fn main() {
         SandboxProcess::start(&binary, &dir.join("b"), &["--qps", &format!("{}=200", v3::OrderQueryRequest::NAME)]);
     let mut limits = RateLimiter::off();
     limits.set(v3::OrderQueryRequest::NAME, 200);
-    let batch_client = limited.client(|b| b.rate_limits(limits).retry_policy(RetryPolicy::never()));
+    let batch_client = limited.client(|c| c.rate_limits(limits).retry_policy(RetryPolicy::never()), |b| b);
     let batch = run(&batch_client, 2000, 32).await;
     let frequency_limited =
         batch.errors.iter().filter(|e| e.as_api().and_then(|a| a.code()) == Some(&ErrorCode::FrequencyLimited)).count();
