@@ -145,3 +145,19 @@ async fn a_limit_on_the_certificate_download_counts_per_merchant() {
     tokio::time::advance(Duration::from_secs(1)).await;
     assert_eq!(https(&sandbox, &Req::v3("/v3/certificates", T0)).await.status, 200);
 }
+
+#[tokio::test(start_paused = true)]
+async fn invalid_requests_do_not_count_and_unknown_ids_do() {
+    let (config, _) = common::config();
+    let sandbox = Sandbox::start(config.https(None).qps("queryrefund", 2)).await.unwrap();
+    let mut invalid = refund_query(SUB);
+    invalid["refund_id"] = json!("5".repeat(33));
+    for _ in 0..5 {
+        assert_eq!(code(&sandbox, "queryrefund", &invalid).await.as_deref(), Some("PARAM_ERROR"));
+    }
+    let mut unknown = refund_query(SUB);
+    unknown["refund_id"] = json!("5030000000000000000000000099");
+    assert_eq!(code(&sandbox, "queryrefund", &unknown).await.as_deref(), Some("REFUNDNOTEXIST"));
+    assert_eq!(code(&sandbox, "queryrefund", &refund_query(SUB)).await, None);
+    assert_eq!(code(&sandbox, "queryrefund", &refund_query(SUB)).await.as_deref(), Some("FREQUENCY_LIMITED"));
+}

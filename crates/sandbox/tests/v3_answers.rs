@@ -183,8 +183,10 @@ async fn other_paths_and_methods() {
     let (sandbox, _) = start().await;
     let raw = https(&sandbox, &Req::v3("/v3/profitsharing/orders?x=1", T0)).await;
     raw.assert_v3_error(404, "RESOURCE_NOT_EXISTS", "no such path");
+    assert!(!raw.has_signature_headers());
     let raw = https(&sandbox, &Req::new("POST", ORDER_QUERY).body("{}")).await;
     raw.assert_v3_error(405, "INVALID_REQUEST", "only GET");
+    assert!(!raw.has_signature_headers());
     // CloudPay paths answer only POST.
     let raw = common::http(&sandbox, &Req::get("/_/pay/queryrefund")).await;
     assert_eq!(raw.status, 405);
