@@ -268,15 +268,23 @@ async fn certificate_mode_refreshes_once_on_a_new_serial() {
 
 #[tokio::test]
 async fn connections_are_reused() {
-    let sandbox = sandbox().await;
-    let client = async_client(&sandbox, |b| b);
-    for _ in 0..5 {
+    // HTTPS only, so that every connection the sandbox counts is a TLS one.
+    let sandbox = Sandbox::start(SandboxConfig::new().http(None)).await.unwrap();
+    let config = wxpay_protocol::client::ClientConfig::new()
+        .v3_base(wxpay_protocol::BaseUrl::parse(&sandbox.https_url().unwrap()).unwrap())
+        .credentials(sandbox.keys().merchant_credentials().unwrap())
+        .keys(static_keys(&sandbox));
+    let client = async_client_with(&sandbox, config.clone(), |b| b);
+    for _ in 0..10 {
         assert!(client.ecommerce_order_query(order_query()).await.is_ok());
     }
-    assert_eq!(sandbox.stats().tls_handshakes, 1, "one TLS handshake for five sequential calls");
-    let fresh = async_client(&sandbox, |b| b.pool_max_idle_per_host(0));
+    let stats = sandbox.stats();
+    assert_eq!(stats.tls_handshakes, stats.connections, "one handshake per connection");
+    assert!(stats.connections <= 2, "{} connections for 10 sequential calls", stats.connections);
+
+    let fresh = async_client_with(&sandbox, config, |b| b.pool_max_idle_per_host(0));
     for _ in 0..3 {
         assert!(fresh.ecommerce_order_query(order_query()).await.is_ok());
     }
-    assert_eq!(sandbox.stats().tls_handshakes, 4, "without a pool, one handshake per call");
+    assert_eq!(sandbox.stats().tls_handshakes, stats.tls_handshakes + 3, "without a pool, one handshake per call");
 }

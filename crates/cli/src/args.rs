@@ -61,6 +61,27 @@ pub(crate) enum Group {
     /// E-commerce platform operations (API v3).
     #[command(subcommand, after_help = V3_AFTER_HELP)]
     Ecommerce(EcommerceCommand),
+    /// Runs all five operations against an embedded sandbox on loopback: real HTTPS, signing,
+    /// certificate download and verification, paging, and a retried fault. Needs no credentials.
+    Demo(DemoArgs),
+    /// Runs the local WeChat Pay sandbox in the foreground (the flags of `wxpay-sandbox`).
+    Sandbox(SandboxCommandArgs),
+}
+
+/// `wxpay demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Print one JSON object (the typed answers) instead of tables.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `wxpay sandbox`.
+#[derive(Debug, Args)]
+pub(crate) struct SandboxCommandArgs {
+    /// The sandbox's flags.
+    #[command(flatten)]
+    pub(crate) sandbox: wxpay_sandbox::cli::SandboxArgs,
 }
 
 /// The CloudPay operations.
@@ -286,14 +307,23 @@ pub(crate) struct V3Args {
 }
 
 impl Group {
-    /// The mode and output flags of the chosen operation.
-    pub(crate) fn common(&self) -> &CommonArgs {
+    /// The mode and output flags of the chosen operation (`None` for `demo` and `sandbox`).
+    pub(crate) fn common(&self) -> Option<&CommonArgs> {
         match self {
-            Group::Cloudpay(CloudPayCommand::ReturnQuery(args)) => &args.common,
-            Group::Cloudpay(CloudPayCommand::Finish(args)) => &args.common,
-            Group::Cloudpay(CloudPayCommand::RefundQuery(args)) => &args.common,
-            Group::Ecommerce(EcommerceCommand::OrderQuery(args)) => &args.common,
-            Group::Ecommerce(EcommerceCommand::ReturnQuery(args)) => &args.common,
+            Group::Cloudpay(CloudPayCommand::ReturnQuery(args)) => Some(&args.common),
+            Group::Cloudpay(CloudPayCommand::Finish(args)) => Some(&args.common),
+            Group::Cloudpay(CloudPayCommand::RefundQuery(args)) => Some(&args.common),
+            Group::Ecommerce(EcommerceCommand::OrderQuery(args)) => Some(&args.common),
+            Group::Ecommerce(EcommerceCommand::ReturnQuery(args)) => Some(&args.common),
+            Group::Demo(_) | Group::Sandbox(_) => None,
+        }
+    }
+
+    /// Whether output (errors included) is JSON.
+    pub(crate) fn json(&self) -> bool {
+        match self {
+            Group::Demo(args) => args.json,
+            _ => self.common().is_some_and(|c| c.json),
         }
     }
 }

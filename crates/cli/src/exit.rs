@@ -90,6 +90,15 @@ pub(crate) enum CliError {
     /// The output could not be produced.
     #[error("cannot write the output")]
     Output(#[source] io::Error),
+    /// `wxpay demo` could not run.
+    #[error("the demo failed")]
+    Demo(#[from] crate::demo::DemoError),
+    /// The embedded sandbox could not run.
+    #[error("the sandbox failed")]
+    Sandbox(#[source] wxpay_sandbox::SandboxError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] io::Error),
     /// The output could not be serialized as JSON.
     #[error("cannot serialize the output as JSON")]
     Json(#[source] serde_json::Error),
@@ -126,6 +135,9 @@ impl CliError {
             },
             CliError::Signing(_) | CliError::Clock => Exit::Internal,
             CliError::Random(_) | CliError::Output(_) | CliError::Json(_) => Exit::Internal,
+            CliError::Demo(_) | CliError::Runtime(_) => Exit::Internal,
+            // Bad sandbox flags or key files are the user's input.
+            CliError::Sandbox(_) => Exit::InvalidInput,
         }
     }
 }

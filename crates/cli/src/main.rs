@@ -10,6 +10,7 @@ mod args;
 mod clock;
 mod credentials;
 mod decode;
+mod demo;
 mod exit;
 mod nonce;
 mod render;
@@ -28,7 +29,7 @@ use crate::exit::{CliError, Exit};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let json = cli.group.common().json;
+    let json = cli.group.json();
     let result = run::run(&cli.group).and_then(|report| {
         if let Some(warning) = report.warning {
             // A warning that cannot be written is not worth failing the run for.

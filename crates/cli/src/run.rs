@@ -118,5 +118,12 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
             table: table::v3_return_query,
         }
         .execute(),
+        Group::Demo(args) => Ok(Report { stdout: crate::demo::run(args.json)?, warning: None }),
+        Group::Sandbox(args) => {
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
+            runtime.block_on(args.sandbox.run_foreground()).map_err(CliError::Sandbox)?;
+            Ok(Report { stdout: String::new(), warning: None })
+        }
     }
 }
