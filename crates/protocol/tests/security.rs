@@ -105,6 +105,19 @@ fn both_key_kinds_coexist_and_each_verifies_by_its_serial() {
 }
 
 #[test]
+fn an_expired_platform_certificate_is_refused() {
+    let mut set = KeySet::new();
+    set.insert(VerifyingKey::from_certificate_pem(&keys().certificate_pem).unwrap().expiring_at(1_700_000_000));
+    let response = signed_response(200, CERT_SERIAL, "1700000100", "abc", b"{}");
+    assert_eq!(
+        verify_response(&response, 1_700_000_100, &set),
+        Err(VerificationError::ExpiredKey { serial: CERT_SERIAL.into(), not_after: 1_700_000_000 })
+    );
+    let fresh = signed_response(200, CERT_SERIAL, "1699999999", "abc", b"{}");
+    assert!(verify_response(&fresh, 1_699_999_999, &set).is_ok(), "valid until not_after");
+}
+
+#[test]
 fn a_key_of_the_wrong_pair_does_not_verify() {
     let mut set = KeySet::new();
     let other = keys().merchant.public_key_pem();

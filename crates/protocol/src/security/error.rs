@@ -114,6 +114,14 @@ pub enum VerificationError {
     /// No key for this serial.
     #[error("no key for serial {0}")]
     UnknownSerial(String),
+    /// The key of the serial (a platform certificate) has expired.
+    #[error("the key {serial} expired at {not_after}")]
+    ExpiredKey {
+        /// The serial.
+        serial: String,
+        /// When it expired (Unix seconds).
+        not_after: i64,
+    },
     /// The signature does not verify with the key of its serial.
     #[error("bad signature for serial {0}")]
     BadSignature(String),

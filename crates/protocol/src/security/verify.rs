@@ -31,6 +31,13 @@ pub trait Verifier: fmt::Debug + Send + Sync {
     /// `Ok` when `signature` is a valid RSASSA-PKCS1-v1_5 SHA-256 signature of `message` by the
     /// key `serial` names.
     fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerificationError>;
+
+    /// When the key `serial` names stops being valid (Unix seconds), if known: an answer signed
+    /// with an expired platform certificate is refused.
+    fn not_after(&self, serial: &str) -> Option<i64> {
+        let _ = serial;
+        None
+    }
 }
 
 /// A WeChat Pay public key id: `PUB_KEY_ID_` followed by digits and letters.
@@ -242,6 +249,10 @@ impl Verifier for KeySet {
     fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerificationError> {
         self.get(serial).ok_or_else(|| VerificationError::UnknownSerial(serial.to_owned()))?.verify(message, signature)
     }
+
+    fn not_after(&self, serial: &str) -> Option<i64> {
+        self.get(serial)?.not_after()
+    }
 }
 
 /// The message an answer's signature covers.
@@ -366,6 +377,11 @@ pub fn verify_response<B: AsRef<[u8]>>(
     }
     let ts: i64 = timestamp.parse().map_err(|_| VerificationError::MalformedHeader("Wechatpay-Timestamp"))?;
     check_timestamp(ts, now)?;
+    if let Some(not_after) = verifier.not_after(serial)
+        && now > not_after
+    {
+        return Err(VerificationError::ExpiredKey { serial: serial.to_owned(), not_after });
+    }
     let signature = BASE64.decode(signature).map_err(|_| VerificationError::MalformedBase64)?;
     let message = response_message(timestamp, nonce, response.body().as_ref());
     verifier.verify(serial, &message, &signature)?;
