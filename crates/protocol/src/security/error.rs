@@ -114,6 +114,10 @@ pub enum VerificationError {
     /// No key for this serial.
     #[error("no key for serial {0}")]
     UnknownSerial(String),
+    /// No key is held to verify answers with (in certificate mode, the download failed and
+    /// may not be retried yet).
+    #[error("no key to verify answers with: the platform certificate download failed")]
+    NoKeys,
     /// The key of the serial (a platform certificate) has expired.
     #[error("the key {serial} expired at {not_after}")]
     ExpiredKey {
