@@ -101,10 +101,7 @@ impl<'c, O: Operation> Exchange<'c, O> {
                                     self.state = State::FetchCertificates(AfterCertificates::Send);
                                 }
                                 RefreshDecision::NotBefore(_) if !self.core.has_keys() => {
-                                    return self.finish(Err(VerificationError::UnknownSerial(
-                                        "(no certificate downloaded yet)".into(),
-                                    )
-                                    .into_error()));
+                                    return self.finish(Err(VerificationError::NoKeys.into_error()));
                                 }
                                 _ => {}
                             }
