@@ -5,32 +5,36 @@
 //! field and the rule it broke rather than a clap parser.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use wxpay_protocol::BaseUrl;
 
 /// Text shown at the end of `wxpay --help`.
 const AFTER_HELP: &str = "\
 Modes (every operation):
+  (default)        send the request and print the answer (a table, or --json)
   --dry-run        build the request and print it (API v3 requests signed); nothing is sent
   --decode FILE|-  parse an answer (a bare body, or a raw HTTP/1.1 response as copied from a log)
-  (neither)        send the request: not available in this version
 
-API v3 (`wxpay ecommerce ...`): --dry-run needs the merchant's credentials (--mchid,
---merchant-serial, --private-key, or WXPAY_MCHID, WXPAY_MERCHANT_SERIAL, WXPAY_PRIVATE_KEY);
---decode verifies the answer's signature when --public-key with --public-key-id, or
---platform-cert, is given, and otherwise says that it did not.
+Settings come from flags, then WXPAY_* environment variables, then --config FILE (TOML), then
+defaults. --sandbox starts an embedded sandbox and points everything at it.
+
+API v3 (`wxpay ecommerce ...`) needs the merchant's credentials (--mchid, --merchant-serial,
+--private-key) and, to send, a way to verify answers: --public-key with --public-key-id,
+--platform-cert, or --apiv3-key-file (platform certificates downloaded on first use).
 
 Exit codes: 0 ok, 1 the CLI itself failed, 2 invalid input, 3 API error in the answer,
 4 malformed or unverifiable answer, 5 transport failure.";
 
 /// Text shown at the end of `wxpay ecommerce --help` and its subcommands.
 const V3_AFTER_HELP: &str = "\
---dry-run signs the request with --mchid, --merchant-serial and --private-key (or WXPAY_MCHID, \
-WXPAY_MERCHANT_SERIAL, WXPAY_PRIVATE_KEY); --timestamp and --nonce make it reproducible.
---decode verifies the answer's signature with --public-key and --public-key-id (or \
-WXPAY_PUBLIC_KEY, WXPAY_PUBLIC_KEY_ID) and every --platform-cert; without them the answer is \
-NOT signature-checked, and is only as trustworthy as the file it came from.";
+Requests are signed with --mchid, --merchant-serial and --private-key (or WXPAY_MCHID, \
+WXPAY_MERCHANT_SERIAL, WXPAY_PRIVATE_KEY, or the --config file); --dry-run's --timestamp and \
+--nonce make a dry run reproducible.
+Answers are verified with --public-key and --public-key-id (or WXPAY_PUBLIC_KEY, \
+WXPAY_PUBLIC_KEY_ID), every --platform-cert, and platform certificates downloaded with \
+--apiv3-key-file (WXPAY_APIV3_KEY_FILE). Sending needs at least one of them; --decode without \
+them does NOT check the signature, and the answer is only as trustworthy as its file.";
 
 /// The environment variable for `--mchid`.
 pub(crate) const ENV_MCHID: &str = "WXPAY_MCHID";
@@ -42,6 +46,16 @@ pub(crate) const ENV_PRIVATE_KEY: &str = "WXPAY_PRIVATE_KEY";
 pub(crate) const ENV_PUBLIC_KEY: &str = "WXPAY_PUBLIC_KEY";
 /// The environment variable for `--public-key-id`.
 pub(crate) const ENV_PUBLIC_KEY_ID: &str = "WXPAY_PUBLIC_KEY_ID";
+/// The environment variable for `--apiv3-key-file`.
+pub(crate) const ENV_APIV3_KEY_FILE: &str = "WXPAY_APIV3_KEY_FILE";
+/// The environment variable for `--base-url`.
+pub(crate) const ENV_BASE_URL: &str = "WXPAY_BASE_URL";
+/// The environment variable for `--cloudpay-url`.
+pub(crate) const ENV_CLOUDPAY_URL: &str = "WXPAY_CLOUDPAY_URL";
+/// The environment variable for `--ca-cert`.
+pub(crate) const ENV_CA_CERT: &str = "WXPAY_CA_CERT";
+/// The environment variable for `--config`.
+pub(crate) const ENV_CONFIG: &str = "WXPAY_CONFIG";
 
 /// `wxpay`: WeChat Pay profit-sharing and refund queries for operators.
 #[derive(Debug, Parser)]
@@ -106,8 +120,8 @@ pub(crate) enum EcommerceCommand {
     ReturnQuery(EcommerceReturnQueryArgs),
 }
 
-/// The mode and output flags every operation takes.
-#[derive(Debug, Args)]
+/// The mode, output and sending flags every operation takes.
+#[derive(Debug, Clone, Args)]
 pub(crate) struct CommonArgs {
     /// Build the request and print it; send nothing.
     #[arg(long, conflicts_with = "decode")]
@@ -124,17 +138,54 @@ pub(crate) struct CommonArgs {
     #[arg(long)]
     pub(crate) json: bool,
 
-    /// The API v3 base URL (used by `ecommerce` operations).
-    #[arg(long, value_name = "URL", default_value = BaseUrl::V3_DEFAULT)]
-    pub(crate) base_url: String,
+    /// The API v3 base URL (used by `ecommerce` operations; default `https://api.mch.weixin.qq.com`).
+    /// Plain http is sent to loopback addresses only (sandboxes and test servers).
+    #[arg(long, value_name = "URL", env = ENV_BASE_URL, help_heading = "Sending")]
+    pub(crate) base_url: Option<String>,
 
-    /// The CloudPay base URL (used by `cloudpay` operations).
-    #[arg(long, value_name = "URL", default_value = BaseUrl::CLOUDPAY_DEFAULT)]
-    pub(crate) cloudpay_url: String,
+    /// The CloudPay base URL (used by `cloudpay` operations; default `http://api.weixin.qq.com`,
+    /// the WeChat Cloud Hosting open-API sidecar, which is plain http by design).
+    #[arg(long, value_name = "URL", env = ENV_CLOUDPAY_URL, help_heading = "Sending")]
+    pub(crate) cloudpay_url: Option<String>,
+
+    /// Settings from a TOML file (keys: mchid, merchant_serial, private_key, public_key,
+    /// public_key_id, platform_certs, apiv3_key_file, base_url, cloudpay_url, ca_cert); flags and
+    /// WXPAY_* variables win over it. Relative paths in it are relative to its directory.
+    #[arg(long, value_name = "FILE", env = ENV_CONFIG, help_heading = "Sending")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Also trust the CA certificates in this PEM file (a private CA, a test server's), besides
+    /// the WebPKI roots.
+    #[arg(long, value_name = "FILE", env = ENV_CA_CERT, help_heading = "Sending")]
+    pub(crate) ca_cert: Option<PathBuf>,
+
+    /// Start an embedded sandbox on loopback for this run and send to it, with its test
+    /// credentials and keys (every endpoint and credential setting is replaced).
+    #[arg(long, conflicts_with_all = ["dry_run", "decode"], help_heading = "Sending")]
+    pub(crate) sandbox: bool,
+
+    /// The time one attempt may take, from sending to the last byte of the answer, in seconds
+    /// (default 30).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, help_heading = "Sending")]
+    pub(crate) request_timeout: Option<Duration>,
+
+    /// Attempts per call, the first included (default 4; 1 never retries). Only retryable
+    /// failures are retried, always with the same merchant numbers.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20), help_heading = "Sending")]
+    pub(crate) max_attempts: Option<u32>,
+}
+
+/// A positive number of seconds (`0.5`, `30`).
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let seconds: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err("must be more than 0 seconds".to_owned());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{s:?} is too long"))
 }
 
 /// `wxpay cloudpay return-query`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct CloudPayReturnQueryArgs {
     /// `sub_mch_id`: the sub-merchant.
     #[arg(long)]
@@ -157,7 +208,7 @@ pub(crate) struct CloudPayReturnQueryArgs {
 }
 
 /// `wxpay cloudpay finish`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct FinishArgs {
     /// `sub_mch_id`: the sub-merchant.
     #[arg(long)]
@@ -180,7 +231,7 @@ pub(crate) struct FinishArgs {
 }
 
 /// `wxpay cloudpay refund-query`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct RefundQueryArgs {
     /// `sub_mch_id`: the sub-merchant.
     #[arg(long)]
@@ -203,13 +254,16 @@ pub(crate) struct RefundQueryArgs {
     /// `offset`: skip this many refunds (a non-negative integer; pages hold 10).
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) offset: Option<String>,
+    /// Send mode: fetch every page (from offset 0) and print all the refunds.
+    #[arg(long, conflicts_with_all = ["offset", "dry_run", "decode"])]
+    pub(crate) all_pages: bool,
     /// Mode and output.
     #[command(flatten)]
     pub(crate) common: CommonArgs,
 }
 
 /// `wxpay ecommerce order-query`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct OrderQueryArgs {
     /// `sub_mchid`: the second-level merchant.
     #[arg(long)]
@@ -229,7 +283,7 @@ pub(crate) struct OrderQueryArgs {
 }
 
 /// `wxpay ecommerce return-query`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct EcommerceReturnQueryArgs {
     /// `sub_mchid`: the second-level merchant.
     #[arg(long)]
@@ -254,25 +308,25 @@ pub(crate) struct EcommerceReturnQueryArgs {
 /// The API v3 credentials and signing inputs of `wxpay ecommerce ...`. Files are read, and keys
 /// checked, only by the mode that uses them (see [`crate::credentials`]); key material is never
 /// printed.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "API v3 signing and verification")]
 pub(crate) struct V3Args {
-    /// The merchant id (`mchid`) that signs requests. Required by --dry-run.
+    /// The merchant id (`mchid`) that signs requests. Required to send and by --dry-run.
     #[arg(long, value_name = "MCHID", env = ENV_MCHID, hide_env_values = true)]
     pub(crate) mchid: Option<String>,
 
-    /// The serial of the merchant's API certificate (`serial_no` in Authorization). Required by
-    /// --dry-run.
+    /// The serial of the merchant's API certificate (`serial_no` in Authorization). Required to
+    /// send and by --dry-run.
     #[arg(long, value_name = "SERIAL", env = ENV_MERCHANT_SERIAL, hide_env_values = true)]
     pub(crate) merchant_serial: Option<String>,
 
     /// The merchant's API private key: a PKCS#8 PEM file (`apiclient_key.pem`,
-    /// `-----BEGIN PRIVATE KEY-----`). Required by --dry-run; never printed.
+    /// `-----BEGIN PRIVATE KEY-----`). Required to send and by --dry-run; never printed.
     #[arg(long, value_name = "FILE", env = ENV_PRIVATE_KEY, hide_env_values = true)]
     pub(crate) private_key: Option<PathBuf>,
 
     /// A WeChat Pay public key: a PEM file (`-----BEGIN PUBLIC KEY-----`), given with
-    /// --public-key-id. --decode verifies answers with it; --dry-run names it in Wechatpay-Serial.
+    /// --public-key-id. Answers are verified with it; requests name it in Wechatpay-Serial.
     #[arg(long, value_name = "FILE", env = ENV_PUBLIC_KEY, hide_env_values = true)]
     pub(crate) public_key: Option<PathBuf>,
 
@@ -280,15 +334,15 @@ pub(crate) struct V3Args {
     #[arg(long, value_name = "PUB_KEY_ID_...", env = ENV_PUBLIC_KEY_ID, hide_env_values = true)]
     pub(crate) public_key_id: Option<String>,
 
-    /// A WeChat Pay platform certificate: a PEM file; repeat for several. --decode verifies
-    /// answers with them; without --public-key, --dry-run names one in Wechatpay-Serial.
+    /// A WeChat Pay platform certificate: a PEM file; repeat for several. Answers are verified
+    /// with them; without --public-key, requests name one in Wechatpay-Serial.
     #[arg(long, value_name = "FILE")]
     pub(crate) platform_cert: Vec<PathBuf>,
 
-    /// A file holding the APIv3 key (32 bytes; surrounding whitespace is ignored), which
-    /// decrypts downloaded platform certificates. It is checked now; the download itself arrives
-    /// with the transport.
-    #[arg(long, value_name = "FILE")]
+    /// A file holding the APIv3 key (32 bytes; surrounding whitespace is ignored). Sending with
+    /// it downloads the platform certificates on first use and decrypts them with it; it is
+    /// enough to verify answers. Never printed.
+    #[arg(long, value_name = "FILE", env = ENV_APIV3_KEY_FILE, hide_env_values = true)]
     pub(crate) apiv3_key_file: Option<PathBuf>,
 
     /// The signing timestamp, in Unix seconds (default: the system clock). With --nonce, a dry
@@ -319,6 +373,19 @@ impl Group {
         }
     }
 
+    /// The mode, output and sending flags of the chosen operation, and its API v3 flags, for
+    /// filling in from a config file.
+    pub(crate) fn settings_mut(&mut self) -> Option<(&mut CommonArgs, Option<&mut V3Args>)> {
+        match self {
+            Group::Cloudpay(CloudPayCommand::ReturnQuery(args)) => Some((&mut args.common, None)),
+            Group::Cloudpay(CloudPayCommand::Finish(args)) => Some((&mut args.common, None)),
+            Group::Cloudpay(CloudPayCommand::RefundQuery(args)) => Some((&mut args.common, None)),
+            Group::Ecommerce(EcommerceCommand::OrderQuery(args)) => Some((&mut args.common, Some(&mut args.v3))),
+            Group::Ecommerce(EcommerceCommand::ReturnQuery(args)) => Some((&mut args.common, Some(&mut args.v3))),
+            Group::Demo(_) | Group::Sandbox(_) => None,
+        }
+    }
+
     /// Whether output (errors included) is JSON.
     pub(crate) fn json(&self) -> bool {
         match self {
@@ -331,7 +398,7 @@ impl Group {
 /// What to do with the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// Send the request (not available in this version).
+    /// Send the request.
     Send,
     /// Print the request.
     DryRun,

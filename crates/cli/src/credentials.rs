@@ -17,7 +17,9 @@ use wxpay_protocol::security::{
 };
 use zeroize::Zeroizing;
 
-use crate::args::{ENV_MCHID, ENV_MERCHANT_SERIAL, ENV_PRIVATE_KEY, ENV_PUBLIC_KEY, ENV_PUBLIC_KEY_ID, V3Args};
+use crate::args::{
+    ENV_APIV3_KEY_FILE, ENV_MCHID, ENV_MERCHANT_SERIAL, ENV_PRIVATE_KEY, ENV_PUBLIC_KEY, ENV_PUBLIC_KEY_ID, V3Args,
+};
 use crate::exit::{CliError, flag_name};
 
 /// A credential flag and the environment variable that can stand in for it.
@@ -42,7 +44,7 @@ const PUBLIC_KEY_ID: Flag = Flag { field: "public_key_id", env: Some(ENV_PUBLIC_
 /// `--platform-cert`.
 const PLATFORM_CERT: Flag = Flag { field: "platform_cert", env: None };
 /// `--apiv3-key-file`.
-const APIV3_KEY_FILE: Flag = Flag { field: "apiv3_key_file", env: None };
+const APIV3_KEY_FILE: Flag = Flag { field: "apiv3_key_file", env: Some(ENV_APIV3_KEY_FILE) };
 
 impl Flag {
     /// The error for this flag when it is required and was not given.
@@ -112,7 +114,7 @@ fn read_text(flag: Flag, path: &Path) -> Result<Zeroizing<String>, CliError> {
     std::fs::read_to_string(path).map(Zeroizing::new).map_err(|e| flag.invalid(Some(path), CredentialError::Read(e)))
 }
 
-/// The credentials `--dry-run` signs with: `--mchid`, `--merchant-serial` and `--private-key`
+/// The credentials requests are signed with: `--mchid`, `--merchant-serial` and `--private-key`
 /// (or their variables), all three required. Ids are checked before the key file is read.
 pub(crate) fn merchant(args: &V3Args) -> Result<MerchantCredentials, CliError> {
     let mchid = required(args.mchid.as_deref(), MCHID)?;

@@ -24,7 +24,7 @@ pub(crate) enum Exit {
     Api = 3,
     /// 4: the answer is malformed or unverifiable.
     Malformed = 4,
-    /// 5: the request could not be sent or its answer not read (reserved for the transports).
+    /// 5: the request could not be sent or its answer not read.
     Transport = 5,
 }
 
@@ -65,9 +65,59 @@ pub(crate) enum CliError {
     /// The system clock is before 1970 (or beyond what a timestamp holds).
     #[error("cannot read the system clock as Unix seconds; give --timestamp or --now")]
     Clock,
-    /// Neither `--dry-run` nor `--decode`: sending arrives with the transports.
-    #[error("sending is not available in this version; use --dry-run or --decode")]
-    SendUnavailable,
+    /// The `--config` file could not be read.
+    #[error("cannot read the config file {file}")]
+    ReadConfig {
+        /// The file.
+        file: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The `--config` file is not valid TOML, or holds an unknown key or a value of the wrong
+    /// type.
+    #[error("invalid config file {file}{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Config {
+        /// The file.
+        file: String,
+        /// The line of the error, when known.
+        line: Option<usize>,
+        /// What is wrong (it names the key; it quotes no value).
+        message: String,
+    },
+    /// A plain `http://` API v3 base URL that is not a loopback address.
+    #[error(
+        "refusing to send API v3 requests to {url} over plain http: use https \
+         (http is accepted only for loopback addresses, such as sandboxes and test servers)"
+    )]
+    InsecureBaseUrl {
+        /// The base URL.
+        url: String,
+    },
+    /// An API v3 request would be sent with no way to verify its answer.
+    #[error(
+        "no key to verify API v3 answers with: give --public-key with --public-key-id \
+         (env WXPAY_PUBLIC_KEY, WXPAY_PUBLIC_KEY_ID), --platform-cert, or --apiv3-key-file \
+         (env WXPAY_APIV3_KEY_FILE) to download the platform certificates"
+    )]
+    NoVerifyingKeys,
+    /// The `--ca-cert` file could not be read, or holds no certificate.
+    #[error("invalid --ca-cert {file}: {reason}")]
+    CaCert {
+        /// The file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// The HTTP client could not be built (the TLS configuration or a root was refused).
+    #[error("cannot build the HTTP client")]
+    Client(#[source] wxpay_transport_hyper::BuildError),
+    /// The refund pages contradict each other (`--all-pages`).
+    #[error("the refunds could not be collected page by page")]
+    Paging(#[source] wxpay_transport_hyper::RefundStreamError),
+    /// The embedded sandbox of `--sandbox` could not start.
+    #[error("the embedded sandbox did not start")]
+    EmbeddedSandbox(#[source] wxpay_sandbox::SandboxError),
     /// The `--decode` input could not be read.
     #[error("cannot read {input}")]
     ReadInput {
@@ -123,9 +173,16 @@ impl CliError {
     /// The exit code for this error.
     pub(crate) fn exit(&self) -> Exit {
         match self {
-            CliError::Invalid(_) | CliError::MissingFlag { .. } | CliError::SendUnavailable => Exit::InvalidInput,
+            CliError::Invalid(_) | CliError::MissingFlag { .. } => Exit::InvalidInput,
             CliError::ReadInput { .. } | CliError::Credential { .. } => Exit::InvalidInput,
-            CliError::RawHttp(_) => Exit::Malformed,
+            CliError::ReadConfig { .. } | CliError::Config { .. } => Exit::InvalidInput,
+            CliError::InsecureBaseUrl { .. } | CliError::NoVerifyingKeys | CliError::CaCert { .. } => {
+                Exit::InvalidInput
+            }
+            // A root the user gave was refused; anything else is the CLI's own fault.
+            CliError::Client(wxpay_transport_hyper::BuildError::Root(_)) => Exit::InvalidInput,
+            CliError::Client(_) | CliError::EmbeddedSandbox(_) => Exit::Internal,
+            CliError::RawHttp(_) | CliError::Paging(_) => Exit::Malformed,
             CliError::Answer(e) => match e {
                 wxpay_protocol::Error::Api(_) => Exit::Api,
                 wxpay_protocol::Error::Malformed(_) | wxpay_protocol::Error::Verification(_) => Exit::Malformed,

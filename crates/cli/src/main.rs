@@ -1,13 +1,16 @@
 //! `wxpay`: the operator's command for WeChat Pay profit-sharing and refund queries.
 //!
-//! This version runs offline: `--dry-run` prints the exact request an operation would send
-//! (signed, for API v3), and `--decode` parses an answer from a file or standard input (and
-//! verifies an API v3 answer's signature when keys are given). Every rule comes from
-//! `wxpay-protocol`; this crate only maps flags to its types, reads key files, the clock and the
-//! operating system's randomness, and prints the results.
+//! Every operation runs in one of four modes: send (the default: through
+//! `wxpay-transport-hyper`'s async client, to WeChat Pay, a configured endpoint or an embedded
+//! sandbox), `--dry-run` (print the exact request, signed for API v3), `--decode` (parse an
+//! answer from a file or standard input, verifying an API v3 answer's signature when keys are
+//! given) and `--batch` (one request per row of a file, resumable). Every rule comes from
+//! `wxpay-protocol`; this crate only maps flags, variables and config files to its types, reads
+//! key files, the clock and the operating system's randomness, and prints the results.
 
 mod args;
 mod clock;
+mod config;
 mod credentials;
 mod decode;
 mod demo;
@@ -17,6 +20,7 @@ mod render;
 mod request;
 mod run;
 mod security;
+mod send;
 mod table;
 
 use std::io::{self, Write};
@@ -25,20 +29,21 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::Cli;
-use crate::exit::{CliError, Exit};
+use crate::exit::CliError;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     let json = cli.group.json();
-    let result = run::run(&cli.group).and_then(|report| {
+    let result = config::apply(&mut cli.group).and_then(|()| run::run(&cli.group)).and_then(|report| {
         if let Some(warning) = report.warning {
             // A warning that cannot be written is not worth failing the run for.
             let _ = writeln!(io::stderr(), "{warning}");
         }
-        io::stdout().lock().write_all(report.stdout.as_bytes()).map_err(CliError::Output)
+        io::stdout().lock().write_all(report.stdout.as_bytes()).map_err(CliError::Output)?;
+        Ok(report.exit)
     });
     match result {
-        Ok(()) => Exit::Ok.into(),
+        Ok(exit) => exit.into(),
         Err(err) => {
             report_error(&err, json);
             err.exit().into()

@@ -5,7 +5,7 @@ use std::error::Error as _;
 
 use serde_json::{Map, Value, json};
 use wxpay_protocol::security::{KeyError, SignedHeaders};
-use wxpay_protocol::{RetryClass, ValidationError};
+use wxpay_protocol::{RetryClass, TransportErrorKind, ValidationError};
 
 use crate::credentials::CredentialError;
 use crate::exit::{CliError, Exit, flag_name};
@@ -114,11 +114,39 @@ fn retry_text(class: RetryClass) -> &'static str {
     }
 }
 
-/// An error for people: `error: ...`, the retry class of an API error, then one
-/// `caused by: ...` line per source.
+/// The kind of a transport failure, as one word.
+fn transport_kind(kind: TransportErrorKind) -> &'static str {
+    match kind {
+        TransportErrorKind::Connect => "connect",
+        TransportErrorKind::Tls => "tls",
+        TransportErrorKind::Timeout => "timeout",
+        TransportErrorKind::Io => "io",
+        _ => "other",
+    }
+}
+
+/// What a write whose outcome is unknown asks of the operator (DESIGN.md 4.4).
+const OUTCOME_UNKNOWN: &str = "outcome unknown: the finish may have taken effect; \
+                               query or resend with the same out_order_no (never a new one)";
+
+/// The one-line summary of an error: its `Display`, with the kind of a transport failure.
+fn summary(err: &CliError) -> String {
+    match err {
+        CliError::Answer(wxpay_protocol::Error::Transport(t)) => {
+            format!("transport failure ({}): {t}", transport_kind(t.kind()))
+        }
+        _ => err.to_string(),
+    }
+}
+
+/// An error for people: `error: ...`, the retry class of an API error or a transport failure,
+/// what to do when a write's outcome is unknown, then one `caused by: ...` line per source.
 pub(crate) fn error_text(err: &CliError) -> String {
-    let mut out = format!("error: {err}\n");
-    if let CliError::Answer(e @ wxpay_protocol::Error::Api(_)) = err {
+    let mut out = format!("error: {}\n", summary(err));
+    if let CliError::Answer(e @ (wxpay_protocol::Error::Api(_) | wxpay_protocol::Error::Transport(_))) = err {
+        if e.outcome_unknown() {
+            out.push_str(&format!("{OUTCOME_UNKNOWN}\n"));
+        }
         out.push_str(&format!("retry: {}\n", retry_text(e.retry_class())));
     }
     for cause in causes(err) {
@@ -153,7 +181,7 @@ pub(crate) fn error_json(err: &CliError) -> Value {
     let kind = error_kind(err);
     let mut object = Map::new();
     object.insert("kind".into(), kind.into());
-    object.insert("summary".into(), err.to_string().into());
+    object.insert("summary".into(), summary(err).into());
     match err {
         CliError::Invalid(e) | CliError::Answer(wxpay_protocol::Error::InvalidRequest(e)) => {
             validation_fields(e, &mut object);
@@ -208,6 +236,42 @@ pub(crate) fn error_json(err: &CliError) -> Value {
             object.insert("status".into(), u.status().as_u16().into());
             object.insert("request_id".into(), u.request_id().into());
         }
+        CliError::Answer(e @ wxpay_protocol::Error::Transport(t)) => {
+            object.insert("transport_kind".into(), transport_kind(t.kind()).into());
+            object.insert("outcome_unknown".into(), e.outcome_unknown().into());
+            object.insert("retryable".into(), e.is_retryable().into());
+            if e.outcome_unknown() {
+                object.insert("advice".into(), OUTCOME_UNKNOWN.into());
+            }
+        }
+        CliError::Paging(e) => {
+            object.insert("malformed".into(), e.to_string().into());
+        }
+        CliError::ReadConfig { file, .. } => {
+            object.insert("file".into(), file.as_str().into());
+        }
+        CliError::Config { file, line, message } => {
+            object.insert("file".into(), file.as_str().into());
+            object.insert("line".into(), (*line).into());
+            object.insert("message".into(), message.as_str().into());
+        }
+        CliError::InsecureBaseUrl { url } => {
+            object.insert("field".into(), "base_url".into());
+            object.insert("url".into(), url.as_str().into());
+            object.insert("rule".into(), "must be https unless the host is a loopback address".into());
+        }
+        CliError::NoVerifyingKeys => {
+            object.insert(
+                "flags".into(),
+                json!(["--public-key", "--public-key-id", "--platform-cert", "--apiv3-key-file"]),
+            );
+            object.insert("rule".into(), "required".into());
+        }
+        CliError::CaCert { file, .. } => {
+            object.insert("flag".into(), "--ca-cert".into());
+            object.insert("file".into(), file.as_str().into());
+        }
+
         _ => {}
     }
     let causes = causes(err);

@@ -65,12 +65,25 @@ pub(crate) struct Endpoints {
 }
 
 impl Endpoints {
-    /// Parses `--base-url` and `--cloudpay-url`; an error names the flag's field.
+    /// Parses `--base-url` and `--cloudpay-url` (flag, variable or config file; WeChat Pay's
+    /// endpoints when none gives them); an error names the flag's field.
     pub(crate) fn from_args(common: &CommonArgs) -> Result<Self, ValidationError> {
         Ok(Self {
-            v3: BaseUrl::parse(&common.base_url)?,
-            cloudpay: BaseUrl::parse(&common.cloudpay_url).map_err(|e| e.in_field("cloudpay_url"))?,
+            v3: BaseUrl::parse(common.base_url.as_deref().unwrap_or(BaseUrl::V3_DEFAULT))?,
+            cloudpay: BaseUrl::parse(common.cloudpay_url.as_deref().unwrap_or(BaseUrl::CLOUDPAY_DEFAULT))
+                .map_err(|e| e.in_field("cloudpay_url"))?,
         })
+    }
+
+    /// The API v3 base URL, if requests may be sent to it: https, or plain http to a loopback
+    /// address (a sandbox or a test server). CloudPay's sidecar is plain http by design and is
+    /// not checked.
+    pub(crate) fn v3_for_sending(&self) -> Result<&BaseUrl, CliError> {
+        if self.v3.is_https() || self.v3.is_loopback() {
+            Ok(&self.v3)
+        } else {
+            Err(CliError::InsecureBaseUrl { url: self.v3.to_string() })
+        }
     }
 }
 

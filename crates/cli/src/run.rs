@@ -1,23 +1,34 @@
-//! One run of `wxpay`: the operation the command names, in the mode its flags select.
+//! One run of `wxpay`: the operation the command names, in the mode its flags select (send,
+//! `--dry-run` or `--decode`).
 
 use wxpay_protocol::{Api, BaseUrl, Operation, cloudpay, v3};
 
 use crate::args::{CloudPayCommand, CommonArgs, EcommerceCommand, Group, Mode, V3Args};
-use crate::exit::CliError;
+use crate::exit::{CliError, Exit};
 use crate::request::{self, Endpoints};
+use crate::send::{self, Call};
 use crate::{decode, render, security, table};
 
-/// What a successful run prints.
+/// What a run that produced its output prints, and how it exits.
 #[derive(Debug)]
 pub(crate) struct Report {
     /// For standard output.
     pub(crate) stdout: String,
     /// A note or warning for standard error, if any.
     pub(crate) warning: Option<String>,
+    /// The exit code (not 0 only for a batch some of whose rows failed).
+    pub(crate) exit: Exit,
+}
+
+impl Report {
+    /// A successful run that prints `stdout`.
+    pub(crate) fn new(stdout: String) -> Self {
+        Self { stdout, warning: None, exit: Exit::Ok }
+    }
 }
 
 /// One operation as the CLI runs it.
-struct Command<'a, F, A> {
+struct Command<'a, F, R, A> {
     /// The mode and output flags.
     common: &'a CommonArgs,
     /// The signing and verification flags of an API v3 operation; `None` for CloudPay, which is
@@ -31,9 +42,11 @@ struct Command<'a, F, A> {
     parse: fn(&http::Response<Vec<u8>>) -> Result<A, wxpay_protocol::Error>,
     /// The human table of an answer.
     table: fn(&A) -> String,
+    /// The request as a call to send.
+    call: fn(R) -> Call,
 }
 
-impl<F, R, A> Command<'_, F, A>
+impl<F, R, A> Command<'_, F, R, A>
 where
     F: FnOnce() -> Result<R, CliError>,
     R: Operation,
@@ -44,7 +57,7 @@ where
         debug_assert_eq!(R::API == Api::V3, self.v3.is_some(), "v3 flags go with v3 operations only");
         let json = self.common.json;
         match self.common.mode() {
-            Mode::Send => Err(CliError::SendUnavailable),
+            Mode::Send => send::one(self.common, self.v3, (self.call)((self.request)()?)),
             Mode::DryRun => {
                 let endpoints = Endpoints::from_args(self.common)?;
                 let mut request = (self.request)()?.build((self.base)(&endpoints))?;
@@ -54,7 +67,7 @@ where
                 } else {
                     render::request_text(&request, signed.as_ref())
                 };
-                Ok(Report { stdout, warning: None })
+                Ok(Report::new(stdout))
             }
             Mode::Decode(input) => {
                 let response = decode::response(decode::read_input(&input)?)?;
@@ -64,7 +77,7 @@ where
                 };
                 let answer = (self.parse)(&response)?;
                 let stdout = if json { render::json_line(&answer)? } else { (self.table)(&answer) };
-                Ok(Report { stdout, warning })
+                Ok(Report { warning, ..Report::new(stdout) })
             }
         }
     }
@@ -80,6 +93,7 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
             request: || request::cloudpay_return_query(args),
             parse: cloudpay::ReturnQueryResponse::parse,
             table: table::cloudpay_return_query,
+            call: Call::ReturnQuery,
         }
         .execute(),
         Group::Cloudpay(CloudPayCommand::Finish(args)) => Command {
@@ -89,6 +103,7 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
             request: || request::cloudpay_finish(args),
             parse: cloudpay::FinishResponse::parse,
             table: table::cloudpay_finish,
+            call: Call::Finish,
         }
         .execute(),
         Group::Cloudpay(CloudPayCommand::RefundQuery(args)) => Command {
@@ -98,6 +113,7 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
             request: || request::cloudpay_refund_query(args),
             parse: cloudpay::RefundQueryResponse::parse,
             table: table::cloudpay_refund_query,
+            call: if args.all_pages { Call::AllRefunds } else { Call::RefundQuery },
         }
         .execute(),
         Group::Ecommerce(EcommerceCommand::OrderQuery(args)) => Command {
@@ -107,6 +123,7 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
             request: || request::ecommerce_order_query(args),
             parse: v3::OrderQueryResponse::parse,
             table: table::v3_order_query,
+            call: Call::OrderQuery,
         }
         .execute(),
         Group::Ecommerce(EcommerceCommand::ReturnQuery(args)) => Command {
@@ -116,14 +133,15 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
             request: || request::ecommerce_return_query(args),
             parse: v3::ReturnQueryResponse::parse,
             table: table::v3_return_query,
+            call: Call::V3ReturnQuery,
         }
         .execute(),
-        Group::Demo(args) => Ok(Report { stdout: crate::demo::run(args.json)?, warning: None }),
+        Group::Demo(args) => Ok(Report::new(crate::demo::run(args.json)?)),
         Group::Sandbox(args) => {
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
             runtime.block_on(args.sandbox.run_foreground()).map_err(CliError::Sandbox)?;
-            Ok(Report { stdout: String::new(), warning: None })
+            Ok(Report::new(String::new()))
         }
     }
 }

@@ -123,7 +123,7 @@ fn or_none(value: Option<impl Display>) -> String {
     value.map_or_else(|| NONE.to_owned(), |v| v.to_string())
 }
 
-/// `wxpay cloudpay return-query --decode`.
+/// `wxpay cloudpay return-query`.
 pub(crate) fn cloudpay_return_query(a: &cloudpay::ReturnQueryResponse) -> String {
     let mut t = Table::default();
     t.row("result", &a.result)
@@ -143,7 +143,7 @@ pub(crate) fn cloudpay_return_query(a: &cloudpay::ReturnQueryResponse) -> String
     t.to_string()
 }
 
-/// `wxpay cloudpay finish --decode`.
+/// `wxpay cloudpay finish`.
 pub(crate) fn cloudpay_finish(a: &cloudpay::FinishResponse) -> String {
     let mut t = Table::default();
     t.row("accepted", "yes (query the order for the outcome)")
@@ -162,7 +162,7 @@ pub(crate) fn cloudpay_finish(a: &cloudpay::FinishResponse) -> String {
     t.to_string()
 }
 
-/// `wxpay cloudpay refund-query --decode`: the refunds as one row each.
+/// `wxpay cloudpay refund-query`: the refunds as one row each.
 pub(crate) fn cloudpay_refund_query(a: &cloudpay::RefundQueryResponse) -> String {
     let mut t = Table::default();
     t.row("transaction_id", &a.transaction_id)
@@ -182,18 +182,7 @@ pub(crate) fn cloudpay_refund_query(a: &cloudpay::RefundQueryResponse) -> String
             t.row("refunds", "no refunds");
         }
         cloudpay::RefundDetails::Listed(refunds) => {
-            let mut grid =
-                Grid::new(&["refund_id", "out_refund_no", "refund_fee", "refund_status", "refund_success_time"]);
-            for r in refunds {
-                grid.push(vec![
-                    r.refund_id.clone(),
-                    r.out_refund_no.clone(),
-                    amount(r.refund_fee),
-                    r.refund_status.to_string(),
-                    or_none(r.refund_success_time.as_ref()),
-                ]);
-            }
-            t.grid("refunds", format!("{} listed", refunds.len()), grid);
+            t.grid("refunds", format!("{} listed", refunds.len()), refund_grid(refunds));
         }
         cloudpay::RefundDetails::NotReturned => {
             t.row("refunds", format!("details not returned (refund_count {})", a.refund_count));
@@ -205,7 +194,34 @@ pub(crate) fn cloudpay_refund_query(a: &cloudpay::RefundQueryResponse) -> String
     t.to_string()
 }
 
-/// `wxpay ecommerce order-query --decode`: the receivers as one row each.
+/// The refunds as a grid, one row each.
+fn refund_grid(refunds: &[cloudpay::Refund]) -> Grid {
+    let mut grid = Grid::new(&["refund_id", "out_refund_no", "refund_fee", "refund_status", "refund_success_time"]);
+    for r in refunds {
+        grid.push(vec![
+            r.refund_id.clone(),
+            r.out_refund_no.clone(),
+            amount(r.refund_fee),
+            r.refund_status.to_string(),
+            or_none(r.refund_success_time.as_ref()),
+        ]);
+    }
+    grid
+}
+
+/// `wxpay cloudpay refund-query --all-pages`: every refund of every page, one row each.
+pub(crate) fn cloudpay_all_refunds(refunds: &[cloudpay::Refund], total: Fen) -> String {
+    let mut t = Table::default();
+    t.row("refund_count", refunds.len()).fen("refund_fee_total", total);
+    if refunds.is_empty() {
+        t.row("refunds", "no refunds");
+    } else {
+        t.grid("refunds", format!("{} listed (all pages)", refunds.len()), refund_grid(refunds));
+    }
+    t.to_string()
+}
+
+/// `wxpay ecommerce order-query`: the receivers as one row each.
 pub(crate) fn v3_order_query(a: &v3::OrderQueryResponse) -> String {
     let mut t = Table::default();
     t.row("status", &a.status)
@@ -241,7 +257,7 @@ pub(crate) fn v3_order_query(a: &v3::OrderQueryResponse) -> String {
     t.to_string()
 }
 
-/// `wxpay ecommerce return-query --decode`.
+/// `wxpay ecommerce return-query`.
 pub(crate) fn v3_return_query(a: &v3::ReturnQueryResponse) -> String {
     let mut t = Table::default();
     t.row("result", &a.result)

@@ -1,4 +1,4 @@
-//! Invalid input exits 2 and names the field and the rule; send mode is refused.
+//! Invalid input exits 2 and names the field and the rule.
 
 mod common;
 
@@ -206,18 +206,6 @@ fn bad_base_urls() {
         "cloudpay_url",
         "must be a base URL: a base URL has no query or fragment",
     );
-}
-
-#[test]
-fn send_mode_is_refused() {
-    let args = &finish(&[])[..];
-    let args: Vec<&str> = args.iter().copied().filter(|a| *a != "--dry-run").collect();
-    let (stdout, stderr) = text_output(&args, None, 2);
-    assert_eq!(stdout, "");
-    assert_eq!(stderr, "error: sending is not available in this version; use --dry-run or --decode\n");
-    let out = json_output(&[&args[..], &["--json"]].concat(), None, 2);
-    assert_eq!(out["error"]["kind"], "invalid_input");
-    assert_eq!(out["error"]["summary"], "sending is not available in this version; use --dry-run or --decode");
 }
 
 #[test]

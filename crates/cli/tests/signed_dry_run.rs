@@ -343,7 +343,8 @@ fn invalid_credentials_exit_2_naming_the_flag_and_the_cause() {
     assert_invalid_credential(
         &signed_args(&key, &["--apiv3-key-file", short]),
         &format!(
-            "error: invalid --apiv3-key-file: {short}\ncaused by: invalid `apiv3_key`: must be exactly 32 bytes\n"
+            "error: invalid --apiv3-key-file (env WXPAY_APIV3_KEY_FILE): {short}\n\
+             caused by: invalid `apiv3_key`: must be exactly 32 bytes\n"
         ),
     );
 }

@@ -3,14 +3,26 @@
 // Each test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+pub(crate) mod sandbox;
+
 use std::path::PathBuf;
 
 use serde_json::Value;
 
-/// The environment variables that stand in for credential flags. They are removed for every run,
-/// so that the environment the tests run in never changes what they see.
-pub(crate) const CREDENTIAL_ENV: [&str; 5] =
-    ["WXPAY_MCHID", "WXPAY_MERCHANT_SERIAL", "WXPAY_PRIVATE_KEY", "WXPAY_PUBLIC_KEY", "WXPAY_PUBLIC_KEY_ID"];
+/// The environment variables that stand in for flags. They are removed for every run, so that the
+/// environment the tests run in never changes what they see.
+pub(crate) const CREDENTIAL_ENV: [&str; 10] = [
+    "WXPAY_MCHID",
+    "WXPAY_MERCHANT_SERIAL",
+    "WXPAY_PRIVATE_KEY",
+    "WXPAY_PUBLIC_KEY",
+    "WXPAY_PUBLIC_KEY_ID",
+    "WXPAY_APIV3_KEY_FILE",
+    "WXPAY_BASE_URL",
+    "WXPAY_CLOUDPAY_URL",
+    "WXPAY_CA_CERT",
+    "WXPAY_CONFIG",
+];
 
 /// The merchant id of WeChat Pay's published request-signing example.
 pub(crate) const MCHID: &str = "1900007291";

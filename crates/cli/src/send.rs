@@ -1,0 +1,249 @@
+//! Send mode: the validated request goes out through `wxpay-transport-hyper`'s async client on a
+//! tokio runtime the CLI starts, and the typed answer comes back.
+//!
+//! The client does everything that is a rule (rate limits, signing, certificate download,
+//! verification, parsing, safe retries with the same merchant numbers); this module only
+//! resolves what the client is configured with (endpoints, credentials, keys, extra roots, from
+//! flags, the environment, a config file, or an embedded sandbox) and calls it.
+
+use std::pin::pin;
+
+use futures_util::StreamExt;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde::Serialize;
+use wxpay_protocol::client::{ClientConfig, KeyMode, RetryPolicy};
+use wxpay_protocol::cloudpay::{self, Refund};
+use wxpay_protocol::{Api, BaseUrl, Fen, v3};
+use wxpay_sandbox::{Sandbox, SandboxConfig};
+use wxpay_transport_hyper::{Client, RefundStreamError};
+
+use crate::args::{CommonArgs, V3Args};
+use crate::exit::CliError;
+use crate::request::Endpoints;
+use crate::run::Report;
+use crate::{credentials, render, table};
+
+/// One call, validated and ready to send.
+#[derive(Debug)]
+pub(crate) enum Call {
+    /// CloudPay profit-sharing return query.
+    ReturnQuery(cloudpay::ReturnQueryRequest),
+    /// CloudPay profit-sharing finish.
+    Finish(cloudpay::FinishRequest),
+    /// CloudPay refund query, one page.
+    RefundQuery(cloudpay::RefundQueryRequest),
+    /// CloudPay refund query, every page (`--all-pages`).
+    AllRefunds(cloudpay::RefundQueryRequest),
+    /// API v3 e-commerce profit-sharing order query.
+    OrderQuery(v3::OrderQueryRequest),
+    /// API v3 e-commerce profit-sharing return query.
+    V3ReturnQuery(v3::ReturnQueryRequest),
+}
+
+/// The typed answer to a [`Call`]; it serializes as the answer itself (`--json`).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Answer {
+    /// CloudPay profit-sharing return query.
+    ReturnQuery(cloudpay::ReturnQueryResponse),
+    /// CloudPay profit-sharing finish.
+    Finish(cloudpay::FinishResponse),
+    /// CloudPay refund query, one page.
+    RefundQuery(cloudpay::RefundQueryResponse),
+    /// CloudPay refund query, every page.
+    AllRefunds(AllRefunds),
+    /// API v3 e-commerce profit-sharing order query.
+    OrderQuery(v3::OrderQueryResponse),
+    /// API v3 e-commerce profit-sharing return query.
+    V3ReturnQuery(v3::ReturnQueryResponse),
+}
+
+/// Every refund of a lookup, collected page by page.
+#[derive(Debug, Serialize)]
+pub(crate) struct AllRefunds {
+    /// How many refunds were collected.
+    pub(crate) refund_count: usize,
+    /// The sum of their `refund_fee`.
+    pub(crate) refund_fee_total: Fen,
+    /// The refunds, in the order the pages listed them.
+    pub(crate) refunds: Vec<Refund>,
+}
+
+impl Call {
+    /// Which wire the call uses.
+    pub(crate) fn api(&self) -> Api {
+        match self {
+            Call::OrderQuery(_) | Call::V3ReturnQuery(_) => Api::V3,
+            _ => Api::CloudPay,
+        }
+    }
+
+    /// Sends the call through `client` (which retries what is safe to retry).
+    pub(crate) async fn send(self, client: &Client) -> Result<Answer, CliError> {
+        Ok(match self {
+            Call::ReturnQuery(r) => Answer::ReturnQuery(client.return_query(r).await?),
+            Call::Finish(r) => Answer::Finish(client.finish(r).await?),
+            Call::RefundQuery(r) => Answer::RefundQuery(client.refund_query(r).await?),
+            Call::AllRefunds(r) => {
+                let mut stream = pin!(client.refunds(r));
+                let mut refunds = Vec::new();
+                while let Some(refund) = stream.next().await {
+                    match refund {
+                        Ok(refund) => refunds.push(refund),
+                        Err(RefundStreamError::Call(e)) => return Err(e.into()),
+                        Err(e) => return Err(CliError::Paging(e)),
+                    }
+                }
+                let total = Fen::new(refunds.iter().map(|r| r.refund_fee.get()).sum());
+                Answer::AllRefunds(AllRefunds { refund_count: refunds.len(), refund_fee_total: total, refunds })
+            }
+            Call::OrderQuery(r) => Answer::OrderQuery(client.ecommerce_order_query(r).await?),
+            Call::V3ReturnQuery(r) => Answer::V3ReturnQuery(client.ecommerce_return_query(r).await?),
+        })
+    }
+}
+
+impl Answer {
+    /// The human table.
+    pub(crate) fn table(&self) -> String {
+        match self {
+            Answer::ReturnQuery(a) => table::cloudpay_return_query(a),
+            Answer::Finish(a) => table::cloudpay_finish(a),
+            Answer::RefundQuery(a) => table::cloudpay_refund_query(a),
+            Answer::AllRefunds(a) => table::cloudpay_all_refunds(&a.refunds, a.refund_fee_total),
+            Answer::OrderQuery(a) => table::v3_order_query(a),
+            Answer::V3ReturnQuery(a) => table::v3_return_query(a),
+        }
+    }
+}
+
+/// What the client is built from.
+#[derive(Debug)]
+struct Setup {
+    /// Endpoints, credentials, keys, retries.
+    config: ClientConfig,
+    /// Roots trusted besides the WebPKI roots.
+    roots: Vec<CertificateDer<'static>>,
+}
+
+/// What every client gets: the retry policy of `--max-attempts` and a `User-Agent` naming the
+/// CLI after the SDK.
+fn base_config(common: &CommonArgs) -> ClientConfig {
+    let mut config = ClientConfig::new().user_agent_suffix(concat!("wxpay-cli/", env!("CARGO_PKG_VERSION")));
+    if let Some(attempts) = common.max_attempts {
+        config = config.retry_policy(RetryPolicy::new().max_attempts(attempts));
+    }
+    config
+}
+
+/// The certificates of `--ca-cert` (a PEM file that may hold several).
+fn ca_roots(common: &CommonArgs) -> Result<Vec<CertificateDer<'static>>, CliError> {
+    let Some(path) = &common.ca_cert else { return Ok(Vec::new()) };
+    let file = path.display().to_string();
+    let pem = std::fs::read(path)
+        .map_err(|e| CliError::CaCert { file: file.clone(), reason: format!("cannot read the file ({e})") })?;
+    let roots = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::CaCert { file: file.clone(), reason: format!("not PEM certificates ({e})") })?;
+    if roots.is_empty() {
+        return Err(CliError::CaCert { file, reason: "no CERTIFICATE block in the file".to_owned() });
+    }
+    Ok(roots)
+}
+
+/// The set-up from flags, variables and the config file, checked before anything is sent: the
+/// endpoint the call uses, and for API v3 the merchant's credentials and a way to verify answers.
+fn prepare(common: &CommonArgs, v3: Option<&V3Args>, api: Api) -> Result<Setup, CliError> {
+    let endpoints = Endpoints::from_args(common)?;
+    let mut config = base_config(common).cloudpay_base(endpoints.cloudpay.clone());
+    if api == Api::V3 {
+        config = config.v3_base(endpoints.v3_for_sending()?.clone());
+        if let Some(v3) = v3 {
+            let merchant = credentials::merchant(v3)?;
+            let keys = credentials::verifying_keys(v3)?;
+            let mode = match credentials::apiv3_key(v3)? {
+                Some(apiv3_key) => KeyMode::Certificates { apiv3_key, keys },
+                None if keys.is_empty() => return Err(CliError::NoVerifyingKeys),
+                None => KeyMode::Static(keys),
+            };
+            config = config.credentials(merchant).keys(mode);
+        }
+    }
+    Ok(Setup { config, roots: ca_roots(common)? })
+}
+
+/// The set-up for the embedded sandbox: its URLs, its merchant credentials, its public key and
+/// platform certificate, and its CA.
+fn prepare_sandbox(common: &CommonArgs, sandbox: &Sandbox) -> Result<Setup, CliError> {
+    let base = |url: Option<String>| BaseUrl::parse(&url.unwrap_or_default());
+    let mut config = base_config(common)
+        .v3_base(base(sandbox.https_url())?)
+        .cloudpay_base(base(sandbox.http_url())?)
+        .keys(KeyMode::Static(sandbox.keys().wechatpay_keys().map_err(CliError::EmbeddedSandbox)?));
+    if let Some(credentials) = sandbox.keys().merchant_credentials() {
+        config = config.credentials(credentials);
+    }
+    let mut roots = ca_roots(common)?;
+    roots.extend(CertificateDer::pem_slice_iter(sandbox.tls_ca_pem().as_bytes()).filter_map(Result::ok));
+    Ok(Setup { config, roots })
+}
+
+/// The client of `setup`.
+fn build(setup: Setup, common: &CommonArgs) -> Result<Client, CliError> {
+    let mut builder = Client::builder().config(setup.config);
+    for root in setup.roots {
+        builder = builder.add_root_certificate(root);
+    }
+    if let Some(timeout) = common.request_timeout {
+        builder = builder.request_timeout(timeout);
+    }
+    builder.build().map_err(CliError::Client)
+}
+
+/// Runs `work` with a client for calls on `api`, on a tokio runtime started here; with
+/// `--sandbox`, an embedded sandbox runs beside it for the duration. Settings are checked before
+/// the runtime starts.
+pub(crate) fn with_client<T>(
+    common: &CommonArgs,
+    v3: Option<&V3Args>,
+    api: Api,
+    work: impl AsyncFnOnce(&Client) -> T,
+) -> Result<T, CliError> {
+    let prepared = if common.sandbox { None } else { Some(prepare(common, v3, api)?) };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    runtime.block_on(async {
+        let (setup, sandbox) = match prepared {
+            Some(setup) => (setup, None),
+            None => {
+                let sandbox = Sandbox::start(SandboxConfig::new()).await.map_err(CliError::EmbeddedSandbox)?;
+                eprintln!(
+                    "note: --sandbox: sending to an embedded sandbox ({}, {}) with its test-only keys",
+                    sandbox.http_url().unwrap_or_default(),
+                    sandbox.https_url().unwrap_or_default()
+                );
+                (prepare_sandbox(common, &sandbox)?, Some(sandbox))
+            }
+        };
+        let client = build(setup, common);
+        let result = match client {
+            Ok(client) => Ok(work(&client).await),
+            Err(e) => Err(e),
+        };
+        if let Some(sandbox) = sandbox {
+            sandbox.shutdown().await;
+        }
+        result
+    })
+}
+
+/// Send mode: sends `call` and prints its answer as a table, or as JSON with `--json`.
+pub(crate) fn one(common: &CommonArgs, v3: Option<&V3Args>, call: Call) -> Result<Report, CliError> {
+    let answer = with_client(common, v3, call.api(), async |client| call.send(client).await)??;
+    let stdout = if common.json { render::json_line(&answer)? } else { answer.table() };
+    Ok(Report::new(stdout))
+}
