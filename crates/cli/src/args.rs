@@ -15,6 +15,7 @@ Modes (every operation):
   (default)        send the request and print the answer (a table, or --json)
   --dry-run        build the request and print it (API v3 requests signed); nothing is sent
   --decode FILE|-  parse an answer (a bare body, or a raw HTTP/1.1 response as copied from a log)
+  --batch FILE     send one request per row of a CSV or JSON-lines file (see --output)
 
 Settings come from flags, then WXPAY_* environment variables, then --config FILE (TOML), then
 defaults. --sandbox starts an embedded sandbox and points everything at it.
@@ -24,7 +25,8 @@ API v3 (`wxpay ecommerce ...`) needs the merchant's credentials (--mchid, --merc
 --platform-cert, or --apiv3-key-file (platform certificates downloaded on first use).
 
 Exit codes: 0 ok, 1 the CLI itself failed, 2 invalid input, 3 API error in the answer,
-4 malformed or unverifiable answer, 5 transport failure.";
+4 malformed or unverifiable answer, 5 transport failure. A batch exits with the highest code of
+its rows (0 when every row succeeded).";
 
 /// Text shown at the end of `wxpay ecommerce --help` and its subcommands.
 const V3_AFTER_HELP: &str = "\
@@ -173,6 +175,27 @@ pub(crate) struct CommonArgs {
     /// failures are retried, always with the same merchant numbers.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20), help_heading = "Sending")]
     pub(crate) max_attempts: Option<u32>,
+
+    /// Send one request per row of FILE: CSV with a header row of field names (`sub_mch_id`,
+    /// `out_order_no`, ...), or JSON lines (one object per line). Flags given here are defaults
+    /// for missing columns.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dry_run", "decode"], help_heading = "Batch")]
+    pub(crate) batch: Option<PathBuf>,
+
+    /// Where --batch writes one JSON line per row (default: standard output). If the file
+    /// exists, rows it already holds a result or a final error for are skipped (resume).
+    #[arg(long, value_name = "FILE", requires = "batch", help_heading = "Batch")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// How many --batch rows are in flight at once; the documented rate limits apply on top.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u16).range(1..=256),
+        help_heading = "Batch"
+    )]
+    pub(crate) concurrency: u16,
 }
 
 /// A positive number of seconds (`0.5`, `30`).
@@ -400,6 +423,8 @@ impl Group {
 pub(crate) enum Mode {
     /// Send the request.
     Send,
+    /// Send one request per row of this file.
+    Batch(PathBuf),
     /// Print the request.
     DryRun,
     /// Parse an answer from this input.
@@ -416,13 +441,15 @@ pub(crate) enum Input {
 }
 
 impl CommonArgs {
-    /// The mode the flags select (clap already refuses `--dry-run` with `--decode`).
+    /// The mode the flags select (clap already refuses `--dry-run`, `--decode` and `--batch`
+    /// together).
     pub(crate) fn mode(&self) -> Mode {
-        match &self.decode {
-            Some(path) if path.as_os_str() == "-" => Mode::Decode(Input::Stdin),
-            Some(path) => Mode::Decode(Input::File(path.clone())),
-            None if self.dry_run => Mode::DryRun,
-            None => Mode::Send,
+        match (&self.decode, &self.batch) {
+            (Some(path), _) if path.as_os_str() == "-" => Mode::Decode(Input::Stdin),
+            (Some(path), _) => Mode::Decode(Input::File(path.clone())),
+            (None, _) if self.dry_run => Mode::DryRun,
+            (None, Some(batch)) => Mode::Batch(batch.clone()),
+            (None, None) => Mode::Send,
         }
     }
 }

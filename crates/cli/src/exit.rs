@@ -118,6 +118,30 @@ pub(crate) enum CliError {
     /// The embedded sandbox of `--sandbox` could not start.
     #[error("the embedded sandbox did not start")]
     EmbeddedSandbox(#[source] wxpay_sandbox::SandboxError),
+    /// The `--batch` file could not be read, or is not CSV or JSON lines.
+    #[error("cannot read the batch file {file}{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Batch {
+        /// The file.
+        file: String,
+        /// What is wrong with it, if it was read.
+        reason: Option<String>,
+        /// The read error, if it was not.
+        #[source]
+        source: Option<io::Error>,
+    },
+    /// The `--output` file of a batch could not be read, truncated or written.
+    #[error("cannot use the batch output file {file}")]
+    BatchOutput {
+        /// The file.
+        file: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// One `--batch` row cannot be read (a line that is not a JSON object, a CSV record with
+    /// the wrong number of fields, a value that is not text).
+    #[error("invalid row: {0}")]
+    BadRow(String),
     /// The `--decode` input could not be read.
     #[error("cannot read {input}")]
     ReadInput {
@@ -176,6 +200,8 @@ impl CliError {
             CliError::Invalid(_) | CliError::MissingFlag { .. } => Exit::InvalidInput,
             CliError::ReadInput { .. } | CliError::Credential { .. } => Exit::InvalidInput,
             CliError::ReadConfig { .. } | CliError::Config { .. } => Exit::InvalidInput,
+            CliError::Batch { .. } | CliError::BadRow(_) => Exit::InvalidInput,
+            CliError::BatchOutput { .. } => Exit::Internal,
             CliError::InsecureBaseUrl { .. } | CliError::NoVerifyingKeys | CliError::CaCert { .. } => {
                 Exit::InvalidInput
             }

@@ -9,6 +9,7 @@
 //! key files, the clock and the operating system's randomness, and prints the results.
 
 mod args;
+mod batch;
 mod clock;
 mod config;
 mod credentials;

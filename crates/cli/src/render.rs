@@ -267,6 +267,12 @@ pub(crate) fn error_json(err: &CliError) -> Value {
             );
             object.insert("rule".into(), "required".into());
         }
+        CliError::Batch { file, .. } | CliError::BatchOutput { file, .. } => {
+            object.insert("file".into(), file.as_str().into());
+        }
+        CliError::BadRow(reason) => {
+            object.insert("row".into(), reason.as_str().into());
+        }
         CliError::CaCert { file, .. } => {
             object.insert("flag".into(), "--ca-cert".into());
             object.insert("file".into(), file.as_str().into());

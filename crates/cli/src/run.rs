@@ -1,13 +1,15 @@
 //! One run of `wxpay`: the operation the command names, in the mode its flags select (send,
 //! `--dry-run` or `--decode`).
 
+use std::path::Path;
+
 use wxpay_protocol::{Api, BaseUrl, Operation, cloudpay, v3};
 
 use crate::args::{CloudPayCommand, CommonArgs, EcommerceCommand, Group, Mode, V3Args};
 use crate::exit::{CliError, Exit};
 use crate::request::{self, Endpoints};
 use crate::send::{self, Call};
-use crate::{decode, render, security, table};
+use crate::{batch, decode, render, security, table};
 
 /// What a run that produced its output prints, and how it exits.
 #[derive(Debug)]
@@ -58,6 +60,12 @@ where
         let json = self.common.json;
         match self.common.mode() {
             Mode::Send => send::one(self.common, self.v3, (self.call)((self.request)()?)),
+            // `run` hands batches to `batch` before a command is built.
+            Mode::Batch(path) => Err(CliError::Batch {
+                file: path.display().to_string(),
+                reason: Some("not a batch operation".to_owned()),
+                source: None,
+            }),
             Mode::DryRun => {
                 let endpoints = Endpoints::from_args(self.common)?;
                 let mut request = (self.request)()?.build((self.base)(&endpoints))?;
@@ -83,8 +91,38 @@ where
     }
 }
 
+/// Runs the operation `group` names for every row of a `--batch` file.
+fn batch(group: &Group, path: &Path) -> Result<Report, CliError> {
+    match group {
+        Group::Cloudpay(CloudPayCommand::ReturnQuery(args)) => {
+            batch::run(path, args, &args.common, None, |a| Ok(Call::ReturnQuery(request::cloudpay_return_query(a)?)))
+        }
+        Group::Cloudpay(CloudPayCommand::Finish(args)) => {
+            batch::run(path, args, &args.common, None, |a| Ok(Call::Finish(request::cloudpay_finish(a)?)))
+        }
+        Group::Cloudpay(CloudPayCommand::RefundQuery(args)) => {
+            let wrap = if args.all_pages { Call::AllRefunds } else { Call::RefundQuery };
+            batch::run(path, args, &args.common, None, |a| Ok(wrap(request::cloudpay_refund_query(a)?)))
+        }
+        Group::Ecommerce(EcommerceCommand::OrderQuery(args)) => {
+            batch::run(path, args, &args.common, Some(&args.v3), |a| {
+                Ok(Call::OrderQuery(request::ecommerce_order_query(a)?))
+            })
+        }
+        Group::Ecommerce(EcommerceCommand::ReturnQuery(args)) => {
+            batch::run(path, args, &args.common, Some(&args.v3), |a| {
+                Ok(Call::V3ReturnQuery(request::ecommerce_return_query(a)?))
+            })
+        }
+        Group::Demo(_) | Group::Sandbox(_) => Ok(Report::new(String::new())),
+    }
+}
+
 /// Runs the operation `group` names.
 pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
+    if let Some(Mode::Batch(path)) = group.common().map(CommonArgs::mode) {
+        return batch(group, &path);
+    }
     match group {
         Group::Cloudpay(CloudPayCommand::ReturnQuery(args)) => Command {
             common: &args.common,
