@@ -209,6 +209,11 @@ fn ecommerce_return_query_in_certificate_mode_with_only_the_apiv3_key() {
     assert_eq!(answer["result"], "SUCCESS");
     assert_eq!(answer["out_return_no"], V3_RETURN);
     assert_eq!(answer["order_id"], "3008450740201411110007820472");
+    // A platform certificate file verifies too, without a download.
+    let flags = [sandbox.merchant_flags(), vec!["--platform-cert".into(), sandbox.file("platform_cert")]].concat();
+    let before = sandbox.requests();
+    assert_eq!(run_json(&args(V3_RETURN_QUERY, &flags), 0)["result"], "SUCCESS");
+    assert_eq!(sandbox.requests() - before, 2, "the return query and this stats request");
     let apiv3_key = std::fs::read_to_string(sandbox.file("apiv3_key")).unwrap();
     for output in [&table, &stderr, &answer.to_string()] {
         assert!(!output.contains(apiv3_key.trim()), "the APIv3 key is never printed");
