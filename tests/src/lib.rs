@@ -32,6 +32,15 @@ pub fn quick_retries() -> RetryPolicy {
     RetryPolicy::new().backoff(Duration::from_millis(20), Duration::from_millis(100))
 }
 
+/// Certificate mode: no key held, the platform certificate downloaded on first use with the
+/// sandbox's APIv3 key.
+pub fn certificate_mode(sandbox: &Sandbox) -> KeyMode {
+    KeyMode::Certificates {
+        apiv3_key: sandbox.keys().apiv3_key().clone(),
+        keys: wxpay_protocol::security::KeySet::new(),
+    }
+}
+
 /// Verification with the sandbox's public key and platform certificate.
 pub fn static_keys(sandbox: &Sandbox) -> KeyMode {
     KeyMode::Static(sandbox.keys().wechatpay_keys().expect("generated keys"))

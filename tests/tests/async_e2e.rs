@@ -173,12 +173,7 @@ async fn paging_through_36_refunds() {
 #[tokio::test]
 async fn certificate_mode_downloads_on_first_use() {
     let sandbox = sandbox().await;
-    let apiv3_key = sandbox.keys().apiv3_key().clone();
-    let client = async_client_with(
-        &sandbox,
-        client_config(&sandbox).keys(KeyMode::Certificates { apiv3_key, keys: KeySet::new() }),
-        |b| b,
-    );
+    let client = async_client_with(&sandbox, client_config(&sandbox).keys(certificate_mode(&sandbox)), |b| b);
     assert!(client.core().keys().is_empty());
     assert!(client.ecommerce_order_query(order_query()).await.is_ok());
     let platform = sandbox.keys().platform.as_ref().unwrap();
@@ -243,12 +238,7 @@ async fn an_untrusted_certificate_is_a_final_tls_error() {
 #[tokio::test]
 async fn certificate_mode_refreshes_once_on_a_new_serial() {
     let sandbox = sandbox().await;
-    let apiv3_key = sandbox.keys().apiv3_key().clone();
-    let client = async_client_with(
-        &sandbox,
-        client_config(&sandbox).keys(KeyMode::Certificates { apiv3_key, keys: KeySet::new() }),
-        |b| b,
-    );
+    let client = async_client_with(&sandbox, client_config(&sandbox).keys(certificate_mode(&sandbox)), |b| b);
     assert!(client.ecommerce_order_query(order_query()).await.is_ok());
     let before = sandbox.stats().requests;
 

@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use wxpay_protocol::client::KeyMode;
 use wxpay_protocol::cloudpay::ReturnResult;
-use wxpay_protocol::security::{KeySet, VerificationError};
+use wxpay_protocol::security::VerificationError;
 use wxpay_protocol::v3::OrderStatus;
 use wxpay_protocol::{Error, ErrorCode, TransportErrorKind};
 use wxpay_sandbox::{Fault, SandboxConfig};
@@ -69,12 +68,7 @@ fn paging_certificates_and_errors() {
     let err = client.refund_query(refunds_of("4200000000000000000000009999")).unwrap_err();
     assert_eq!(err.as_api().unwrap().code(), Some(&ErrorCode::RefundNotExist));
 
-    let apiv3_key = sandbox.keys().apiv3_key().clone();
-    let certs = blocking_client_with(
-        sandbox,
-        client_config(sandbox).keys(KeyMode::Certificates { apiv3_key, keys: KeySet::new() }),
-        |b| b,
-    );
+    let certs = blocking_client_with(sandbox, client_config(sandbox).keys(certificate_mode(sandbox)), |b| b);
     assert!(certs.ecommerce_return_query(v3_return_query()).is_ok());
     assert!(certs.core().keys().contains(&sandbox.keys().platform.as_ref().unwrap().serial));
 

@@ -245,13 +245,9 @@ fn truncate_if(fault: Option<Fault>, response: Response<Body>) -> Response<Body>
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Some(bytes) = body_bytes(body) else { return Response::from_parts(parts, Body::full(Bytes::new())) };
+    let Some(bytes) = body.into_full() else { return Response::from_parts(parts, Body::full(Bytes::new())) };
     parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     Response::from_parts(parts, Body::truncated(bytes.slice(..bytes.len() / 2)))
-}
-
-fn body_bytes(body: Body) -> Option<Bytes> {
-    body.into_full()
 }
 
 // ------------------------------------------------------------------------------------------
