@@ -51,6 +51,7 @@ pub fn static_keys(sandbox: &Sandbox) -> KeyMode {
 pub fn client_config(sandbox: &Sandbox) -> ClientConfig {
     ClientConfig::new()
         .v3_base(base(sandbox.https_url()))
+        .expect("the sandbox's https URL")
         .cloudpay_base(base(sandbox.http_url()))
         .credentials(sandbox.keys().merchant_credentials().expect("generated merchant key"))
         .keys(static_keys(sandbox))

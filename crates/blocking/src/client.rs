@@ -1,35 +1,56 @@
-//! The blocking client: the same surface as the async one, driving the same
-//! [`Exchange`]; this file only sleeps, sends and reads the clocks.
+//! The blocking client: the protocol's [`Driver`] over an [`Io`] whose futures are ready at
+//! once (the transport blocks, sleeping blocks), so every call completes in one poll and no
+//! async runtime is involved.
 
+use std::future::{Future, ready};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use wxpay_protocol::client::{ClientConfig, ClientCore, Entropy, Exchange, Step, random_nonce};
-use wxpay_protocol::cloudpay::{self, Refund, RefundQueryRequest};
+use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, Io, RefundPages, RefundsError, now_or_never};
+use wxpay_protocol::cloudpay::{Refund, RefundQueryRequest};
 use wxpay_protocol::security::SigningError;
-use wxpay_protocol::{Error, NonceStr, Operation, PagingError, RefundPager, v3};
+use wxpay_protocol::{Error, NonceStr, Operation, TransportError};
 
 use crate::transport::{Settings, Transport, UreqTransport};
 
-/// The system's CSPRNG, for nonces and jitter.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemEntropy;
+/// The I/O of the blocking client: a blocking transport, `std::thread::sleep`, and the system's
+/// clocks and CSPRNG ([`wxpay_system`]). Its futures are ready when they are made.
+#[derive(Debug)]
+pub struct BlockingIo<T> {
+    transport: T,
+}
 
-impl Entropy for SystemEntropy {
-    fn next_u64(&mut self) -> u64 {
-        use aws_lc_rs::rand::SecureRandom;
-        let mut bytes = [0u8; 8];
-        // The system RNG does not fail on supported platforms; a fixed value would only weaken
-        // jitter, and nonces stay unique per request through the timestamp.
-        let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes);
-        u64::from_le_bytes(bytes)
+impl<T: Transport> Io for BlockingIo<T> {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> {
+        ready(self.transport.send(request))
+    }
+
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+        std::thread::sleep(duration);
+        ready(())
+    }
+
+    fn monotonic(&self) -> Duration {
+        wxpay_system::monotonic()
+    }
+
+    fn unix_now(&self) -> i64 {
+        wxpay_system::unix_now()
+    }
+
+    fn random_u64(&self) -> u64 {
+        wxpay_system::random_u64()
     }
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+/// Runs a future of the blocking driver, whose every await is ready at once.
+fn block<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    // `None` would mean an await that was not ready: impossible with `BlockingIo`, reported as
+    // a driver bug rather than a hang.
+    now_or_never(future).unwrap_or_else(|| Err(SigningError::OutOfOrder.into()))
 }
 
 /// Builds a [`Client`].
@@ -80,25 +101,20 @@ impl ClientBuilder {
 
     /// A client on another transport (a closure will do).
     pub fn build_with_transport<T: Transport>(self, transport: T) -> Client<T> {
-        Client { inner: Arc::new(Inner { core: ClientCore::new(self.config), transport }) }
+        Client { driver: Arc::new(Driver::new(self.config, BlockingIo { transport })) }
     }
 }
 
-#[derive(Debug)]
-struct Inner<T> {
-    core: ClientCore,
-    transport: T,
-}
-
-/// A blocking WeChat Pay client; clones share connections, keys and rate limits.
+/// A blocking WeChat Pay client; clones share connections, keys and rate limits. Every call runs
+/// the protocol's [`Driver`], the same as the async client's.
 #[derive(Debug)]
 pub struct Client<T = UreqTransport> {
-    inner: Arc<Inner<T>>,
+    driver: Arc<Driver<BlockingIo<T>>>,
 }
 
 impl<T> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone() }
+        Self { driver: self.driver.clone() }
     }
 }
 
@@ -112,98 +128,33 @@ impl Client {
 impl<T: Transport> Client<T> {
     /// A fresh `nonce_str` for a CloudPay request.
     pub fn nonce(&self) -> NonceStr {
-        random_nonce(&mut SystemEntropy)
+        self.driver.nonce()
     }
 
     /// The shared client state.
     pub fn core(&self) -> &ClientCore {
-        &self.inner.core
+        self.driver.core()
     }
 
-    /// Runs any operation: rate limit, sign, send, verify, parse, retry.
+    /// Runs any operation: rate limit, sign, send, verify, parse, retry (what each does is in
+    /// the operation's [`OperationSpec`](wxpay_protocol::OperationSpec)). A CloudPay finish
+    /// whose answer is lost ends as [`Error::outcome_unknown`].
     pub fn execute<O: Operation>(&self, operation: O) -> Result<O::Output, Error> {
-        let span = tracing::info_span!(
-            "wxpay",
-            operation = O::NAME,
-            attempt = tracing::field::Empty,
-            request_id = tracing::field::Empty
-        );
-        let _entered = span.enter();
-        let mut exchange = Exchange::new(&self.inner.core, operation);
-        let mut entropy = SystemEntropy;
-        loop {
-            match exchange.poll(Instant::now(), unix_now(), &mut entropy) {
-                Step::Sleep(delay) => std::thread::sleep(delay),
-                Step::Send(request) => {
-                    span.record("attempt", exchange.attempts());
-                    match self.inner.transport.send(request) {
-                        Ok(response) => exchange.on_response(response, unix_now()),
-                        Err(error) => {
-                            tracing::debug!(error = %error, "no answer");
-                            exchange.on_transport_error(error, unix_now());
-                        }
-                    }
-                    if let Some(id) = exchange.request_id() {
-                        span.record("request_id", id);
-                    }
-                }
-                Step::Done(result) => return result,
-                _ => return Err(SigningError::OutOfOrder.into()),
-            }
-        }
-    }
-
-    /// CloudPay profit-sharing return query (seeds/000).
-    pub fn return_query(&self, request: cloudpay::ReturnQueryRequest) -> Result<cloudpay::ReturnQueryResponse, Error> {
-        self.execute(request)
-    }
-
-    /// CloudPay profit-sharing finish (seeds/002); a timeout ends as `outcome_unknown`.
-    pub fn finish(&self, request: cloudpay::FinishRequest) -> Result<cloudpay::FinishResponse, Error> {
-        self.execute(request)
-    }
-
-    /// CloudPay refund query (seeds/004), one page.
-    pub fn refund_query(&self, request: RefundQueryRequest) -> Result<cloudpay::RefundQueryResponse, Error> {
-        self.execute(request)
-    }
-
-    /// API v3 e-commerce profit-sharing order query (seeds/003).
-    pub fn ecommerce_order_query(&self, request: v3::OrderQueryRequest) -> Result<v3::OrderQueryResponse, Error> {
-        self.execute(request)
-    }
-
-    /// API v3 e-commerce profit-sharing return query (seeds/001).
-    pub fn ecommerce_return_query(&self, request: v3::ReturnQueryRequest) -> Result<v3::ReturnQueryResponse, Error> {
-        self.execute(request)
+        block(self.driver.execute(operation))
     }
 
     /// Every refund `request` names, page by page, as an iterator that ends after the last
     /// refund or with one error.
     pub fn refunds(&self, request: RefundQueryRequest) -> Refunds<'_, T> {
-        Refunds { client: self, pager: RefundPager::new(request), page: Vec::new().into_iter(), failed: false }
+        Refunds { pages: self.driver.refund_pages(request), page: Vec::new().into_iter() }
     }
 }
 
 /// The refunds of an order, fetched page by page.
 #[derive(Debug)]
 pub struct Refunds<'c, T> {
-    client: &'c Client<T>,
-    pager: RefundPager,
+    pages: RefundPages<'c, BlockingIo<T>>,
     page: std::vec::IntoIter<Refund>,
-    failed: bool,
-}
-
-/// Why a refund iteration ended early.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RefundsError {
-    /// A page could not be fetched.
-    #[error("a refund page could not be fetched")]
-    Call(#[source] Error),
-    /// The pages contradict each other.
-    #[error("the refund pages are inconsistent")]
-    Paging(#[source] PagingError),
 }
 
 impl<T: Transport> Iterator for Refunds<'_, T> {
@@ -214,21 +165,13 @@ impl<T: Transport> Iterator for Refunds<'_, T> {
             if let Some(refund) = self.page.next() {
                 return Some(Ok(refund));
             }
-            if self.failed {
-                return None;
-            }
-            let request = self.pager.next_request(self.client.nonce())?;
-            let outcome = self
-                .client
-                .execute(request)
-                .map_err(RefundsError::Call)
-                .and_then(|answer| self.pager.push(answer).map_err(RefundsError::Paging));
-            match outcome {
+            let page = match now_or_never(self.pages.next_page()) {
+                Some(page) => page?,
+                None => Some(Err(RefundsError::Call(SigningError::OutOfOrder.into())))?,
+            };
+            match page {
                 Ok(refunds) => self.page = refunds.into_iter(),
-                Err(e) => {
-                    self.failed = true;
-                    return Some(Err(e));
-                }
+                Err(e) => return Some(Err(e)),
             }
         }
     }

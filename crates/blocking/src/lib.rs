@@ -3,7 +3,7 @@
 //! The blocking client of wxpay, for plain programs, batch jobs and other SDKs' blocking code:
 //! ureq 3 over rustls (the aws-lc-rs provider wxpay-protocol uses, passed explicitly), with no
 //! async runtime inside. Every call is driven by the same
-//! [`wxpay_protocol::client::Exchange`] as the async client: rate-limited, signed, verified,
+//! [`wxpay_protocol::client::Driver`] as the async client: rate-limited, signed, verified,
 //! parsed, and retried only when safe.
 //!
 //! Calling it from inside an async runtime works (it blocks the calling thread, it never panics),
@@ -20,7 +20,7 @@
 //!     client.nonce(),
 //!     RefundLookup::RefundId(RefundId::new("50000000382019052709732678859")?),
 //! );
-//! let answer = client.refund_query(query)?;
+//! let answer = client.execute(query)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -29,6 +29,7 @@
 mod client;
 mod transport;
 
-pub use client::{Client, ClientBuilder, Refunds, RefundsError, SystemEntropy};
+pub use client::{BlockingIo, Client, ClientBuilder, Refunds};
 pub use transport::{Transport, UreqTransport};
 pub use wxpay_protocol;
+pub use wxpay_protocol::client::RefundsError;

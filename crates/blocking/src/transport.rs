@@ -14,14 +14,14 @@ use wxpay_protocol::{TransportError, TransportErrorKind};
 /// let client = Client::builder().build_with_transport(canned);
 /// # let _ = client;
 /// ```
-pub trait Transport: Send + Sync {
+pub trait Transport {
     /// Sends `request` and reads the whole answer.
     fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>;
 }
 
 impl<F> Transport for F
 where
-    F: Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> + Send + Sync,
+    F: Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>,
 {
     fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
         self(request)

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::ops::cloudpay::CloudPayCommand;
+use crate::ops::ecommerce::{EcommerceCommand, V3_AFTER_HELP};
+
 /// Text shown at the end of `wxpay --help`.
 const AFTER_HELP: &str = "\
 Modes (every operation):
@@ -27,16 +30,6 @@ API v3 (`wxpay ecommerce ...`) needs the merchant's credentials (--mchid, --merc
 Exit codes: 0 ok, 1 the CLI itself failed, 2 invalid input, 3 API error in the answer,
 4 malformed or unverifiable answer, 5 transport failure. A batch exits with the highest code of
 its rows (0 when every row succeeded).";
-
-/// Text shown at the end of `wxpay ecommerce --help` and its subcommands.
-const V3_AFTER_HELP: &str = "\
-Requests are signed with --mchid, --merchant-serial and --private-key (or WXPAY_MCHID, \
-WXPAY_MERCHANT_SERIAL, WXPAY_PRIVATE_KEY, or the --config file); --dry-run's --timestamp and \
---nonce make a dry run reproducible.
-Answers are verified with --public-key and --public-key-id (or WXPAY_PUBLIC_KEY, \
-WXPAY_PUBLIC_KEY_ID), every --platform-cert, and platform certificates downloaded with \
---apiv3-key-file (WXPAY_APIV3_KEY_FILE). Sending needs at least one of them; --decode without \
-them does NOT check the signature, and the answer is only as trustworthy as its file.";
 
 /// The environment variable for `--mchid`.
 pub(crate) const ENV_MCHID: &str = "WXPAY_MCHID";
@@ -98,28 +91,6 @@ pub(crate) struct SandboxCommandArgs {
     /// The sandbox's flags.
     #[command(flatten)]
     pub(crate) sandbox: wxpay_sandbox::cli::SandboxArgs,
-}
-
-/// The CloudPay operations.
-#[derive(Debug, Subcommand)]
-pub(crate) enum CloudPayCommand {
-    /// Profit-sharing return query (查询分账回退结果).
-    ReturnQuery(CloudPayReturnQueryArgs),
-    /// Profit-sharing finish (完结分账): unfreezes what is left of an order. A write.
-    Finish(FinishArgs),
-    /// Refund query (查询退款); at most 10 refunds per answer, see --offset.
-    RefundQuery(RefundQueryArgs),
-}
-
-/// The API v3 e-commerce operations.
-#[derive(Debug, Subcommand)]
-pub(crate) enum EcommerceCommand {
-    /// Profit-sharing order query (查询分账结果).
-    #[command(after_help = V3_AFTER_HELP)]
-    OrderQuery(OrderQueryArgs),
-    /// Profit-sharing return query (查询分账回退结果).
-    #[command(after_help = V3_AFTER_HELP)]
-    ReturnQuery(EcommerceReturnQueryArgs),
 }
 
 /// The mode, output and sending flags every operation takes.
@@ -207,127 +178,6 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("{s:?} is too long"))
 }
 
-/// `wxpay cloudpay return-query`.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct CloudPayReturnQueryArgs {
-    /// `sub_mch_id`: the sub-merchant.
-    #[arg(long)]
-    pub(crate) sub_mch_id: Option<String>,
-    /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
-    #[arg(long)]
-    pub(crate) nonce_str: Option<String>,
-    /// `order_id`: WeChat's profit-sharing order number (or give --out-order-no).
-    #[arg(long)]
-    pub(crate) order_id: Option<String>,
-    /// `out_order_no`: the merchant's profit-sharing order number (or give --order-id).
-    #[arg(long)]
-    pub(crate) out_order_no: Option<String>,
-    /// `out_return_no`: the merchant's return number.
-    #[arg(long)]
-    pub(crate) out_return_no: Option<String>,
-    /// Mode and output.
-    #[command(flatten)]
-    pub(crate) common: CommonArgs,
-}
-
-/// `wxpay cloudpay finish`.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct FinishArgs {
-    /// `sub_mch_id`: the sub-merchant.
-    #[arg(long)]
-    pub(crate) sub_mch_id: Option<String>,
-    /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
-    #[arg(long)]
-    pub(crate) nonce_str: Option<String>,
-    /// `transaction_id`: the payment.
-    #[arg(long)]
-    pub(crate) transaction_id: Option<String>,
-    /// `out_order_no`: the merchant's number for this finish; resend with the same one.
-    #[arg(long)]
-    pub(crate) out_order_no: Option<String>,
-    /// `description`: why profit sharing is finished (at most 80 bytes, no emoji).
-    #[arg(long)]
-    pub(crate) description: Option<String>,
-    /// Mode and output.
-    #[command(flatten)]
-    pub(crate) common: CommonArgs,
-}
-
-/// `wxpay cloudpay refund-query`.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct RefundQueryArgs {
-    /// `sub_mch_id`: the sub-merchant.
-    #[arg(long)]
-    pub(crate) sub_mch_id: Option<String>,
-    /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
-    #[arg(long)]
-    pub(crate) nonce_str: Option<String>,
-    /// `refund_id`: WeChat's refund number (highest priority of the four ids).
-    #[arg(long)]
-    pub(crate) refund_id: Option<String>,
-    /// `out_refund_no`: the merchant's refund number (second priority).
-    #[arg(long)]
-    pub(crate) out_refund_no: Option<String>,
-    /// `transaction_id`: the payment (third priority).
-    #[arg(long)]
-    pub(crate) transaction_id: Option<String>,
-    /// `out_trade_no`: the merchant's order number (lowest priority).
-    #[arg(long)]
-    pub(crate) out_trade_no: Option<String>,
-    /// `offset`: skip this many refunds (a non-negative integer; pages hold 10).
-    #[arg(long, allow_negative_numbers = true)]
-    pub(crate) offset: Option<String>,
-    /// Send mode: fetch every page (from offset 0) and print all the refunds.
-    #[arg(long, conflicts_with_all = ["offset", "dry_run", "decode"])]
-    pub(crate) all_pages: bool,
-    /// Mode and output.
-    #[command(flatten)]
-    pub(crate) common: CommonArgs,
-}
-
-/// `wxpay ecommerce order-query`.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct OrderQueryArgs {
-    /// `sub_mchid`: the second-level merchant.
-    #[arg(long)]
-    pub(crate) sub_mchid: Option<String>,
-    /// `transaction_id`: the payment.
-    #[arg(long)]
-    pub(crate) transaction_id: Option<String>,
-    /// `out_order_no`: the merchant's profit-sharing order number.
-    #[arg(long)]
-    pub(crate) out_order_no: Option<String>,
-    /// Mode and output.
-    #[command(flatten)]
-    pub(crate) common: CommonArgs,
-    /// Signing and verification (last: its help heading applies to the flags that follow it).
-    #[command(flatten)]
-    pub(crate) v3: V3Args,
-}
-
-/// `wxpay ecommerce return-query`.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct EcommerceReturnQueryArgs {
-    /// `sub_mchid`: the second-level merchant.
-    #[arg(long)]
-    pub(crate) sub_mchid: Option<String>,
-    /// `order_id`: WeChat's profit-sharing order number (or give --out-order-no).
-    #[arg(long)]
-    pub(crate) order_id: Option<String>,
-    /// `out_order_no`: the merchant's profit-sharing order number (or give --order-id).
-    #[arg(long)]
-    pub(crate) out_order_no: Option<String>,
-    /// `out_return_no`: the merchant's return number.
-    #[arg(long)]
-    pub(crate) out_return_no: Option<String>,
-    /// Mode and output.
-    #[command(flatten)]
-    pub(crate) common: CommonArgs,
-    /// Signing and verification (last: its help heading applies to the flags that follow it).
-    #[command(flatten)]
-    pub(crate) v3: V3Args,
-}
-
 /// The API v3 credentials and signing inputs of `wxpay ecommerce ...`. Files are read, and keys
 /// checked, only by the mode that uses them (see [`crate::credentials`]); key material is never
 /// printed.
@@ -387,11 +237,8 @@ impl Group {
     /// The mode and output flags of the chosen operation (`None` for `demo` and `sandbox`).
     pub(crate) fn common(&self) -> Option<&CommonArgs> {
         match self {
-            Group::Cloudpay(CloudPayCommand::ReturnQuery(args)) => Some(&args.common),
-            Group::Cloudpay(CloudPayCommand::Finish(args)) => Some(&args.common),
-            Group::Cloudpay(CloudPayCommand::RefundQuery(args)) => Some(&args.common),
-            Group::Ecommerce(EcommerceCommand::OrderQuery(args)) => Some(&args.common),
-            Group::Ecommerce(EcommerceCommand::ReturnQuery(args)) => Some(&args.common),
+            Group::Cloudpay(command) => Some(command.common()),
+            Group::Ecommerce(command) => Some(command.common()),
             Group::Demo(_) | Group::Sandbox(_) => None,
         }
     }
@@ -400,11 +247,8 @@ impl Group {
     /// filling in from a config file.
     pub(crate) fn settings_mut(&mut self) -> Option<(&mut CommonArgs, Option<&mut V3Args>)> {
         match self {
-            Group::Cloudpay(CloudPayCommand::ReturnQuery(args)) => Some((&mut args.common, None)),
-            Group::Cloudpay(CloudPayCommand::Finish(args)) => Some((&mut args.common, None)),
-            Group::Cloudpay(CloudPayCommand::RefundQuery(args)) => Some((&mut args.common, None)),
-            Group::Ecommerce(EcommerceCommand::OrderQuery(args)) => Some((&mut args.common, Some(&mut args.v3))),
-            Group::Ecommerce(EcommerceCommand::ReturnQuery(args)) => Some((&mut args.common, Some(&mut args.v3))),
+            Group::Cloudpay(command) => Some(command.settings_mut()),
+            Group::Ecommerce(command) => Some(command.settings_mut()),
             Group::Demo(_) | Group::Sandbox(_) => None,
         }
     }

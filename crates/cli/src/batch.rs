@@ -27,15 +27,12 @@ use std::path::Path;
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value, json};
-use wxpay_protocol::Api;
+use wxpay_protocol::Operation;
 
-use crate::args::{
-    CloudPayReturnQueryArgs, CommonArgs, EcommerceReturnQueryArgs, FinishArgs, OrderQueryArgs, RefundQueryArgs, V3Args,
-};
 use crate::exit::{CliError, Exit};
-use crate::render;
+use crate::ops::CliOperation;
 use crate::run::Report;
-use crate::send::{self, Call};
+use crate::{render, send};
 
 /// The field values of a row (or of a row merged with the flags), by API field name.
 type Fields = BTreeMap<String, String>;
@@ -52,7 +49,7 @@ pub(crate) trait RowArgs: Clone {
 /// Implements [`RowArgs`] for an argument struct whose API fields are named like the API's.
 macro_rules! row_args {
     ($($ty:ty { $($field:ident),+ $(,)? })+) => {$(
-        impl RowArgs for $ty {
+        impl $crate::batch::RowArgs for $ty {
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
 
             fn field_mut(&mut self, field: &str) -> Option<&mut Option<String>> {
@@ -64,14 +61,7 @@ macro_rules! row_args {
         }
     )+};
 }
-
-row_args! {
-    CloudPayReturnQueryArgs { sub_mch_id, nonce_str, order_id, out_order_no, out_return_no }
-    FinishArgs { sub_mch_id, nonce_str, transaction_id, out_order_no, description }
-    RefundQueryArgs { sub_mch_id, nonce_str, refund_id, out_refund_no, transaction_id, out_trade_no, offset }
-    OrderQueryArgs { sub_mchid, transaction_id, out_order_no }
-    EcommerceReturnQueryArgs { sub_mchid, order_id, out_order_no, out_return_no }
-}
+pub(crate) use row_args;
 
 /// One row of the input: its 1-based number, and its columns or why they cannot be read.
 #[derive(Debug)]
@@ -295,15 +285,15 @@ fn resume(path: &Path) -> Result<(HashMap<String, Outcome>, Option<String>), Cli
 
 /// A row ready to run: its number, key and input, and its call (or why it has none).
 #[derive(Debug)]
-struct Job {
+struct Job<C: CliOperation> {
     /// The row's number.
     row: usize,
     /// Its key.
     key: String,
     /// What the output shows as its input.
     input: Value,
-    /// The validated call.
-    call: Result<Call, CliError>,
+    /// The row's flags and the validated request they build.
+    call: Result<(C, C::Op), CliError>,
 }
 
 /// Counts of outcomes, for the summary and the exit code.
@@ -400,15 +390,10 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CliError> {
     }
 }
 
-/// Runs the operation of `args` for every row of `path`; `call` validates a merged row into its
-/// call, exactly as a single run validates flags.
-pub(crate) fn run<A: RowArgs>(
-    path: &Path,
-    args: &A,
-    common: &CommonArgs,
-    v3: Option<&V3Args>,
-    call: impl Fn(&A) -> Result<Call, CliError>,
-) -> Result<Report, CliError> {
+/// Runs the operation of `args` for every row of `path`: each row's columns merged over the
+/// flags, validated exactly as a single run validates flags, and sent the way a single run sends.
+pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliError> {
+    let common = args.common();
     let file = path.display().to_string();
     let rows = parse_rows(&read_file(path)?, &file)?;
     let output = common.output.as_deref();
@@ -454,7 +439,8 @@ pub(crate) fn run<A: RowArgs>(
                 }
                 let mut input: Map<String, Value> = columns.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
                 input.extend(fields.into_iter().map(|(k, v)| (k, Value::String(v))));
-                Job { row: row.number, key, input: Value::Object(input), call: call(&merged) }
+                let call = merged.request().map(|op| (merged, op));
+                Job { row: row.number, key, input: Value::Object(input), call }
             }
             Err(reason) => Job {
                 row: row.number,
@@ -470,12 +456,11 @@ pub(crate) fn run<A: RowArgs>(
     let mut out = open_output(output)?;
     let bar = progress(jobs.len());
     let concurrency = usize::from(common.concurrency);
-    let api = if v3.is_some() { Api::V3 } else { Api::CloudPay };
-    let written = send::with_client(common, v3, api, async |client| -> Result<(), CliError> {
+    let written = send::with_client(common, args.v3(), A::Op::SPEC.api, async |client| -> Result<(), CliError> {
         let mut lines = futures_util::stream::iter(jobs)
             .map(|job| async move {
                 let result = match job.call {
-                    Ok(call) => call.send(client).await,
+                    Ok((args, op)) => args.send(client, op).await,
                     Err(e) => Err(e),
                 };
                 (job.row, job.key, job.input, result)
@@ -484,7 +469,7 @@ pub(crate) fn run<A: RowArgs>(
         while let Some((row, key, input, result)) = lines.next().await {
             let mut line = json!({"row": row, "key": key, "input": input});
             match result {
-                Ok(answer) => line["result"] = serde_json::to_value(&answer).map_err(CliError::Json)?,
+                Ok(shown) => line["result"] = shown.json,
                 Err(e) => line["error"] = render::error_json(&e)["error"].take(),
             }
             if let Some(outcome) = Outcome::of_line(&line) {
@@ -512,6 +497,7 @@ pub(crate) fn run<A: RowArgs>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::args::{CommonArgs, V3Args};
 
     #[test]
     fn csv_and_json_lines_read_the_same_rows() {
@@ -546,7 +532,7 @@ mod tests {
 
     #[test]
     fn flags_are_defaults_for_missing_columns() {
-        let args = crate::args::OrderQueryArgs {
+        let args = crate::ops::ecommerce::OrderQueryArgs {
             sub_mchid: Some("1900000109".into()),
             transaction_id: Some("1".into()),
             out_order_no: None,

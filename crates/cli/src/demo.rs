@@ -17,7 +17,7 @@ use wxpay_protocol::{
 use wxpay_sandbox::{Fault, Sandbox, SandboxConfig};
 use wxpay_transport_hyper::Client;
 
-use crate::table;
+use crate::ops::{CliOperation, cloudpay as cloudpay_cli, ecommerce};
 
 /// Why the demo could not run.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +33,7 @@ pub(crate) enum DemoError {
     Call(&'static str, #[source] wxpay_protocol::Error),
     /// Paging stopped early.
     #[error("paging through the refunds failed")]
-    Paging(#[source] wxpay_transport_hyper::RefundStreamError),
+    Paging(#[source] wxpay_protocol::client::RefundsError),
     /// The tokio runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
@@ -77,10 +77,10 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
         OutReturnNo::new("R20150806125346")?,
     );
     for attempt in ["first query", "second query"] {
-        let a = client.return_query(return_query.clone()).await.map_err(|e| DemoError::Call("return query", e))?;
+        let a = client.execute(return_query.clone()).await.map_err(|e| DemoError::Call("return query", e))?;
         sections.push(Section {
             title: format!("CloudPay profit-sharing return query ({attempt}: {})", a.result),
-            table: table::cloudpay_return_query(&a),
+            table: cloudpay_cli::ReturnQueryArgs::table(&a),
             json: to_json("cloudpay return-query", &a),
         });
     }
@@ -92,25 +92,23 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
         OutOrderNo::new("P20261121DEMO1")?,
         Description::new("分账已完成")?,
     );
-    let a = client.finish(finish).await.map_err(|e| DemoError::Call("finish", e))?;
+    let a = client.execute(finish).await.map_err(|e| DemoError::Call("finish", e))?;
     sections.push(Section {
         title: "CloudPay profit-sharing finish".into(),
-        table: table::cloudpay_finish(&a),
+        table: cloudpay_cli::FinishArgs::table(&a),
         json: to_json("cloudpay finish", &a),
     });
 
     let order =
         v3::OrderQueryRequest::new(sub()?, TransactionId::new(TRANSACTION)?, OutOrderNo::new("P20150806125346")?);
-    let a = client.ecommerce_order_query(order.clone()).await.map_err(|e| DemoError::Call("order query", e))?;
+    let a = client.execute(order.clone()).await.map_err(|e| DemoError::Call("order query", e))?;
     let a = match a.status {
-        v3::OrderStatus::Processing => {
-            client.ecommerce_order_query(order).await.map_err(|e| DemoError::Call("order query", e))?
-        }
+        v3::OrderStatus::Processing => client.execute(order).await.map_err(|e| DemoError::Call("order query", e))?,
         _ => a,
     };
     sections.push(Section {
         title: "API v3 e-commerce profit-sharing order query (signed, verified; queried until settled)".into(),
-        table: table::v3_order_query(&a),
+        table: ecommerce::OrderQueryArgs::table(&a),
         json: to_json("ecommerce order-query", &a),
     });
 
@@ -119,16 +117,14 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
         OrderRef::OutOrderNo(OutOrderNo::new("P20150806125346")?),
         OutReturnNo::new("R20190516001")?,
     );
-    let a = client.ecommerce_return_query(ret.clone()).await.map_err(|e| DemoError::Call("return query", e))?;
+    let a = client.execute(ret.clone()).await.map_err(|e| DemoError::Call("return query", e))?;
     let a = match a.result {
-        v3::ReturnResult::Processing => {
-            client.ecommerce_return_query(ret).await.map_err(|e| DemoError::Call("return query", e))?
-        }
+        v3::ReturnResult::Processing => client.execute(ret).await.map_err(|e| DemoError::Call("return query", e))?,
         _ => a,
     };
     sections.push(Section {
         title: "API v3 e-commerce profit-sharing return query (signed, verified; queried until settled)".into(),
-        table: table::v3_return_query(&a),
+        table: ecommerce::ReturnQueryArgs::table(&a),
         json: to_json("ecommerce return-query", &a),
     });
 
@@ -140,11 +136,11 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
         client.nonce(),
         RefundLookup::TransactionId(TransactionId::new("1217752501201407033233368018")?),
     );
-    let a = client.refund_query(refund).await.map_err(|e| DemoError::Call("refund query", e))?;
+    let a = client.execute(refund).await.map_err(|e| DemoError::Call("refund query", e))?;
     let attempts = sandbox.stats().requests - before;
     sections.push(Section {
         title: format!("CloudPay refund query (an injected SYSTEMERROR, retried: {attempts} requests)"),
-        table: table::cloudpay_refund_query(&a),
+        table: cloudpay_cli::RefundQueryArgs::table(&a),
         json: to_json("cloudpay refund-query", &a),
     });
 
@@ -216,7 +212,7 @@ fn to_json(operation: &str, answer: &impl serde::Serialize) -> Value {
 fn client(sandbox: &Sandbox) -> Result<Client, DemoError> {
     let base = |url: Option<String>| BaseUrl::parse(&url.unwrap_or_default());
     let mut config = ClientConfig::new()
-        .v3_base(base(sandbox.https_url())?)
+        .v3_base(base(sandbox.https_url())?)?
         .cloudpay_base(base(sandbox.http_url())?)
         .keys(KeyMode::Certificates { apiv3_key: sandbox.keys().apiv3_key().clone(), keys: KeySet::new() })
         .user_agent_suffix("wxpay-demo");

@@ -62,9 +62,6 @@ pub(crate) enum CliError {
     /// The request could not be signed (the signer failed).
     #[error("cannot sign the request")]
     Signing(#[source] SigningError),
-    /// The system clock is before 1970 (or beyond what a timestamp holds).
-    #[error("cannot read the system clock as Unix seconds; give --timestamp or --now")]
-    Clock,
     /// The `--config` file could not be read.
     #[error("cannot read the config file {file}")]
     ReadConfig {
@@ -85,15 +82,9 @@ pub(crate) enum CliError {
         /// What is wrong (it names the key; it quotes no value).
         message: String,
     },
-    /// A plain `http://` API v3 base URL that is not a loopback address.
-    #[error(
-        "refusing to send API v3 requests to {url} over plain http: use https \
-         (http is accepted only for loopback addresses, such as sandboxes and test servers)"
-    )]
-    InsecureBaseUrl {
-        /// The base URL.
-        url: String,
-    },
+    /// An operation on a wire this CLI does not serve.
+    #[error("the CLI does not serve operations on the {0:?} wire")]
+    UnsupportedWire(wxpay_protocol::Api),
     /// An API v3 request would be sent with no way to verify its answer.
     #[error(
         "no key to verify API v3 answers with: give --public-key with --public-key-id \
@@ -114,7 +105,7 @@ pub(crate) enum CliError {
     Client(#[source] wxpay_transport_hyper::BuildError),
     /// The refund pages contradict each other (`--all-pages`).
     #[error("the refunds could not be collected page by page")]
-    Paging(#[source] wxpay_transport_hyper::RefundStreamError),
+    Paging(#[source] wxpay_protocol::client::RefundsError),
     /// The embedded sandbox of `--sandbox` could not start.
     #[error("the embedded sandbox did not start")]
     EmbeddedSandbox(#[source] wxpay_sandbox::SandboxError),
@@ -158,9 +149,6 @@ pub(crate) enum CliError {
     /// answer failed verification.
     #[error(transparent)]
     Answer(#[from] wxpay_protocol::Error),
-    /// The operating system gave no randomness for `nonce_str`.
-    #[error("cannot generate nonce_str: no randomness from the operating system")]
-    Random(#[source] getrandom::Error),
     /// The output could not be produced.
     #[error("cannot write the output")]
     Output(#[source] io::Error),
@@ -202,9 +190,7 @@ impl CliError {
             CliError::ReadConfig { .. } | CliError::Config { .. } => Exit::InvalidInput,
             CliError::Batch { .. } | CliError::BadRow(_) => Exit::InvalidInput,
             CliError::BatchOutput { .. } => Exit::Internal,
-            CliError::InsecureBaseUrl { .. } | CliError::NoVerifyingKeys | CliError::CaCert { .. } => {
-                Exit::InvalidInput
-            }
+            CliError::NoVerifyingKeys | CliError::CaCert { .. } => Exit::InvalidInput,
             // A root the user gave was refused; anything else is the CLI's own fault.
             CliError::Client(wxpay_transport_hyper::BuildError::Root(_)) => Exit::InvalidInput,
             CliError::Client(_) | CliError::EmbeddedSandbox(_) => Exit::Internal,
@@ -216,8 +202,8 @@ impl CliError {
                 wxpay_protocol::Error::Transport(_) => Exit::Transport,
                 _ => Exit::Internal,
             },
-            CliError::Signing(_) | CliError::Clock => Exit::Internal,
-            CliError::Random(_) | CliError::Output(_) | CliError::Json(_) => Exit::Internal,
+            CliError::Signing(_) | CliError::UnsupportedWire(_) => Exit::Internal,
+            CliError::Output(_) | CliError::Json(_) => Exit::Internal,
             CliError::Demo(_) | CliError::Runtime(_) => Exit::Internal,
             // Bad sandbox flags or key files are the user's input.
             CliError::Sandbox(_) => Exit::InvalidInput,

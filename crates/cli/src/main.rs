@@ -10,13 +10,12 @@
 
 mod args;
 mod batch;
-mod clock;
 mod config;
 mod credentials;
 mod decode;
 mod demo;
 mod exit;
-mod nonce;
+mod ops;
 mod render;
 mod request;
 mod run;

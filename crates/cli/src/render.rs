@@ -233,7 +233,9 @@ pub(crate) fn error_json(err: &CliError) -> Value {
         }
         CliError::Answer(wxpay_protocol::Error::Verification(u)) => {
             object.insert("unverifiable".into(), u.verification_error().to_string().into());
-            object.insert("status".into(), u.status().as_u16().into());
+            if let Some(status) = u.status() {
+                object.insert("status".into(), status.as_u16().into());
+            }
             object.insert("request_id".into(), u.request_id().into());
         }
         CliError::Answer(e @ wxpay_protocol::Error::Transport(t)) => {
@@ -254,11 +256,6 @@ pub(crate) fn error_json(err: &CliError) -> Value {
             object.insert("file".into(), file.as_str().into());
             object.insert("line".into(), (*line).into());
             object.insert("message".into(), message.as_str().into());
-        }
-        CliError::InsecureBaseUrl { url } => {
-            object.insert("field".into(), "base_url".into());
-            object.insert("url".into(), url.as_str().into());
-            object.insert("rule".into(), "must be https unless the host is a loopback address".into());
         }
         CliError::NoVerifyingKeys => {
             object.insert(

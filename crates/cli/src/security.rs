@@ -5,19 +5,19 @@
 //! name, the clock skew limit) is the protocol's.
 
 use wxpay_protocol::NonceStr;
-use wxpay_protocol::UnverifiedResponse;
-use wxpay_protocol::security::{SignedHeaders, SigningParams, Verification, sign_request, verify_response};
+use wxpay_protocol::security::{SignedHeaders, SigningParams, Verification, sign_request};
 
 use crate::args::V3Args;
+use crate::credentials;
 use crate::exit::CliError;
-use crate::{clock, credentials, nonce};
 
 /// The field name `--nonce` errors are reported under.
 const NONCE: &str = "nonce";
 
-/// What `--decode` prints on standard error when no verifying key is given.
-const UNVERIFIED: &str = "note: API v3 answer signature not verified \
-                          (give --public-key with --public-key-id, or --platform-cert)";
+/// What `--decode` prints on standard error when no verifying key is given: the answer was
+/// read through the protocol's named escape (`security::danger`), unchecked.
+pub(crate) const UNVERIFIED: &str = "note: API v3 answer signature not verified \
+                                     (give --public-key with --public-key-id, or --platform-cert)";
 
 /// Signs `request` as the merchant (`--mchid`, `--merchant-serial`, `--private-key`) at
 /// `--timestamp` (default: now) with `--nonce` (default: a fresh random one), naming in
@@ -30,13 +30,10 @@ pub(crate) fn sign(request: &mut http::Request<Vec<u8>>, args: &V3Args) -> Resul
     let credentials = credentials::merchant(args)?;
     let keys = credentials::verifying_keys(args)?;
     credentials::apiv3_key(args)?;
-    let timestamp = match args.timestamp {
-        Some(timestamp) => timestamp,
-        None => clock::unix_now()?,
-    };
+    let timestamp = args.timestamp.unwrap_or_else(wxpay_system::unix_now);
     let nonce = match &args.nonce {
         Some(given) => NonceStr::new(given.as_str()).map_err(|e| e.in_field(NONCE))?,
-        None => nonce::generate()?,
+        None => wxpay_system::nonce(),
     };
     let mut params = SigningParams::new(&credentials, timestamp, &nonce);
     if let Some(serial) = keys.preferred_serial() {
@@ -47,27 +44,11 @@ pub(crate) fn sign(request: &mut http::Request<Vec<u8>>, args: &V3Args) -> Resul
     Ok(signed)
 }
 
-/// Verifies an answer with the keys given (`--public-key` with `--public-key-id`, every
-/// `--platform-cert`) against `--now` (default: the system clock), and returns the note for
-/// standard error. Without keys the answer is not verified, and the note says so.
-///
-/// A refused answer is the protocol's [`wxpay_protocol::Error::Verification`], raw answer kept.
-/// `--apiv3-key-file`, if given, is checked here too.
-pub(crate) fn verify(response: &http::Response<Vec<u8>>, args: &V3Args) -> Result<Option<String>, CliError> {
-    let keys = credentials::verifying_keys(args)?;
-    credentials::apiv3_key(args)?;
-    if keys.is_empty() {
-        return Ok(Some(UNVERIFIED.to_owned()));
-    }
-    let now = match args.now {
-        Some(now) => now,
-        None => clock::unix_now()?,
-    };
-    let verification = verify_response(response, now, &keys)
-        .map_err(|cause| wxpay_protocol::Error::from(UnverifiedResponse::new(cause, response)))?;
-    Ok(match verification {
+/// The note for standard error after `--decode` verified an answer.
+pub(crate) fn verified_note(verification: &Verification) -> Option<String> {
+    match verification {
         Verification::Signed { serial } => Some(format!("note: signature verified (Wechatpay-Serial {serial})")),
         // An unsigned error answer is parsed into its API error, which is all it may be used for.
         _ => None,
-    })
+    }
 }

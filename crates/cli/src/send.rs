@@ -6,117 +6,19 @@
 //! resolves what the client is configured with (endpoints, credentials, keys, extra roots, from
 //! flags, the environment, a config file, or an embedded sandbox) and calls it.
 
-use std::pin::pin;
-
-use futures_util::StreamExt;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use serde::Serialize;
 use wxpay_protocol::client::{ClientConfig, KeyMode, RetryPolicy};
-use wxpay_protocol::cloudpay::{self, Refund};
-use wxpay_protocol::{Api, BaseUrl, Fen, v3};
+use wxpay_protocol::{Api, BaseUrl, Operation};
 use wxpay_sandbox::{Sandbox, SandboxConfig};
-use wxpay_transport_hyper::{Client, RefundStreamError};
+use wxpay_transport_hyper::Client;
 
 use crate::args::{CommonArgs, V3Args};
 use crate::exit::CliError;
+use crate::ops::CliOperation;
 use crate::request::Endpoints;
 use crate::run::Report;
-use crate::{credentials, render, table};
-
-/// One call, validated and ready to send.
-#[derive(Debug)]
-pub(crate) enum Call {
-    /// CloudPay profit-sharing return query.
-    ReturnQuery(cloudpay::ReturnQueryRequest),
-    /// CloudPay profit-sharing finish.
-    Finish(cloudpay::FinishRequest),
-    /// CloudPay refund query, one page.
-    RefundQuery(cloudpay::RefundQueryRequest),
-    /// CloudPay refund query, every page (`--all-pages`).
-    AllRefunds(cloudpay::RefundQueryRequest),
-    /// API v3 e-commerce profit-sharing order query.
-    OrderQuery(v3::OrderQueryRequest),
-    /// API v3 e-commerce profit-sharing return query.
-    V3ReturnQuery(v3::ReturnQueryRequest),
-}
-
-/// The typed answer to a [`Call`]; it serializes as the answer itself (`--json`).
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub(crate) enum Answer {
-    /// CloudPay profit-sharing return query.
-    ReturnQuery(cloudpay::ReturnQueryResponse),
-    /// CloudPay profit-sharing finish.
-    Finish(cloudpay::FinishResponse),
-    /// CloudPay refund query, one page.
-    RefundQuery(cloudpay::RefundQueryResponse),
-    /// CloudPay refund query, every page.
-    AllRefunds(AllRefunds),
-    /// API v3 e-commerce profit-sharing order query.
-    OrderQuery(v3::OrderQueryResponse),
-    /// API v3 e-commerce profit-sharing return query.
-    V3ReturnQuery(v3::ReturnQueryResponse),
-}
-
-/// Every refund of a lookup, collected page by page.
-#[derive(Debug, Serialize)]
-pub(crate) struct AllRefunds {
-    /// How many refunds were collected.
-    pub(crate) refund_count: usize,
-    /// The sum of their `refund_fee`.
-    pub(crate) refund_fee_total: Fen,
-    /// The refunds, in the order the pages listed them.
-    pub(crate) refunds: Vec<Refund>,
-}
-
-impl Call {
-    /// Which wire the call uses.
-    pub(crate) fn api(&self) -> Api {
-        match self {
-            Call::OrderQuery(_) | Call::V3ReturnQuery(_) => Api::V3,
-            _ => Api::CloudPay,
-        }
-    }
-
-    /// Sends the call through `client` (which retries what is safe to retry).
-    pub(crate) async fn send(self, client: &Client) -> Result<Answer, CliError> {
-        Ok(match self {
-            Call::ReturnQuery(r) => Answer::ReturnQuery(client.return_query(r).await?),
-            Call::Finish(r) => Answer::Finish(client.finish(r).await?),
-            Call::RefundQuery(r) => Answer::RefundQuery(client.refund_query(r).await?),
-            Call::AllRefunds(r) => {
-                let mut stream = pin!(client.refunds(r));
-                let mut refunds = Vec::new();
-                while let Some(refund) = stream.next().await {
-                    match refund {
-                        Ok(refund) => refunds.push(refund),
-                        Err(RefundStreamError::Call(e)) => return Err(e.into()),
-                        Err(e) => return Err(CliError::Paging(e)),
-                    }
-                }
-                let total = Fen::new(refunds.iter().map(|r| r.refund_fee.get()).sum());
-                Answer::AllRefunds(AllRefunds { refund_count: refunds.len(), refund_fee_total: total, refunds })
-            }
-            Call::OrderQuery(r) => Answer::OrderQuery(client.ecommerce_order_query(r).await?),
-            Call::V3ReturnQuery(r) => Answer::V3ReturnQuery(client.ecommerce_return_query(r).await?),
-        })
-    }
-}
-
-impl Answer {
-    /// The human table.
-    pub(crate) fn table(&self) -> String {
-        match self {
-            Answer::ReturnQuery(a) => table::cloudpay_return_query(a),
-            Answer::Finish(a) => table::cloudpay_finish(a),
-            Answer::RefundQuery(a) => table::cloudpay_refund_query(a),
-            Answer::AllRefunds(a) => table::cloudpay_all_refunds(&a.refunds, a.refund_fee_total),
-            Answer::OrderQuery(a) => table::v3_order_query(a),
-            Answer::V3ReturnQuery(a) => table::v3_return_query(a),
-        }
-    }
-}
+use crate::{credentials, render};
 
 /// What the client is built from.
 #[derive(Debug)]
@@ -158,7 +60,8 @@ fn prepare(common: &CommonArgs, v3: Option<&V3Args>, api: Api) -> Result<Setup, 
     let endpoints = Endpoints::from_args(common)?;
     let mut config = base_config(common).cloudpay_base(endpoints.cloudpay.clone());
     if api == Api::V3 {
-        config = config.v3_base(endpoints.v3_for_sending()?.clone());
+        // The protocol refuses a plain-http v3 URL that is not loopback (`Rule::PlainHttp`).
+        config = config.v3_base(endpoints.v3.clone())?;
         if let Some(v3) = v3 {
             let merchant = credentials::merchant(v3)?;
             let keys = credentials::verifying_keys(v3)?;
@@ -178,7 +81,7 @@ fn prepare(common: &CommonArgs, v3: Option<&V3Args>, api: Api) -> Result<Setup, 
 fn prepare_sandbox(common: &CommonArgs, sandbox: &Sandbox) -> Result<Setup, CliError> {
     let base = |url: Option<String>| BaseUrl::parse(&url.unwrap_or_default());
     let mut config = base_config(common)
-        .v3_base(base(sandbox.https_url())?)
+        .v3_base(base(sandbox.https_url())?)?
         .cloudpay_base(base(sandbox.http_url())?)
         .keys(KeyMode::Static(sandbox.keys().wechatpay_keys().map_err(CliError::EmbeddedSandbox)?));
     if let Some(credentials) = sandbox.keys().merchant_credentials() {
@@ -241,9 +144,12 @@ pub(crate) fn with_client<T>(
     })
 }
 
-/// Send mode: sends `call` and prints its answer as a table, or as JSON with `--json`.
-pub(crate) fn one(common: &CommonArgs, v3: Option<&V3Args>, call: Call) -> Result<Report, CliError> {
-    let answer = with_client(common, v3, call.api(), async |client| call.send(client).await)??;
-    let stdout = if common.json { render::json_line(&answer)? } else { answer.table() };
+/// Send mode: sends the request of `command` and prints its answer as a table, or as JSON with
+/// `--json`.
+pub(crate) fn one<C: CliOperation>(command: &C) -> Result<Report, CliError> {
+    let op = command.request()?;
+    let common = command.common();
+    let shown = with_client(common, command.v3(), C::Op::SPEC.api, async |client| command.send(client, op).await)??;
+    let stdout = if common.json { render::json_line(&shown.json)? } else { shown.table };
     Ok(Report::new(stdout))
 }

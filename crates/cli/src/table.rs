@@ -1,14 +1,15 @@
-//! Human-readable tables of decoded answers: one aligned `key  value` row per field, amounts as
-//! fen with yuan in brackets, and lists (refunds, receivers) as grids.
+//! The builder of human-readable tables of decoded answers: one aligned `key  value` row per
+//! field, amounts as fen with yuan in brackets, and lists (refunds, receivers) as grids. Each
+//! operation's table is written next to the operation ([`crate::ops`]).
 //!
 //! The tables are compact: signatures and nonces are left out (`--json` prints everything).
 
 use std::fmt::{self, Display};
 
-use wxpay_protocol::{Fen, cloudpay, v3};
+use wxpay_protocol::Fen;
 
 /// An amount as `888 (8.88 yuan)`.
-fn amount(fen: Fen) -> String {
+pub(crate) fn amount(fen: Fen) -> String {
     format!("{fen} ({} yuan)", fen.yuan_string())
 }
 
@@ -37,17 +38,17 @@ fn write_cells(out: &mut String, indent: &str, cells: &[&str], widths: &[usize])
 
 /// A grid with a header row; columns are as wide as their widest cell.
 #[derive(Debug)]
-struct Grid {
+pub(crate) struct Grid {
     header: &'static [&'static str],
     rows: Vec<Vec<String>>,
 }
 
 impl Grid {
-    fn new(header: &'static [&'static str]) -> Self {
+    pub(crate) fn new(header: &'static [&'static str]) -> Self {
         Self { header, rows: Vec::new() }
     }
 
-    fn push(&mut self, row: Vec<String>) {
+    pub(crate) fn push(&mut self, row: Vec<String>) {
         self.rows.push(row);
     }
 
@@ -68,19 +69,19 @@ impl Grid {
 
 /// Key/value rows with the keys padded to one width, and grids under some of them.
 #[derive(Debug, Default)]
-struct Table {
+pub(crate) struct Table {
     rows: Vec<(&'static str, String, Option<Grid>)>,
 }
 
 impl Table {
     /// A row.
-    fn row(&mut self, key: &'static str, value: impl Display) -> &mut Self {
+    pub(crate) fn row(&mut self, key: &'static str, value: impl Display) -> &mut Self {
         self.rows.push((key, value.to_string(), None));
         self
     }
 
     /// A row when the value is present.
-    fn opt(&mut self, key: &'static str, value: Option<impl Display>) -> &mut Self {
+    pub(crate) fn opt(&mut self, key: &'static str, value: Option<impl Display>) -> &mut Self {
         if let Some(value) = value {
             self.row(key, value);
         }
@@ -88,17 +89,17 @@ impl Table {
     }
 
     /// An amount row.
-    fn fen(&mut self, key: &'static str, value: Fen) -> &mut Self {
+    pub(crate) fn fen(&mut self, key: &'static str, value: Fen) -> &mut Self {
         self.row(key, amount(value))
     }
 
     /// An amount row when the amount is present.
-    fn opt_fen(&mut self, key: &'static str, value: Option<Fen>) -> &mut Self {
+    pub(crate) fn opt_fen(&mut self, key: &'static str, value: Option<Fen>) -> &mut Self {
         self.opt(key, value.map(amount))
     }
 
     /// A row followed by a grid.
-    fn grid(&mut self, key: &'static str, value: impl Display, grid: Grid) -> &mut Self {
+    pub(crate) fn grid(&mut self, key: &'static str, value: impl Display, grid: Grid) -> &mut Self {
         self.rows.push((key, value.to_string(), Some(grid)));
         self
     }
@@ -119,158 +120,8 @@ impl Display for Table {
 }
 
 /// A value or [`NONE`].
-fn or_none(value: Option<impl Display>) -> String {
+pub(crate) fn or_none(value: Option<impl Display>) -> String {
     value.map_or_else(|| NONE.to_owned(), |v| v.to_string())
-}
-
-/// `wxpay cloudpay return-query`.
-pub(crate) fn cloudpay_return_query(a: &cloudpay::ReturnQueryResponse) -> String {
-    let mut t = Table::default();
-    t.row("result", &a.result)
-        .opt("fail_reason", a.fail_reason.as_ref())
-        .row("order_id", &a.order_id)
-        .row("out_order_no", &a.out_order_no)
-        .row("out_return_no", &a.out_return_no)
-        .row("return_no", &a.return_no)
-        .fen("return_amount", a.return_amount)
-        .opt("return_account", a.return_account.as_ref())
-        .opt("return_account_type", a.return_account_type.as_ref())
-        .opt("description", a.description.as_ref())
-        .opt("finish_time", a.finish_time.as_ref())
-        .opt("mch_id", a.mch_id.as_ref())
-        .opt("sub_mch_id", a.sub_mch_id.as_ref())
-        .opt("appid", a.appid.as_ref());
-    t.to_string()
-}
-
-/// `wxpay cloudpay finish`.
-pub(crate) fn cloudpay_finish(a: &cloudpay::FinishResponse) -> String {
-    let mut t = Table::default();
-    t.row("accepted", "yes (query the order for the outcome)")
-        .row("transaction_id", &a.transaction_id)
-        .row("out_order_no", &a.out_order_no)
-        .row("order_id", &a.order_id);
-    if let Some(r) = &a.receiver {
-        t.row("receiver", format!("{} {}", r.receiver_type, r.account))
-            .opt_fen("receiver_amount", r.amount)
-            .opt("receiver_description", r.description.as_ref());
-    }
-    t.opt("mch_id", a.mch_id.as_ref())
-        .opt("sub_mch_id", a.sub_mch_id.as_ref())
-        .opt("appid", a.appid.as_ref())
-        .opt("sub_appid", a.sub_appid.as_ref());
-    t.to_string()
-}
-
-/// `wxpay cloudpay refund-query`: the refunds as one row each.
-pub(crate) fn cloudpay_refund_query(a: &cloudpay::RefundQueryResponse) -> String {
-    let mut t = Table::default();
-    t.row("transaction_id", &a.transaction_id)
-        .opt("out_trade_no", a.out_trade_no.as_ref())
-        .fen("total_fee", a.total_fee)
-        .opt_fen("settlement_total_fee", a.settlement_total_fee)
-        .fen("cash_fee", a.cash_fee)
-        .opt("fee_type", a.fee_type.as_ref())
-        .row("refund_count", a.refund_count)
-        .opt("total_refund_count", a.total_refund_count)
-        .opt("mch_id", a.mch_id.as_ref())
-        .opt("sub_mch_id", a.sub_mch_id.as_ref())
-        .opt("appid", a.appid.as_ref())
-        .opt("sub_appid", a.sub_appid.as_ref());
-    match &a.refunds {
-        cloudpay::RefundDetails::Listed(refunds) if refunds.is_empty() => {
-            t.row("refunds", "no refunds");
-        }
-        cloudpay::RefundDetails::Listed(refunds) => {
-            t.grid("refunds", format!("{} listed", refunds.len()), refund_grid(refunds));
-        }
-        cloudpay::RefundDetails::NotReturned => {
-            t.row("refunds", format!("details not returned (refund_count {})", a.refund_count));
-        }
-        _ => {
-            t.row("refunds", "not shown (unknown kind of refund list; use --json)");
-        }
-    }
-    t.to_string()
-}
-
-/// The refunds as a grid, one row each.
-fn refund_grid(refunds: &[cloudpay::Refund]) -> Grid {
-    let mut grid = Grid::new(&["refund_id", "out_refund_no", "refund_fee", "refund_status", "refund_success_time"]);
-    for r in refunds {
-        grid.push(vec![
-            r.refund_id.clone(),
-            r.out_refund_no.clone(),
-            amount(r.refund_fee),
-            r.refund_status.to_string(),
-            or_none(r.refund_success_time.as_ref()),
-        ]);
-    }
-    grid
-}
-
-/// `wxpay cloudpay refund-query --all-pages`: every refund of every page, one row each.
-pub(crate) fn cloudpay_all_refunds(refunds: &[cloudpay::Refund], total: Fen) -> String {
-    let mut t = Table::default();
-    t.row("refund_count", refunds.len()).fen("refund_fee_total", total);
-    if refunds.is_empty() {
-        t.row("refunds", "no refunds");
-    } else {
-        t.grid("refunds", format!("{} listed (all pages)", refunds.len()), refund_grid(refunds));
-    }
-    t.to_string()
-}
-
-/// `wxpay ecommerce order-query`: the receivers as one row each.
-pub(crate) fn v3_order_query(a: &v3::OrderQueryResponse) -> String {
-    let mut t = Table::default();
-    t.row("status", &a.status)
-        .opt("close_reason", a.close_reason.as_ref())
-        .row("order_id", &a.order_id)
-        .row("out_order_no", &a.out_order_no)
-        .row("transaction_id", &a.transaction_id)
-        .row("sub_mchid", &a.sub_mchid)
-        .opt_fen("finish_amount", a.finish_amount)
-        .opt("finish_description", a.finish_description.as_ref());
-    match &a.receivers {
-        None => {}
-        Some(receivers) if receivers.is_empty() => {
-            t.row("receivers", "none");
-        }
-        Some(receivers) => {
-            let mut grid =
-                Grid::new(&["account", "type", "amount", "result", "finish_time", "fail_reason", "description"]);
-            for r in receivers {
-                grid.push(vec![
-                    or_none(r.receiver_account.as_ref().or(r.receiver_mchid.as_ref())),
-                    or_none(r.receiver_type.as_ref()),
-                    amount(r.amount),
-                    r.result.to_string(),
-                    or_none(r.finish_time.as_ref()),
-                    or_none(r.fail_reason.as_ref()),
-                    r.description.clone(),
-                ]);
-            }
-            t.grid("receivers", format!("{} listed", receivers.len()), grid);
-        }
-    }
-    t.to_string()
-}
-
-/// `wxpay ecommerce return-query`.
-pub(crate) fn v3_return_query(a: &v3::ReturnQueryResponse) -> String {
-    let mut t = Table::default();
-    t.row("result", &a.result)
-        .opt("fail_reason", a.fail_reason.as_ref())
-        .row("order_id", &a.order_id)
-        .row("out_order_no", &a.out_order_no)
-        .row("out_return_no", &a.out_return_no)
-        .row("return_no", &a.return_no)
-        .fen("amount", a.amount)
-        .row("return_mchid", &a.return_mchid)
-        .row("sub_mchid", &a.sub_mchid)
-        .opt("finish_time", a.finish_time.as_ref());
-    t.to_string()
 }
 
 #[cfg(test)]

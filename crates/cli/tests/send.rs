@@ -334,12 +334,11 @@ fn exit_2_before_anything_is_sent() {
     let remote = set(args(ORDER_QUERY, &sandbox.v3_flags()), "--base-url", "http://example.com");
     let (stdout, stderr) = run(&remote, 2);
     assert_eq!(stdout, "");
-    assert!(
-        stderr.starts_with("error: refusing to send API v3 requests to http://example.com over plain http"),
-        "{stderr}"
-    );
+    // The rule is the protocol's, checked where the client configuration is built.
+    assert!(stderr.starts_with("error: invalid `base_url`: must use https for API v3"), "{stderr}");
     let error = &run_json(&remote, 2)["error"];
     assert_eq!((error["kind"].as_str(), error["field"].as_str()), (Some("invalid_input"), Some("base_url")));
+    assert!(error["rule"].as_str().unwrap().contains("plain http only to a loopback address"), "{error}");
     // No key to verify answers with.
     let (_, stderr) = run(&args(ORDER_QUERY, &sandbox.merchant_flags()), 2);
     assert!(

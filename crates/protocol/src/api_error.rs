@@ -54,6 +54,42 @@ wire_enum! {
 }
 
 impl ErrorCode {
+    /// The HTTP status API v3 answers this code with (DESIGN.md 4.2; seeds/001 and 003 list
+    /// them): 400 for parameter and request errors, 401 `SIGN_ERROR`, 403 `NO_AUTH`, 404
+    /// `RESOURCE_NOT_EXISTS`, 429 `FREQUENCY_LIMITED`, 500 `SYSTEM_ERROR`; `None` for a code
+    /// that is not a v3 code.
+    ///
+    /// ```
+    /// use wxpay_protocol::ErrorCode;
+    /// assert_eq!(ErrorCode::FrequencyLimited.v3_status().map(|s| s.as_u16()), Some(429));
+    /// assert_eq!(ErrorCode::SystemError.v3_status(), None); // CloudPay's spelling
+    /// ```
+    pub fn v3_status(&self) -> Option<http::StatusCode> {
+        use http::StatusCode as S;
+        Some(match self {
+            ErrorCode::ParamError | ErrorCode::InvalidRequest => S::BAD_REQUEST,
+            ErrorCode::SignErrorV3 => S::UNAUTHORIZED,
+            ErrorCode::NoAuth => S::FORBIDDEN,
+            ErrorCode::ResourceNotExists => S::NOT_FOUND,
+            ErrorCode::FrequencyLimited => S::TOO_MANY_REQUESTS,
+            ErrorCode::SystemErrorV3 => S::INTERNAL_SERVER_ERROR,
+            ErrorCode::SystemError
+            | ErrorCode::OrderNotExist
+            | ErrorCode::InvalidTransactionId
+            | ErrorCode::OrderNotReady
+            | ErrorCode::OpenidMismatch
+            | ErrorCode::NotShareOrder
+            | ErrorCode::AmountOverdue
+            | ErrorCode::RefundNotExist
+            | ErrorCode::AppidNotExist
+            | ErrorCode::MchidNotExist
+            | ErrorCode::RequirePostMethod
+            | ErrorCode::SignError
+            | ErrorCode::XmlFormatError
+            | ErrorCode::Unknown(_) => return None,
+        })
+    }
+
     /// Whether the documents say to resend the same request after a while (DESIGN.md 4.4):
     /// `SYSTEMERROR`, `SYSTEM_ERROR`, `FREQUENCY_LIMITED` and `ORDER_NOT_READY`.
     pub fn is_retryable(&self) -> bool {

@@ -1,8 +1,8 @@
-//! Base URLs and the [`Operation`] trait every request type implements.
+//! Base URLs: validated, normalised, and joined with an operation's path.
 
 use std::fmt;
 
-use crate::error::{Error, Rule, ValidationError};
+use crate::error::{Rule, ValidationError};
 
 /// A validated base URL: `http` or `https`, a host, an optional path prefix, no query.
 ///
@@ -82,6 +82,23 @@ impl BaseUrl {
         host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 
+    /// Checks that API v3 requests may go to this URL: `https`, or plain `http` to a loopback
+    /// address (sandboxes and test servers). Over plain http a signed request travels in clear
+    /// text, and the unsigned error answers v3 allows (DESIGN.md 4.2) could be forged by anyone
+    /// on the path.
+    ///
+    /// ```
+    /// use wxpay_protocol::{BaseUrl, Rule};
+    /// assert!(BaseUrl::parse("https://api.mch.weixin.qq.com")?.check_v3().is_ok());
+    /// assert!(BaseUrl::parse("http://127.0.0.1:8080")?.check_v3().is_ok());
+    /// let err = BaseUrl::parse("http://api.mch.weixin.qq.com")?.check_v3().unwrap_err();
+    /// assert_eq!((err.field(), err.rule()), ("base_url", &Rule::PlainHttp));
+    /// # Ok::<(), wxpay_protocol::ValidationError>(())
+    /// ```
+    pub fn check_v3(&self) -> Result<(), ValidationError> {
+        if self.https || self.is_loopback() { Ok(()) } else { Err(ValidationError::new(Self::FIELD, Rule::PlainHttp)) }
+    }
+
     /// The URI of `path_and_query` (which starts with `/`) under this base.
     pub(crate) fn join(&self, path_and_query: &str) -> Result<http::Uri, ValidationError> {
         format!("{}{path_and_query}", self.text)
@@ -141,58 +158,6 @@ impl std::str::FromStr for BaseUrl {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
     }
-}
-
-/// Which wire an operation uses (DESIGN.md 4.1 and 4.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Api {
-    /// JSON over WeChat's private link; unsigned.
-    CloudPay,
-    /// API v3 over HTTPS; signed requests, signed answers.
-    V3,
-}
-
-/// One WeChat Pay operation: a validated request that builds into an HTTP request and parses
-/// the answer, with no I/O.
-///
-/// ```
-/// use wxpay_protocol::{cloudpay, BaseUrl, NonceStr, Operation, OrderRef, OutOrderNo, OutReturnNo, SubMchId};
-/// let request = cloudpay::ReturnQueryRequest::new(
-///     SubMchId::new("1900000109")?,
-///     NonceStr::new("5K8264ILTKCH16CQ2502SI8ZNMTM67VS")?,
-///     OrderRef::OutOrderNo(OutOrderNo::new("P20190806125346")?),
-///     OutReturnNo::new("R20190806125346")?,
-/// );
-/// let http_request = request.build(&BaseUrl::cloudpay_default())?;
-/// assert_eq!(http_request.uri(), "http://api.weixin.qq.com/_/pay/profitsharingreturnquery");
-///
-/// let body = br#"{"return_code":"FAIL","error_code":"ORDERNOTEXIST","error_msg":"no such order"}"#;
-/// let err = request.parse(&http::Response::new(&body[..])).unwrap_err();
-/// assert_eq!(err.as_api().unwrap().code().unwrap().as_str(), "ORDERNOTEXIST");
-/// # Ok::<(), wxpay_protocol::Error>(())
-/// ```
-pub trait Operation {
-    /// The typed answer.
-    type Output;
-
-    /// A stable name for logs, metrics and rate limits (the CloudPay path name, or the v3 path).
-    const NAME: &'static str;
-
-    /// Which wire the operation uses.
-    const API: Api;
-
-    /// Whether the operation changes state on the server (profit-sharing finish). A write whose
-    /// outcome is unknown must be queried or resent unchanged (DESIGN.md 4.4).
-    const IS_WRITE: bool;
-
-    /// Builds the HTTP request under `base`. API v3 requests come out unsigned; the exact
-    /// `PATH_AND_QUERY` that must be signed is `request.uri().path_and_query()`.
-    fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError>;
-
-    /// Parses an answer (status, headers and raw body) into the typed result or a typed error.
-    /// API v3 answers must have been verified first.
-    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<Self::Output, Error>;
 }
 
 #[cfg(test)]

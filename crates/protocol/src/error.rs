@@ -49,13 +49,17 @@ impl From<UnverifiedResponse> for Error {
     }
 }
 
-/// A v3 answer that failed verification; the raw answer is kept for the log.
+/// A v3 answer that failed verification; the raw answer is kept for the log. When no answer
+/// could be checked at all (no key is held yet), there is no status: none is invented.
 #[derive(Debug, thiserror::Error)]
-#[error("unverifiable response (HTTP {})", status.as_u16())]
+#[error("{}", match status {
+    Some(status) => format!("unverifiable response (HTTP {})", status.as_u16()),
+    None => "no answer could be verified".to_owned(),
+})]
 pub struct UnverifiedResponse {
     #[source]
     cause: VerificationError,
-    status: StatusCode,
+    status: Option<StatusCode>,
     request_id: Option<String>,
     body: Vec<u8>,
 }
@@ -65,7 +69,7 @@ impl UnverifiedResponse {
     pub fn new<B: AsRef<[u8]>>(cause: VerificationError, response: &http::Response<B>) -> Self {
         Self {
             cause,
-            status: response.status(),
+            status: Some(response.status()),
             request_id: crate::v3::request_id(response),
             body: response.body().as_ref().to_vec(),
         }
@@ -73,7 +77,7 @@ impl UnverifiedResponse {
 
     /// A failure before any answer could be checked (no key has been downloaded yet, say).
     pub(crate) fn without_response(cause: VerificationError) -> Self {
-        Self { cause, status: StatusCode::OK, request_id: None, body: Vec::new() }
+        Self { cause, status: None, request_id: None, body: Vec::new() }
     }
 
     /// Why verification failed (named so as not to be shadowed by the deprecated
@@ -82,8 +86,8 @@ impl UnverifiedResponse {
         &self.cause
     }
 
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> StatusCode {
+    /// The HTTP status of the answer; `None` when no answer was checked.
+    pub fn status(&self) -> Option<StatusCode> {
         self.status
     }
 
@@ -199,6 +203,8 @@ pub enum Rule {
     },
     /// The field is given more than once.
     Repeated,
+    /// A plain `http` URL where API v3 requires `https` (loopback hosts excepted).
+    PlainHttp,
 }
 
 impl fmt::Display for Rule {
@@ -222,6 +228,9 @@ impl fmt::Display for Rule {
             Rule::NotJsonObject => f.write_str("must be a JSON object"),
             Rule::WrongType { expected } => write!(f, "must be {expected}"),
             Rule::Repeated => f.write_str("must be given once"),
+            Rule::PlainHttp => {
+                f.write_str("must use https for API v3 (plain http only to a loopback address, e.g. a sandbox)")
+            }
         }
     }
 }

@@ -48,8 +48,10 @@ pub mod cloudpay;
 mod common;
 mod endpoint;
 mod error;
+pub mod header;
 mod lookup;
 mod number;
+mod operation;
 mod paginate;
 mod retry;
 pub mod security;
@@ -60,12 +62,16 @@ mod wire_enum;
 
 pub use amount::Fen;
 pub use common::ReceiverType;
-pub use endpoint::{Api, BaseUrl, Operation};
+pub use endpoint::BaseUrl;
 pub use error::{
     ApiError, ApiErrorOrigin, Error, ErrorCode, MalformedKind, MalformedResponse, Rule, TransportError,
     TransportErrorKind, UnverifiedResponse, ValidationError,
 };
 pub use lookup::{OrderRef, RefundLookup};
+pub use operation::{
+    Access, Answer, Api, FailureFields, Method, Operation, OperationSpec, RateLimit, RateScope, operation_at,
+    operation_named, operations,
+};
 pub use paginate::{PAGE_SIZE, PagingError, RefundPager};
 pub use retry::RetryClass;
 pub use timestamp::{CHINA, InvalidTimestamp, TimeFormat, Timestamp};

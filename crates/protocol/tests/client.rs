@@ -1,8 +1,8 @@
 //! The client state machine, driven by a fake transport: retries, backoff bounds, write
 //! outcomes, signing and verification, certificate download and refresh, rate limits.
 
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use wxpay_protocol::client::{ClientConfig, ClientCore, Exchange, KeyMode, RateLimiter, RetryPolicy, Step};
 use wxpay_protocol::security::{
@@ -108,10 +108,10 @@ type Driven<T> = (Result<T, Error>, Vec<http::Request<Vec<u8>>>, Vec<Duration>);
 /// Drives `exchange` with `server`, advancing a fake clock on every sleep. Returns the result,
 /// the requests sent and the sleeps.
 fn drive<O: Operation>(
-    mut exchange: Exchange<'_, O>,
+    mut exchange: Exchange<O>,
     mut server: impl FnMut(&http::Request<Vec<u8>>) -> Reply,
 ) -> Driven<O::Output> {
-    let mut now = Instant::now();
+    let mut now = Duration::from_secs(1000);
     let mut rng = entropy();
     let (mut sent, mut sleeps) = (Vec::new(), Vec::new());
     for _ in 0..100 {
@@ -140,15 +140,15 @@ fn ok(body: &[u8]) -> Reply {
     Reply::Answer(http::Response::new(body.to_vec()))
 }
 
-fn core(config: ClientConfig) -> ClientCore {
-    ClientCore::new(config.rate_limits(RateLimiter::off()))
+fn core(config: ClientConfig) -> Arc<ClientCore> {
+    Arc::new(ClientCore::new(config.rate_limits(RateLimiter::off())))
 }
 
 #[test]
 fn retryable_errors_are_retried_with_the_identical_request() {
     let core = core(ClientConfig::new());
     let mut answers = vec![ok(SYSTEMERROR), ok(SYSTEMERROR), ok(REFUND_OK)].into_iter();
-    let (result, sent, sleeps) = drive(Exchange::new(&core, refund_query()), |_| answers.next().unwrap());
+    let (result, sent, sleeps) = drive(Exchange::new(core.clone(), refund_query()), |_| answers.next().unwrap());
     assert_eq!(result.unwrap().refund_count, 1);
     assert_eq!(sent.len(), 3);
     assert!(sent.iter().all(|r| r.body() == sent[0].body()), "same merchant numbers and nonce_str");
@@ -162,16 +162,16 @@ fn final_errors_are_not_retried_and_attempts_are_bounded() {
     let core = core(ClientConfig::new());
     let not_found =
         br#"{"return_code":"SUCCESS","result_code":"FAIL","err_code":"REFUNDNOTEXIST","err_code_des":"none"}"#;
-    let (result, sent, _) = drive(Exchange::new(&core, refund_query()), |_| ok(not_found));
+    let (result, sent, _) = drive(Exchange::new(core.clone(), refund_query()), |_| ok(not_found));
     assert_eq!(result.unwrap_err().as_api().unwrap().code().unwrap().as_str(), "REFUNDNOTEXIST");
     assert_eq!(sent.len(), 1);
 
-    let (result, sent, _) = drive(Exchange::new(&core, refund_query()), |_| ok(SYSTEMERROR));
+    let (result, sent, _) = drive(Exchange::new(core.clone(), refund_query()), |_| ok(SYSTEMERROR));
     assert!(result.unwrap_err().is_retryable());
     assert_eq!(sent.len() as u32, RetryPolicy::default().max_attempts);
 
     let never = core_with_retry(RetryPolicy::never());
-    let (_, sent, _) = drive(Exchange::new(&never, refund_query()), |_| ok(SYSTEMERROR));
+    let (_, sent, _) = drive(Exchange::new(never.clone(), refund_query()), |_| ok(SYSTEMERROR));
     assert_eq!(sent.len(), 1);
 
     // The time budget stops retries before the attempt count does.
@@ -181,27 +181,28 @@ fn final_errors_are_not_retried_and_attempts_are_bounded() {
             .backoff(Duration::from_secs(1), Duration::from_secs(1))
             .max_elapsed(Duration::from_secs(3)),
     );
-    let (_, sent, sleeps) = drive(Exchange::new(&tight, refund_query()), |_| ok(SYSTEMERROR));
+    let (_, sent, sleeps) = drive(Exchange::new(tight.clone(), refund_query()), |_| ok(SYSTEMERROR));
     assert!(sleeps.iter().sum::<Duration>() <= Duration::from_secs(3));
     assert!(sent.len() <= 7, "{} attempts", sent.len());
 }
 
-fn core_with_retry(policy: RetryPolicy) -> ClientCore {
+fn core_with_retry(policy: RetryPolicy) -> Arc<ClientCore> {
     core(ClientConfig::new().retry_policy(policy))
 }
 
 #[test]
 fn a_finish_that_times_out_is_retried_unchanged_and_reported_as_outcome_unknown() {
     let core = core(ClientConfig::new());
-    let (result, sent, _) = drive(Exchange::new(&core, finish()), |_| Reply::Fail(TransportErrorKind::Timeout));
+    let (result, sent, _) = drive(Exchange::new(core.clone(), finish()), |_| Reply::Fail(TransportErrorKind::Timeout));
     let err = result.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
     assert!(sent.len() > 1 && sent.iter().all(|r| r.body() == sent[0].body()));
 
-    let (result, _, _) = drive(Exchange::new(&core, refund_query()), |_| Reply::Fail(TransportErrorKind::Timeout));
+    let (result, _, _) =
+        drive(Exchange::new(core.clone(), refund_query()), |_| Reply::Fail(TransportErrorKind::Timeout));
     assert!(!result.unwrap_err().outcome_unknown(), "a query has no outcome to lose");
 
-    let (result, sent, _) = drive(Exchange::new(&core, finish()), |_| Reply::Fail(TransportErrorKind::Tls));
+    let (result, sent, _) = drive(Exchange::new(core.clone(), finish()), |_| Reply::Fail(TransportErrorKind::Tls));
     assert!(!result.unwrap_err().outcome_unknown());
     assert_eq!(sent.len(), 1, "TLS failures are final");
 }
@@ -237,8 +238,8 @@ fn public_key_mode() -> (ClientConfig, &'static str) {
 #[test]
 fn v3_calls_are_signed_and_answers_verified() {
     let (config, id) = public_key_mode();
-    let core = core(config.v3_base(BaseUrl::parse("https://127.0.0.1:9").unwrap()));
-    let (result, sent, _) = drive(Exchange::new(&core, order_query()), |request| {
+    let core = core(config.v3_base(BaseUrl::parse("https://127.0.0.1:9").unwrap()).unwrap());
+    let (result, sent, _) = drive(Exchange::new(core.clone(), order_query()), |request| {
         let auth = security::verify_request(request, UNIX, MCHID, &merchant_keyset()).expect("a valid signature");
         assert_eq!(auth.nonce_str.len(), 32);
         assert_eq!(request.headers()["wechatpay-serial"], id);
@@ -249,7 +250,7 @@ fn v3_calls_are_signed_and_answers_verified() {
     assert_eq!(sent[0].uri().authority().unwrap().as_str(), "127.0.0.1:9");
 
     // A forged answer is refused and not retried; so is a missing signature.
-    let (result, sent, _) = drive(Exchange::new(&core, order_query()), |_| {
+    let (result, sent, _) = drive(Exchange::new(core.clone(), order_query()), |_| {
         let mut r = signed(ORDER_OK, id);
         r.body_mut()[3] ^= 1;
         Reply::Answer(r)
@@ -261,7 +262,7 @@ fn v3_calls_are_signed_and_answers_verified() {
 
     // Without credentials nothing is sent.
     let bare = core_with_retry(RetryPolicy::new());
-    let (result, sent, _) = drive(Exchange::new(&bare, order_query()), |_| unreachable!());
+    let (result, sent, _) = drive(Exchange::new(bare.clone(), order_query()), |_| unreachable!());
     assert!(matches!(result, Err(Error::Signing(_))));
     assert!(sent.is_empty());
 }
@@ -292,7 +293,7 @@ fn certificate_mode_downloads_on_first_use_and_refreshes_once_on_an_unknown_seri
     let core = core(config);
     let (a, b) = (&keys().cert_a, &keys().cert_b);
 
-    let (result, sent, _) = drive(Exchange::new(&core, order_query()), |request| match request.uri().path() {
+    let (result, sent, _) = drive(Exchange::new(core.clone(), order_query()), |request| match request.uri().path() {
         "/v3/certificates" => Reply::Answer(certificates_answer(&[a], &a.0)),
         _ => {
             assert_eq!(request.headers()["wechatpay-serial"], a.0.as_str(), "asks for the downloaded certificate");
@@ -306,11 +307,11 @@ fn certificate_mode_downloads_on_first_use_and_refreshes_once_on_an_unknown_seri
     );
 
     // The next call does not download again.
-    let (_, sent, _) = drive(Exchange::new(&core, order_query()), |_| Reply::Answer(signed(ORDER_OK, &a.0)));
+    let (_, sent, _) = drive(Exchange::new(core.clone(), order_query()), |_| Reply::Answer(signed(ORDER_OK, &a.0)));
     assert_eq!(sent.len(), 1);
 
     // WeChat Pay rotates to certificate B: one refresh, then the same answer verifies.
-    let (result, sent, _) = drive(Exchange::new(&core, order_query()), |request| match request.uri().path() {
+    let (result, sent, _) = drive(Exchange::new(core.clone(), order_query()), |request| match request.uri().path() {
         "/v3/certificates" => Reply::Answer(certificates_answer(&[a, b], &b.0)),
         _ => Reply::Answer(signed(ORDER_OK, &b.0)),
     });
@@ -319,7 +320,8 @@ fn certificate_mode_downloads_on_first_use_and_refreshes_once_on_an_unknown_seri
     assert!(core.keys().contains(&b.0) && core.keys().contains(&a.0));
 
     // Another unknown serial within the gap: no second refresh, the answer is refused.
-    let (result, sent, _) = drive(Exchange::new(&core, order_query()), |_| Reply::Answer(signed(ORDER_OK, "C0FFEE")));
+    let (result, sent, _) =
+        drive(Exchange::new(core.clone(), order_query()), |_| Reply::Answer(signed(ORDER_OK, "C0FFEE")));
     assert!(
         matches!(result.unwrap_err(), Error::Verification(v) if matches!(v.verification_error(), VerificationError::UnknownSerial(_)))
     );
@@ -337,7 +339,7 @@ fn a_failed_download_keeps_the_client_usable() {
         .refresh_policy(RefreshPolicy::default());
     let core = core(config);
     // The scheduled first download fails; the call goes on with the keys held.
-    let (result, sent, _) = drive(Exchange::new(&core, order_query()), |request| match request.uri().path() {
+    let (result, sent, _) = drive(Exchange::new(core.clone(), order_query()), |request| match request.uri().path() {
         "/v3/certificates" => Reply::Fail(TransportErrorKind::Connect),
         _ => Reply::Answer(signed(ORDER_OK, &a.0)),
     });
@@ -347,17 +349,23 @@ fn a_failed_download_keeps_the_client_usable() {
     // With no key at all, a failed download fails the call, and the next call does not hammer
     // the endpoint within after_failure.
     let empty = core_with_certificates_only();
-    let (result, _, _) = drive(Exchange::new(&empty, order_query()), |_| Reply::Fail(TransportErrorKind::Connect));
+    let (result, _, _) =
+        drive(Exchange::new(empty.clone(), order_query()), |_| Reply::Fail(TransportErrorKind::Connect));
     assert!(matches!(result, Err(Error::Transport(_))));
-    let (result, sent, _) = drive(Exchange::new(&empty, order_query()), |_| unreachable!("no request within the gap"));
+    let (result, sent, _) =
+        drive(Exchange::new(empty.clone(), order_query()), |_| unreachable!("no request within the gap"));
     assert!(
         matches!(&result, Err(Error::Verification(v)) if *v.verification_error() == VerificationError::NoKeys),
         "{result:?}"
     );
+    // No answer was checked: no HTTP status is invented for it.
+    let Err(Error::Verification(v)) = &result else { unreachable!() };
+    assert_eq!(v.status(), None);
+    assert_eq!(result.unwrap_err().to_string(), "no answer could be verified");
     assert!(sent.is_empty());
 }
 
-fn core_with_certificates_only() -> ClientCore {
+fn core_with_certificates_only() -> Arc<ClientCore> {
     core(
         ClientConfig::new()
             .credentials(credentials())
@@ -369,7 +377,7 @@ fn core_with_certificates_only() -> ClientCore {
 fn a_download_that_does_not_verify_adds_no_key() {
     let core = core_with_certificates_only();
     let a = &keys().cert_a;
-    let (result, _, _) = drive(Exchange::new(&core, order_query()), |_| {
+    let (result, _, _) = drive(Exchange::new(core.clone(), order_query()), |_| {
         let mut r = certificates_answer(&[a], &a.0);
         r.headers_mut().insert("Wechatpay-Timestamp", (UNIX - 1000).to_string().parse().unwrap());
         Reply::Answer(r)
@@ -381,12 +389,12 @@ fn a_download_that_does_not_verify_adds_no_key() {
 #[test]
 fn rate_limits_space_calls_of_one_operation() {
     let mut limiter = RateLimiter::off();
-    limiter.set(cloudpay::RefundQueryRequest::NAME, 10);
-    let core = ClientCore::new(ClientConfig::new().rate_limits(limiter));
+    limiter.set(cloudpay::RefundQueryRequest::SPEC.name, 10);
+    let core = Arc::new(ClientCore::new(ClientConfig::new().rate_limits(limiter)));
     let mut waits = Vec::new();
-    let now = Instant::now();
+    let now = Duration::from_secs(7);
     for _ in 0..3 {
-        let mut exchange = Exchange::new(&core, refund_query());
+        let mut exchange = Exchange::new(core.clone(), refund_query());
         match exchange.poll(now, UNIX, &mut entropy()) {
             Step::Sleep(d) => waits.push(d),
             Step::Send(_) => waits.push(Duration::ZERO),
@@ -395,16 +403,17 @@ fn rate_limits_space_calls_of_one_operation() {
     }
     assert_eq!(waits, [Duration::ZERO, Duration::from_millis(100), Duration::from_millis(200)]);
     let documented = RateLimiter::documented();
-    assert_eq!(documented.limit("profitsharingreturnquery"), Some(30));
-    assert_eq!(documented.limit("profitsharingfinish"), Some(60));
+    assert_eq!(documented.limit("profitsharingreturnquery").map(|l| l.qps), Some(30));
+    assert_eq!(documented.limit("profitsharingfinish").map(|l| l.qps), Some(60));
     assert_eq!(documented.limit("queryrefund"), None);
+    assert_eq!(documented.limit("ecommerce/profitsharing/returnorders"), None, "not documented (DESIGN.md 4.7)");
 }
 
 #[test]
 fn polling_out_of_order_is_an_error_not_a_hang() {
     let core = core(ClientConfig::new());
-    let mut exchange = Exchange::new(&core, refund_query());
+    let mut exchange = Exchange::new(core.clone(), refund_query());
     let mut rng = entropy();
-    assert!(matches!(exchange.poll(Instant::now(), UNIX, &mut rng), Step::Send(_)));
-    assert!(matches!(exchange.poll(Instant::now(), UNIX, &mut rng), Step::Done(Err(Error::Signing(_)))));
+    assert!(matches!(exchange.poll(Duration::ZERO, UNIX, &mut rng), Step::Send(_)));
+    assert!(matches!(exchange.poll(Duration::ZERO, UNIX, &mut rng), Step::Done(Err(Error::Signing(_)))));
 }

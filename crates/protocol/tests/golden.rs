@@ -5,6 +5,7 @@ use wxpay_protocol::cloudpay::{
     self, CouponType, ReceiverType, RefundAccount, RefundChannel, RefundDetails, RefundStatus, ReturnAccountType,
     ReturnFailReason, ReturnResult,
 };
+use wxpay_protocol::security::danger;
 use wxpay_protocol::v3::{self, CloseReason, OrderStatus, ReceiverFailReason, ReceiverResult};
 use wxpay_protocol::{ApiErrorOrigin, CHINA, Error, ErrorCode, Fen, MalformedKind, RetryClass, TimeFormat};
 
@@ -46,7 +47,7 @@ fn seed_000_cloudpay_return_query() {
 
 #[test]
 fn seed_001_v3_return_query() {
-    let r = v3::ReturnQueryResponse::parse(&ok(SEED_001)).unwrap();
+    let r = v3::ReturnQueryResponse::parse(&danger::inspect_unverified(&ok(SEED_001))).unwrap();
     assert_eq!(r.sub_mchid, "1900000109");
     assert_eq!(r.order_id, "3008450740201411110007820472");
     assert_eq!(r.out_order_no, "P20150806125346");
@@ -83,7 +84,7 @@ fn seed_002_cloudpay_finish() {
 
 #[test]
 fn seed_003_v3_order_query() {
-    let r = v3::OrderQueryResponse::parse(&ok(SEED_003)).unwrap();
+    let r = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&ok(SEED_003))).unwrap();
     assert_eq!(r.sub_mchid, "1900000109");
     assert_eq!(r.transaction_id, "4208450740201411110007820472");
     assert_eq!(r.out_order_no, "P20150806125346");
@@ -221,8 +222,8 @@ fn every_documented_v3_error_code() {
         let response =
             http::Response::builder().status(*status).header("Request-ID", "0A1B2C3D").body(body.into_bytes()).unwrap();
         for err in [
-            v3::OrderQueryResponse::parse(&response).unwrap_err(),
-            v3::ReturnQueryResponse::parse(&response).unwrap_err(),
+            v3::OrderQueryResponse::parse(&danger::inspect_unverified(&response)).unwrap_err(),
+            v3::ReturnQueryResponse::parse(&danger::inspect_unverified(&response)).unwrap_err(),
         ] {
             let api = err.as_api().unwrap();
             assert_eq!(api.origin(), ApiErrorOrigin::V3);
@@ -247,7 +248,7 @@ fn unknown_codes_and_enum_values_are_kept() {
     // seeds/README.md: RETURNED and CLOSED appear in real answers though the enums omit them.
     let body = br#"{"sub_mchid":"1","transaction_id":"2","out_order_no":"3","order_id":"4","status":"CLOSED",
         "receivers":[{"amount":1,"description":"d","result":"RETURNED","type":"PERSONAL_OPENID"}]}"#;
-    let r = v3::OrderQueryResponse::parse(&ok(body)).unwrap();
+    let r = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&ok(body))).unwrap();
     assert_eq!(r.status.as_str(), "CLOSED");
     assert!(r.status.is_unknown());
     let receiver = &r.receivers.unwrap()[0];
@@ -382,7 +383,9 @@ fn malformed_answers_are_typed_and_keep_the_body() {
 
 #[test]
 fn v3_missing_field_is_named() {
-    let Error::Malformed(m) = v3::ReturnQueryResponse::parse(&ok(br#"{"sub_mchid":"1"}"#)).unwrap_err() else {
+    let Error::Malformed(m) =
+        v3::ReturnQueryResponse::parse(&danger::inspect_unverified(&ok(br#"{"sub_mchid":"1"}"#))).unwrap_err()
+    else {
         panic!("not malformed");
     };
     assert_eq!(m.kind(), &MalformedKind::InvalidField { field: "order_id".into(), expected: "the documented type" });

@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use wxpay_protocol::security::danger;
 
 use wxpay_protocol::cloudpay::{self, RefundDetails, ReplyShape};
 use wxpay_protocol::{
@@ -586,11 +587,11 @@ proptest! {
 
     #[test]
     fn v3_answers_round_trip(r in v3_return_query_json(), o in v3_order_query_json()) {
-        let typed = v3::ReturnQueryResponse::parse(&ok(r.to_string().as_bytes())).unwrap();
-        let again = v3::ReturnQueryResponse::parse(&ok(&serde_json::to_vec(&typed).unwrap())).unwrap();
+        let typed = v3::ReturnQueryResponse::parse(&danger::inspect_unverified(&ok(r.to_string().as_bytes()))).unwrap();
+        let again = v3::ReturnQueryResponse::parse(&danger::inspect_unverified(&ok(&serde_json::to_vec(&typed).unwrap()))).unwrap();
         prop_assert_eq!(again, typed);
-        let typed = v3::OrderQueryResponse::parse(&ok(o.to_string().as_bytes())).unwrap();
-        let again = v3::OrderQueryResponse::parse(&ok(&serde_json::to_vec(&typed).unwrap())).unwrap();
+        let typed = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&ok(o.to_string().as_bytes()))).unwrap();
+        let again = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&ok(&serde_json::to_vec(&typed).unwrap()))).unwrap();
         prop_assert_eq!(again, typed);
     }
 }
@@ -683,8 +684,8 @@ fn parse_all(status: u16, body: &[u8]) {
     let _ = cloudpay::ReturnQueryResponse::parse(&response);
     let _ = cloudpay::FinishResponse::parse(&response);
     let _ = cloudpay::RefundQueryResponse::parse(&response);
-    let _ = v3::ReturnQueryResponse::parse(&response);
-    let _ = v3::OrderQueryResponse::parse(&response);
+    let _ = v3::ReturnQueryResponse::parse(&danger::inspect_unverified(&response));
+    let _ = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&response));
     let err = v3::parse_error(&response);
     let _ = (err.to_string(), err.retry_class(), err.outcome_unknown());
 }

@@ -91,8 +91,9 @@ pub enum Lists {
 
 fn parse_qps(s: &str) -> Result<(String, u32), String> {
     let (op, n) = s.split_once('=').ok_or("expected OP=N")?;
-    if !crate::server::OPERATIONS.contains(&op) {
-        return Err(format!("unknown operation {op:?}; one of {}", crate::server::OPERATIONS.join(", ")));
+    if wxpay_protocol::operation_named(op).is_none() {
+        let names: Vec<_> = wxpay_protocol::operations().map(|spec| spec.name).collect();
+        return Err(format!("unknown operation {op:?}; one of {}", names.join(", ")));
     }
     Ok((op.to_owned(), n.parse().map_err(|_| format!("{n:?} is not a whole number"))?))
 }

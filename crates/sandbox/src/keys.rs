@@ -97,21 +97,6 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], SandboxError> {
     Ok(bytes)
 }
 
-/// `len` random characters of `[0-9A-Za-z]`.
-pub(crate) fn random_alphanumeric(len: usize) -> Result<String, SandboxError> {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = String::with_capacity(len);
-    while out.len() < len {
-        for b in random_bytes::<32>()? {
-            // 248 = 4 * 62: rejecting the rest keeps every character equally likely.
-            if b < 248 && out.len() < len {
-                out.push(char::from(ALPHABET[usize::from(b % 62)]));
-            }
-        }
-    }
-    Ok(out)
-}
-
 fn rsa_key() -> Result<rcgen::KeyPair, SandboxError> {
     rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).map_err(SandboxError::Generate)
 }
@@ -165,7 +150,7 @@ impl SandboxKeys {
 
         let platform = PlatformCertificate::generate(now)?;
 
-        let apiv3_key_text = random_alphanumeric(32)?;
+        let apiv3_key_text = wxpay_system::random_alphanumeric(32);
         Ok(Self {
             mchid: mchid.to_owned(),
             merchant_serial,

@@ -30,6 +30,7 @@ mod faults;
 mod fixtures;
 mod keys;
 mod limits;
+mod routes;
 mod server;
 mod state;
 mod tls;
@@ -106,7 +107,7 @@ impl SandboxConfig {
             keys: None,
             fixtures: None,
             shape: ReplyShape::new(),
-            qps: limits::DOCUMENTED.iter().map(|(op, n)| ((*op).to_owned(), *n)).collect(),
+            qps: limits::documented(),
             settle: Settle::PerFixture,
             clock: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
         }
@@ -287,7 +288,7 @@ impl Sandbox {
     }
 
     /// Makes the next `count` answers of `operation` misbehave. CloudPay operations are named by
-    /// their path (`queryrefund`), v3 ones by their [`Operation::NAME`](wxpay_protocol::Operation::NAME).
+    /// their path (`queryrefund`), v3 ones by their [`OperationSpec::name`](wxpay_protocol::OperationSpec::name).
     pub fn inject(&self, operation: &str, fault: Fault, count: u32) -> Result<(), SandboxError> {
         server::check_operation(operation, fault).map_err(SandboxError::Config)?;
         self.shared.faults.inject(operation, fault, count);

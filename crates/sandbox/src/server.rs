@@ -10,14 +10,15 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use wxpay_protocol::cloudpay::{self, CloudPayOp, Failure, ReplyShape};
-use wxpay_protocol::security::{self, CertificatesRequest, CertificatesResponse, EncryptedCertificate, KeySet};
-use wxpay_protocol::{ErrorCode, Operation, v3};
+use wxpay_protocol::cloudpay::{CloudPayOp, Failure, ReplyShape};
+use wxpay_protocol::security::{self, CertificatesResponse, EncryptedCertificate, KeySet};
+use wxpay_protocol::{Api, ErrorCode, header as wx, v3};
 
 use crate::body::Body;
 use crate::faults::{Fault, Faults};
-use crate::keys::{SandboxKeys, random_alphanumeric, random_bytes};
+use crate::keys::{SandboxKeys, random_bytes};
 use crate::limits::Limits;
+use crate::routes::{self, Route, Served};
 use crate::state::{Refusal, State};
 
 /// The largest request body read.
@@ -119,30 +120,40 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> R
     let path = request.uri().path().to_owned();
     let mut response = if path.starts_with("/_sandbox/") {
         admin(&shared, &request)
-    } else if let Some(op) = CloudPayOp::from_path(&path) {
-        if request.method() != Method::POST {
-            json_response(StatusCode::METHOD_NOT_ALLOWED, Vec::new())
-        } else {
-            with_fault(&shared, op.path_name(), |fault| cloudpay(&shared, op, &request, fault)).await?
-        }
-    } else if let Some(name) = v3_operation(&path) {
-        if request.method() != Method::GET {
-            json_response(StatusCode::METHOD_NOT_ALLOWED, v3::error_body("INVALID_REQUEST", "only GET is served here"))
-        } else if let Err(e) =
-            security::verify_request(&request, (shared.clock)(), &shared.keys.mchid, &shared.merchant_keys)
-        {
-            // 401 answers go to unauthenticated requests and are not signed (DESIGN.md 4.2).
-            // They come before faults: a request that is not the merchant's does not use up a
-            // fault queued for the merchant's next request.
-            json_response(StatusCode::UNAUTHORIZED, v3::error_body("SIGN_ERROR", &e.to_string()))
-        } else {
-            with_fault(&shared, name, |fault| v3_answer(&shared, name, &request, fault, &request_id)).await?
+    } else if let Some(route) = routes::route_at(&path) {
+        let spec = route.spec;
+        match spec.api {
+            Api::CloudPay if spec.method != *request.method() => {
+                json_response(StatusCode::METHOD_NOT_ALLOWED, Vec::new())
+            }
+            Api::CloudPay => with_fault(&shared, spec.name, |fault| cloudpay(&shared, route, &request, fault)).await?,
+            Api::V3 if spec.method != *request.method() => v3_refusal(&Refusal::new(
+                ErrorCode::InvalidRequest,
+                format!("only {} is served here", spec.method.as_http()),
+            ))
+            .map_status(StatusCode::METHOD_NOT_ALLOWED),
+            Api::V3 => {
+                if let Err(e) =
+                    security::verify_request(&request, (shared.clock)(), &shared.keys.mchid, &shared.merchant_keys)
+                {
+                    // 401 answers go to unauthenticated requests and are not signed (DESIGN.md
+                    // 4.2). They come before faults: a request that is not the merchant's does
+                    // not use up a fault queued for the merchant's next request.
+                    v3_refusal(&Refusal::new(ErrorCode::SignErrorV3, e.to_string()))
+                } else {
+                    with_fault(&shared, spec.name, |fault| v3_answer(&shared, route, &request, fault, &request_id))
+                        .await?
+                }
+            }
+            // A wire this sandbox does not serve yet.
+            _ => v3_refusal(&Refusal::new(ErrorCode::ResourceNotExists, "no such path in wxpay-sandbox"))
+                .map_status(StatusCode::NOT_FOUND),
         }
     } else {
-        json_response(StatusCode::NOT_FOUND, v3::error_body("RESOURCE_NOT_EXISTS", "no such path in wxpay-sandbox"))
+        v3_refusal(&Refusal::new(ErrorCode::ResourceNotExists, "no such path in wxpay-sandbox"))
     };
     let headers = response.headers_mut();
-    headers.insert("Request-ID", HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("SBX")));
+    headers.insert(wx::REQUEST_ID, HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("SBX")));
     headers.insert(header::SERVER, HeaderValue::from_static(concat!("wxpay-sandbox/", env!("CARGO_PKG_VERSION"))));
     Ok(response)
 }
@@ -162,28 +173,20 @@ async fn with_fault(
     Ok(answer(fault))
 }
 
-fn v3_operation(path: &str) -> Option<&'static str> {
-    [
-        (v3::OrderQueryRequest::PATH, v3::OrderQueryRequest::NAME),
-        (v3::ReturnQueryRequest::PATH, v3::ReturnQueryRequest::NAME),
-        (CertificatesRequest::PATH, CertificatesRequest::NAME),
-    ]
-    .into_iter()
-    .find(|(p, _)| *p == path)
-    .map(|(_, name)| name)
-}
-
 // ------------------------------------------------------------------------------------------
 // CloudPay
 
-fn cloudpay(shared: &Shared, op: CloudPayOp, request: &Request<Vec<u8>>, fault: Option<Fault>) -> Response<Body> {
+fn cloudpay(shared: &Shared, route: &Route, request: &Request<Vec<u8>>, fault: Option<Fault>) -> Response<Body> {
     let shape = shared.shape;
-    let fail = |code: ErrorCode, message: &str| {
-        json_response(StatusCode::OK, Failure::with_code(code, message).encode(op, shape))
+    let Some(op) = CloudPayOp::from_name(route.spec.name) else {
+        return json_response(StatusCode::INTERNAL_SERVER_ERROR, Vec::new());
+    };
+    let fail = |refusal: &Refusal| {
+        json_response(StatusCode::OK, Failure::with_code(refusal.code.clone(), &refusal.message).encode(op, shape))
     };
     match fault {
-        Some(Fault::ServerError) => return fail(ErrorCode::SystemError, "系统超时"),
-        Some(Fault::TooManyRequests) => return fail(ErrorCode::FrequencyLimited, "频率限制"),
+        Some(Fault::ServerError) => return fail(&Refusal::new(ErrorCode::SystemError, "系统超时")),
+        Some(Fault::TooManyRequests) => return fail(&Refusal::new(ErrorCode::FrequencyLimited, "频率限制")),
         Some(Fault::NotJson) => return not_json(),
         _ => {}
     }
@@ -198,39 +201,11 @@ fn cloudpay(shared: &Shared, op: CloudPayOp, request: &Request<Vec<u8>>, fault: 
             Failure::without_code("Content-Type must be application/json").encode(op, shape),
         );
     }
-    let now = (shared.clock)();
-    let body = request.body();
-    let result = match op {
-        CloudPayOp::ReturnQuery => cloudpay::ReturnQueryRequest::from_body(body).map(|r| {
-            admitted(shared, op, r.sub_mch_id().as_str())
-                .and_then(|()| shared.state.return_query(&r, now))
-                .map(|a| a.encode(shape))
-        }),
-        CloudPayOp::Finish => cloudpay::FinishRequest::from_body(body).map(|r| {
-            admitted(shared, op, r.sub_mch_id().as_str())
-                .and_then(|()| shared.state.finish(&r))
-                .map(|a| a.encode(shape))
-        }),
-        _ => cloudpay::RefundQueryRequest::from_body(body).map(|r| {
-            admitted(shared, op, r.sub_mch_id().as_str())
-                .and_then(|()| shared.state.refund_query(&r))
-                .map(|a| a.encode(shape))
-        }),
-    };
-    let response = match result {
-        Err(invalid) => fail(ErrorCode::ParamError, &invalid.to_string()),
-        Ok(Err(refusal)) => fail(refusal.code, &refusal.message),
-        Ok(Ok(answer)) => json_response(StatusCode::OK, answer),
+    let response = match (route.serve)(shared, request, (shared.clock)()) {
+        Served::Answer(answer) => json_response(StatusCode::OK, answer),
+        Served::Refused(refusal) => fail(&refusal),
     };
     truncate_if(fault, response)
-}
-
-fn admitted(shared: &Shared, op: CloudPayOp, sub_mch_id: &str) -> Result<(), Refusal> {
-    if shared.limits.admit(op.path_name(), sub_mch_id) {
-        Ok(())
-    } else {
-        Err(Refusal::new(ErrorCode::FrequencyLimited, "请求过多被频率限制"))
-    }
 }
 
 fn not_json() -> Response<Body> {
@@ -253,25 +228,45 @@ fn truncate_if(fault: Option<Fault>, response: Response<Body>) -> Response<Body>
 // ------------------------------------------------------------------------------------------
 // API v3
 
-/// A v3 error answer.
-fn v3_error(status: StatusCode, code: &str, message: &str) -> (StatusCode, Vec<u8>) {
-    (status, v3::error_body(code, message))
+/// An unsigned v3 error answer: the status WeChat Pay gives the code, and the v3 error body.
+fn v3_refusal(refusal: &Refusal) -> Response<Body> {
+    let status = refusal.code.v3_status().unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(status, v3::error_body(refusal.code.as_str(), &refusal.message))
+}
+
+/// A response with another status.
+trait MapStatus {
+    fn map_status(self, status: StatusCode) -> Self;
+}
+
+impl MapStatus for Response<Body> {
+    fn map_status(mut self, status: StatusCode) -> Self {
+        *self.status_mut() = status;
+        self
+    }
 }
 
 fn v3_answer(
     shared: &Shared,
-    name: &'static str,
+    route: &Route,
     request: &Request<Vec<u8>>,
     fault: Option<Fault>,
     request_id: &str,
 ) -> Response<Body> {
     // The request was authenticated before its fault was taken (see `handle`).
     let now = (shared.clock)();
-    let (status, body) = match fault {
-        Some(Fault::ServerError) => v3_error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "系统错误"),
-        Some(Fault::TooManyRequests) => v3_error(StatusCode::TOO_MANY_REQUESTS, "FREQUENCY_LIMITED", "频率限制"),
-        Some(Fault::NotJson) => (StatusCode::OK, b"<html><body>502 Bad Gateway</body></html>".to_vec()),
-        _ => v3_process(shared, name, request, now),
+    let served = match fault {
+        Some(Fault::ServerError) => Served::Refused(Refusal::new(ErrorCode::SystemErrorV3, "系统错误")),
+        Some(Fault::TooManyRequests) => Served::Refused(Refusal::new(ErrorCode::FrequencyLimited, "频率限制")),
+        Some(Fault::NotJson) => Served::Answer(b"<html><body>502 Bad Gateway</body></html>".to_vec()),
+        _ => v3_process(shared, route, request, now),
+    };
+    let (status, body) = match served {
+        Served::Answer(body) => (StatusCode::OK, body),
+        Served::Refused(refusal) => (
+            refusal.code.v3_status().unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            v3::error_body(refusal.code.as_str(), &refusal.message),
+        ),
     };
     let mut response = json_response(status, body.clone());
     if fault == Some(Fault::NotJson) {
@@ -279,7 +274,7 @@ fn v3_answer(
     }
     if let Err(e) = sign(shared, request, &mut response, &body, now, fault) {
         tracing::error!(request_id, error = %e, "cannot sign the answer");
-        return json_response(StatusCode::INTERNAL_SERVER_ERROR, v3::error_body("SYSTEM_ERROR", "cannot sign"));
+        return v3_refusal(&Refusal::new(ErrorCode::SystemErrorV3, "cannot sign"));
     }
     truncate_if(fault, response)
 }
@@ -288,60 +283,30 @@ fn header_present(request: &Request<Vec<u8>>, name: header::HeaderName) -> Optio
     request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn v3_process(shared: &Shared, name: &'static str, request: &Request<Vec<u8>>, now: i64) -> (StatusCode, Vec<u8>) {
+fn v3_process(shared: &Shared, route: &Route, request: &Request<Vec<u8>>, now: i64) -> Served {
     // WeChat Pay requires both headers of every v3 request (DESIGN.md 4.2).
     let accepts_json = header_present(request, header::ACCEPT).is_some_and(|a| {
         a.split(',')
             .any(|t| matches!(t.split(';').next().map(str::trim), Some("application/json" | "*/*" | "application/*")))
     });
     if !accepts_json {
-        return v3_error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "Accept: application/json is required");
+        return Served::Refused(Refusal::new(ErrorCode::ParamError, "Accept: application/json is required"));
     }
     if header_present(request, header::USER_AGENT).is_none() {
-        return v3_error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "User-Agent is required");
+        return Served::Refused(Refusal::new(ErrorCode::ParamError, "User-Agent is required"));
     }
-    let query = request.uri().query().unwrap_or("");
-    let not_found = || v3_error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "记录不存在");
-    let invalid = |e: wxpay_protocol::ValidationError| v3_error(StatusCode::BAD_REQUEST, "PARAM_ERROR", &e.to_string());
-    let limited = |sub: &str| !shared.limits.admit(name, sub);
-    let too_many = || v3_error(StatusCode::TOO_MANY_REQUESTS, "FREQUENCY_LIMITED", "频率限制");
-    match name {
-        v3::OrderQueryRequest::NAME => match v3::OrderQueryRequest::from_query(query) {
-            Err(e) => invalid(e),
-            Ok(r) if limited(r.sub_mchid().as_str()) => too_many(),
-            Ok(r) => shared.state.v3_order_query(&r, now).map_or_else(not_found, |a| to_json(&a)),
-        },
-        v3::ReturnQueryRequest::NAME => match v3::ReturnQueryRequest::from_query(query) {
-            Err(e) => invalid(e),
-            Ok(r) if limited(r.sub_mchid().as_str()) => too_many(),
-            Ok(r) => shared.state.v3_return_query(&r, now).map_or_else(not_found, |a| to_json(&a)),
-        },
-        // The download names no sub-merchant: a limit configured for it counts per merchant.
-        _ if limited(&shared.keys.mchid) => too_many(),
-        _ => match certificates(shared) {
-            Ok(answer) => to_json(&answer),
-            Err(_) => v3_error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "cannot encrypt the certificate"),
-        },
-    }
-}
-
-/// A 200 answer with `value` as JSON.
-fn to_json<T: serde::Serialize>(value: &T) -> (StatusCode, Vec<u8>) {
-    match serde_json::to_vec(value) {
-        Ok(body) => (StatusCode::OK, body),
-        Err(_) => v3_error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "cannot encode the answer"),
-    }
+    (route.serve)(shared, request, now)
 }
 
 /// `GET /v3/certificates`: the platform certificate encrypted under the APIv3 key.
-fn certificates(shared: &Shared) -> Result<CertificatesResponse, crate::error::SandboxError> {
+pub(crate) fn certificates(shared: &Shared) -> Result<CertificatesResponse, crate::error::SandboxError> {
     let mut data = Vec::new();
     for p in &shared.platform_certificates() {
         let format = &time::format_description::well_known::Rfc3339;
         let china = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
         let effective = p.not_before.to_offset(china).format(format).unwrap_or_default();
         let expire = p.not_after.to_offset(china).format(format).unwrap_or_default();
-        let nonce = random_alphanumeric(12)?;
+        let nonce = wxpay_system::random_alphanumeric(12);
         data.push(
             EncryptedCertificate::encrypt(
                 &p.certificate_pem,
@@ -373,7 +338,7 @@ fn sign(
         return Ok(());
     }
     let keys = &shared.keys;
-    let asked = request.headers().get("Wechatpay-Serial").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let asked = request.headers().get(wx::WECHATPAY_SERIAL).and_then(|v| v.to_str().ok()).unwrap_or("");
     let public = keys.public_key.as_ref().map(|k| (k.id.as_str(), &k.signer));
     // After a rotation the newest platform certificate signs: older ones are only listed by
     // /v3/certificates (WeChat Pay signs with the new certificate once it has switched).
@@ -385,7 +350,7 @@ fn sign(
         (None, None) => return Err(crate::error::SandboxError::Config("no key to sign answers with")),
     };
     let timestamp = if fault == Some(Fault::StaleTimestamp) { now - 600 } else { now };
-    let nonce = random_alphanumeric(32)?;
+    let nonce = wxpay_system::random_alphanumeric(32);
     let signed_body: Vec<u8> = if fault == Some(Fault::WrongSignature) { [body, b" "].concat() } else { body.to_vec() };
     let serial =
         if fault == Some(Fault::UnknownSerial) { "PUB_KEY_ID_0000000000000000000000000000UNKNOWN" } else { chosen.0 };
@@ -450,22 +415,15 @@ fn admin(shared: &Shared, request: &Request<Vec<u8>>) -> Response<Body> {
     }
 }
 
-/// The operation names faults can be injected for.
-pub(crate) const OPERATIONS: &[&str] = &[
-    "profitsharingreturnquery",
-    "profitsharingfinish",
-    "queryrefund",
-    v3::OrderQueryRequest::NAME,
-    v3::ReturnQueryRequest::NAME,
-    CertificatesRequest::NAME,
-];
-
+/// Whether `fault` can be injected for the operation named `operation`.
 pub(crate) fn check_operation(operation: &str, fault: Fault) -> Result<(), &'static str> {
-    if !OPERATIONS.contains(&operation) {
+    let Some(route) = routes::route_named(operation) else {
         return Err("unknown operation; use a CloudPay path name or a v3 operation name");
+    };
+    match route.spec.api {
+        Api::CloudPay if fault.is_signature_fault() => {
+            Err("CloudPay answers are not signed: signature faults apply to v3 operations only")
+        }
+        _ => Ok(()),
     }
-    if fault.is_signature_fault() && CloudPayOp::ALL.iter().any(|op| op.path_name() == operation) {
-        return Err("CloudPay answers are not signed: signature faults apply to v3 operations only");
-    }
-    Ok(())
 }

@@ -233,33 +233,49 @@ impl State {
         Ok(answer)
     }
 
-    /// v3 return query (seeds/001); `None` is 404 RESOURCE_NOT_EXISTS.
-    pub(crate) fn v3_return_query(&self, r: &v3::ReturnQueryRequest, now: i64) -> Option<v3::ReturnQueryResponse> {
+    /// v3 return query (seeds/001); an unknown return is RESOURCE_NOT_EXISTS.
+    pub(crate) fn v3_return_query(
+        &self,
+        r: &v3::ReturnQueryRequest,
+        now: i64,
+    ) -> Result<v3::ReturnQueryResponse, Refusal> {
         let mut inner = self.lock();
-        let entry = inner.v3_returns.iter_mut().find(|t| {
-            let a = &t.fixture.answer;
-            a.sub_mchid == r.sub_mchid().as_str()
-                && order_matches(r.order(), &a.order_id, &a.out_order_no)
-                && a.out_return_no == r.out_return_no().as_str()
-        })?;
+        let entry = inner
+            .v3_returns
+            .iter_mut()
+            .find(|t| {
+                let a = &t.fixture.answer;
+                a.sub_mchid == r.sub_mchid().as_str()
+                    && order_matches(r.order(), &a.order_id, &a.out_order_no)
+                    && a.out_return_no == r.out_return_no().as_str()
+            })
+            .ok_or_else(not_found)?;
         let mut answer = entry.fixture.answer.clone();
         if entry.query(self.settle, now) {
             answer.result = v3::ReturnResult::Processing;
             answer.fail_reason = None;
             answer.finish_time = None;
         }
-        Some(answer)
+        Ok(answer)
     }
 
-    /// v3 order query (seeds/003); `None` is 404 RESOURCE_NOT_EXISTS.
-    pub(crate) fn v3_order_query(&self, r: &v3::OrderQueryRequest, now: i64) -> Option<v3::OrderQueryResponse> {
+    /// v3 order query (seeds/003); an unknown order is RESOURCE_NOT_EXISTS.
+    pub(crate) fn v3_order_query(
+        &self,
+        r: &v3::OrderQueryRequest,
+        now: i64,
+    ) -> Result<v3::OrderQueryResponse, Refusal> {
         let mut inner = self.lock();
-        let entry = inner.v3_orders.iter_mut().find(|t| {
-            let a = &t.fixture.answer;
-            a.sub_mchid == r.sub_mchid().as_str()
-                && a.transaction_id == r.transaction_id().as_str()
-                && a.out_order_no == r.out_order_no().as_str()
-        })?;
+        let entry = inner
+            .v3_orders
+            .iter_mut()
+            .find(|t| {
+                let a = &t.fixture.answer;
+                a.sub_mchid == r.sub_mchid().as_str()
+                    && a.transaction_id == r.transaction_id().as_str()
+                    && a.out_order_no == r.out_order_no().as_str()
+            })
+            .ok_or_else(not_found)?;
         let mut answer = entry.fixture.answer.clone();
         if entry.query(self.settle, now) {
             answer.status = OrderStatus::Processing;
@@ -270,6 +286,11 @@ impl State {
                 receiver.fail_reason = None;
             }
         }
-        Some(answer)
+        Ok(answer)
     }
+}
+
+/// The v3 answer for a record the sandbox does not hold.
+fn not_found() -> Refusal {
+    Refusal::new(ErrorCode::ResourceNotExists, "记录不存在")
 }

@@ -88,7 +88,8 @@ async fn order_query(line: &Value, url: &Value, ca: Option<&str>, key_line: &Val
     let mut keys = KeySet::new();
     let id = PublicKeyId::new(public_key_id).unwrap();
     keys.insert(VerifyingKey::from_public_key_pem(id, &read(&path(key_line, "wechatpay_public_key"))).unwrap());
-    let verified = wxpay_protocol::security::verify_response(&raw.http(), now(), &keys);
+    let http = raw.http();
+    let verified = wxpay_protocol::security::verify_response(&http, now(), &keys).map(|v| v.verification().clone());
     assert_eq!(verified, Ok(Verification::Signed { serial: public_key_id.to_owned() }));
     raw
 }
@@ -108,7 +109,8 @@ async fn the_binary_prints_its_line_writes_its_files_and_answers() {
     assert!(serial.len() == 40 && serial.bytes().all(|b| b.is_ascii_hexdigit()), "{serial}");
     assert!(line["public_key_id"].as_str().unwrap().starts_with("PUB_KEY_ID_"));
     assert!(line["platform_serial"].as_str().unwrap().bytes().all(|b| b.is_ascii_hexdigit()));
-    assert_eq!(line["qps"], json!({"profitsharingreturnquery": 30, "profitsharingfinish": 60}));
+    // The documented limits of every operation (DESIGN.md 4.7), from the protocol's specs.
+    assert_eq!(line["qps"], json!({"profitsharingreturnquery": 30, "profitsharingfinish": 60, "certificates": 1000}));
     assert_eq!(line["key_dir"], dir.path().to_str().unwrap());
 
     // Every file is there; private keys open with the TEST ONLY line, public material does not.

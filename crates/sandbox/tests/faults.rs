@@ -12,7 +12,7 @@ use wxpay_protocol::security::{VerificationError, verify_and_parse};
 use wxpay_protocol::{Error, ErrorCode, MalformedKind, Operation, v3};
 use wxpay_sandbox::{Fault, Sandbox, SandboxError};
 
-const ORDERS: &str = v3::OrderQueryRequest::NAME;
+const ORDERS: &str = v3::OrderQueryRequest::SPEC.name;
 
 fn return_query() -> Value {
     json!({"sub_mch_id": SUB, "nonce_str": "N1", "out_order_no": "P20150806125346", "out_return_no": "R20150806125346"})
@@ -61,7 +61,7 @@ async fn server_error() {
     let raw = order_query(&sandbox).await;
     raw.assert_v3_error(500, "SYSTEM_ERROR", "系统错误");
     assert!(raw.verify(&sandbox, T0).is_ok(), "signed like any answer to an authenticated request");
-    let err = v3::OrderQueryResponse::parse(&raw.http()).unwrap_err();
+    let err = raw.parse_verified(&sandbox, T0, v3::OrderQueryResponse::parse).unwrap_err();
     assert!(err.is_retryable());
     assert_eq!(order_query(&sandbox).await.status, 200);
 }
@@ -80,7 +80,7 @@ async fn too_many_requests() {
     let raw = order_query(&sandbox).await;
     raw.assert_v3_error(429, "FREQUENCY_LIMITED", "频率限制");
     assert!(raw.verify(&sandbox, T0).is_ok());
-    let err = v3::OrderQueryResponse::parse(&raw.http()).unwrap_err();
+    let err = raw.parse_verified(&sandbox, T0, v3::OrderQueryResponse::parse).unwrap_err();
     assert_eq!(err.as_api().unwrap().code(), Some(&ErrorCode::FrequencyLimited));
     assert_eq!(order_query(&sandbox).await.status, 200);
 }
@@ -157,7 +157,7 @@ async fn not_json() {
     assert_eq!((raw.status, raw.header("Content-Type")), (200, Some("text/html")));
     // Signed: the signature is fine, the body is not.
     assert!(raw.verify(&sandbox, T0).is_ok());
-    assert!(matches!(v3::OrderQueryResponse::parse(&raw.http()), Err(Error::Malformed(_))));
+    assert!(matches!(raw.parse_verified(&sandbox, T0, v3::OrderQueryResponse::parse), Err(Error::Malformed(_))));
 }
 
 /// The verification error of the next order query, whose body is the normal answer.
@@ -208,7 +208,7 @@ async fn faults_queue_per_operation_in_order() {
     let (sandbox, _) = common::start().await;
     sandbox.inject(ORDERS, Fault::ServerError, 2).unwrap();
     sandbox.inject(ORDERS, Fault::TooManyRequests, 1).unwrap();
-    sandbox.inject(v3::ReturnQueryRequest::NAME, Fault::WrongSignature, 1).unwrap();
+    sandbox.inject(v3::ReturnQueryRequest::SPEC.name, Fault::WrongSignature, 1).unwrap();
     // Other operations are untouched.
     assert_eq!(code(&cloudpay(&sandbox, "queryrefund", &refund_query()).await), None);
     assert_eq!(https(&sandbox, &Req::v3("/v3/certificates", T0)).await.status, 200);
@@ -389,7 +389,7 @@ async fn info_describes_the_sandbox() {
     assert_eq!(info["merchant_serial"], keys.merchant_serial);
     assert_eq!(info["public_key_id"], keys.public_key.as_ref().unwrap().id.as_str());
     assert_eq!(info["platform_serial"], keys.platform.as_ref().unwrap().serial);
-    assert_eq!(info["qps"], json!({"profitsharingreturnquery": 30, "profitsharingfinish": 60}));
+    assert_eq!(info["qps"], json!({"profitsharingreturnquery": 30, "profitsharingfinish": 60, "certificates": 1000}));
     assert!(sandbox.http_url().unwrap().starts_with("http://127.0.0.1:"));
     assert!(sandbox.https_url().unwrap().starts_with("https://127.0.0.1:"));
 }

@@ -33,13 +33,13 @@ async fn cloudpay_return(sandbox: &Sandbox, body: &Value) -> ReturnQueryResponse
 async fn v3_return(sandbox: &Sandbox, clock: &TestClock) -> v3::ReturnQueryResponse {
     let raw = https(sandbox, &Req::v3(RETURN_QUERY, clock.now())).await;
     assert!(raw.verify(sandbox, clock.now()).is_ok());
-    v3::ReturnQueryResponse::parse(&raw.http()).unwrap()
+    raw.parse_verified(sandbox, clock.now(), v3::ReturnQueryResponse::parse).unwrap()
 }
 
 async fn v3_order(sandbox: &Sandbox, clock: &TestClock) -> v3::OrderQueryResponse {
     let raw = https(sandbox, &Req::v3(ORDER_QUERY, clock.now())).await;
     assert!(raw.verify(sandbox, clock.now()).is_ok());
-    v3::OrderQueryResponse::parse(&raw.http()).unwrap()
+    raw.parse_verified(sandbox, clock.now(), v3::OrderQueryResponse::parse).unwrap()
 }
 
 fn assert_processing_order(order: &v3::OrderQueryResponse) {

@@ -36,7 +36,7 @@ async fn order_query_answers_the_fixture_signed() {
     assert_eq!(raw.status, 200);
     assert_signed_by(&raw, &sandbox, &platform_serial(&sandbox));
     let request = v3::OrderQueryRequest::from_query(ORDER_QUERY.split_once('?').unwrap().1).unwrap();
-    let answer = request.parse(&raw.http()).unwrap();
+    let answer = raw.parse_v3(&request, &sandbox, T0).unwrap();
     assert_eq!(answer.status, v3::OrderStatus::Finished);
     assert_eq!(answer.order_id, "3008450740201411110007820472");
     assert_eq!(answer.finish_amount.map(|f| f.get()), Some(100));
@@ -56,7 +56,7 @@ async fn return_query_by_either_order_number() {
         let raw = https(&sandbox, &Req::v3(target, T0)).await;
         assert_eq!(raw.status, 200, "{}", raw.text());
         assert_signed_by(&raw, &sandbox, &platform_serial(&sandbox));
-        let answer = v3::ReturnQueryResponse::parse(&raw.http()).unwrap();
+        let answer = raw.parse_verified(&sandbox, T0, v3::ReturnQueryResponse::parse).unwrap();
         assert_eq!(answer.out_return_no, "R20190516001");
         assert_eq!(answer.amount.get(), 10);
         assert_eq!(answer.return_mchid, "86693852");
@@ -154,7 +154,7 @@ async fn each_invalid_parameter_is_a_400_naming_the_field() {
         raw.assert_v3_error(400, "PARAM_ERROR", needle);
         assert!(raw.verify(&sandbox, T0).is_ok(), "{target}");
         // The protocol reads the answer as the API error it is.
-        let err = v3::OrderQueryResponse::parse(&raw.http()).unwrap_err();
+        let err = raw.parse_verified(&sandbox, T0, v3::OrderQueryResponse::parse).unwrap_err();
         let api = err.as_api().expect("an API error");
         assert_eq!(api.code().map(|c| c.as_str()), Some("PARAM_ERROR"));
         assert_eq!(api.request_id(), raw.header("Request-ID"));
@@ -264,7 +264,7 @@ async fn certificates_decrypt_with_the_apiv3_key() {
     assert_eq!(raw.status, 200);
     let platform = sandbox.keys().platform.as_ref().unwrap();
     assert_signed_by(&raw, &sandbox, &platform.serial);
-    let answer = CertificatesRequest.parse(&raw.http()).unwrap();
+    let answer = raw.parse_v3(&CertificatesRequest, &sandbox, T0).unwrap();
     assert_eq!(answer.data.len(), 1);
     let entry = &answer.data[0];
     assert_eq!(entry.serial_no, platform.serial);
@@ -289,7 +289,8 @@ async fn certificates_decrypt_with_the_apiv3_key() {
     let wrong = wxpay_protocol::security::Apiv3Key::new(&[b'k'; 32]).unwrap();
     assert!(answer.decrypt(&wrong).is_err());
     // Each download uses a fresh nonce.
-    let again = CertificatesRequest.parse(&https(&sandbox, &Req::v3("/v3/certificates", T0)).await.http()).unwrap();
+    let again =
+        https(&sandbox, &Req::v3("/v3/certificates", T0)).await.parse_v3(&CertificatesRequest, &sandbox, T0).unwrap();
     assert_ne!(again.data[0].encrypt_certificate.nonce, entry.encrypt_certificate.nonce);
 }
 
@@ -300,7 +301,10 @@ async fn a_rotated_platform_certificate_is_listed_beside_the_old_one_and_signs()
     let new = sandbox.rotate_platform_certificate().unwrap();
     assert_ne!(new, old);
     let raw = https(&sandbox, &Req::v3("/v3/certificates", T0)).await;
-    let certificates = CertificatesRequest.parse(&raw.http()).unwrap().decrypt(sandbox.keys().apiv3_key()).unwrap();
+    // Signed by the new certificate, which only the download itself carries: read it unverified.
+    let http = raw.http();
+    let listed = CertificatesRequest.parse(wxpay_protocol::security::danger::inspect_unverified(&http)).unwrap();
+    let certificates = listed.decrypt(sandbox.keys().apiv3_key()).unwrap();
     let serials: Vec<&str> = certificates.iter().map(|c| c.serial.as_str()).collect();
     assert_eq!(serials, [old.as_str(), new.as_str()]);
     // What a client knows after downloading: both certificates and the public key.
@@ -317,7 +321,8 @@ async fn a_rotated_platform_certificate_is_listed_beside_the_old_one_and_signs()
     ] {
         let raw = https(&sandbox, &Req::v3_with_serial(ORDER_QUERY, T0, asked)).await;
         assert_eq!(raw.header("Wechatpay-Serial"), Some(expected), "asked {asked:?}");
-        let verified = wxpay_protocol::security::verify_response(&raw.http(), T0, &keys);
+        let http = raw.http();
+        let verified = wxpay_protocol::security::verify_response(&http, T0, &keys).map(|v| v.verification().clone());
         assert_eq!(verified, Ok(Verification::Signed { serial: expected.to_owned() }));
     }
 }

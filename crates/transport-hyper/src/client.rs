@@ -2,39 +2,49 @@
 //! stream. Every decision comes from [`wxpay_protocol::client::Exchange`]; this file only
 //! sleeps, sends and reads the clocks.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::Stream;
 use rustls::pki_types::CertificateDer;
-use tracing::Instrument;
-use wxpay_protocol::client::{ClientConfig, ClientCore, Entropy, Exchange, Step, random_nonce};
-use wxpay_protocol::cloudpay::{self, Refund, RefundQueryRequest};
-use wxpay_protocol::{Error, NonceStr, Operation, PagingError, RefundPager, v3};
+use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, Io, RefundsError};
+use wxpay_protocol::cloudpay::{Refund, RefundQueryRequest};
+use wxpay_protocol::{Error, NonceStr, Operation, TransportError};
 
 use crate::hyper_transport::{BuildError, HyperTransport, TransportSettings};
 use crate::transport::AsyncTransport;
 
-/// The system's CSPRNG, for nonces and jitter.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemEntropy;
-
-impl Entropy for SystemEntropy {
-    fn next_u64(&mut self) -> u64 {
-        use aws_lc_rs::rand::SecureRandom;
-        let mut bytes = [0u8; 8];
-        // The system RNG does not fail on supported platforms; if it ever did, a fixed value
-        // only weakens jitter, and nonces stay unique per request through the timestamp.
-        let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes);
-        u64::from_le_bytes(bytes)
-    }
+/// The I/O of the async client: a transport, tokio's timer, and the system's clocks and CSPRNG
+/// ([`wxpay_system`]).
+#[derive(Debug)]
+pub struct TokioIo<T> {
+    transport: T,
 }
 
-/// Unix seconds from the system clock.
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+impl<T: AsyncTransport> Io for TokioIo<T> {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> {
+        self.transport.send(request)
+    }
+
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+        tokio::time::sleep(duration)
+    }
+
+    fn monotonic(&self) -> Duration {
+        wxpay_system::monotonic()
+    }
+
+    fn unix_now(&self) -> i64 {
+        wxpay_system::unix_now()
+    }
+
+    fn random_u64(&self) -> u64 {
+        wxpay_system::random_u64()
+    }
 }
 
 /// Builds a [`Client`].
@@ -90,26 +100,21 @@ impl ClientBuilder {
 
     /// A client on another transport (a closure will do).
     pub fn build_with_transport<T: AsyncTransport>(self, transport: T) -> Client<T> {
-        Client { inner: Arc::new(Inner { core: ClientCore::new(self.config), transport }) }
+        Client { driver: Arc::new(Driver::new(self.config, TokioIo { transport })) }
     }
 }
 
-#[derive(Debug)]
-struct Inner<T> {
-    core: ClientCore,
-    transport: T,
-}
-
 /// An async WeChat Pay client. Cheap to clone; clones share connections, keys, certificate
-/// state and rate limits.
+/// state and rate limits. Every call runs the protocol's [`Driver`]; this client adds tokio's
+/// timer and the system clock.
 #[derive(Debug)]
 pub struct Client<T = HyperTransport> {
-    inner: Arc<Inner<T>>,
+    driver: Arc<Driver<TokioIo<T>>>,
 }
 
 impl<T> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone() }
+        Self { driver: self.driver.clone() }
     }
 }
 
@@ -123,124 +128,41 @@ impl Client {
 impl<T: AsyncTransport> Client<T> {
     /// A fresh `nonce_str` for a CloudPay request (32 characters from the system CSPRNG).
     pub fn nonce(&self) -> NonceStr {
-        random_nonce(&mut SystemEntropy)
+        self.driver.nonce()
     }
 
     /// The shared client state (keys held, configuration).
     pub fn core(&self) -> &ClientCore {
-        &self.inner.core
+        self.driver.core()
     }
 
-    /// Runs any operation: rate limit, sign, send, verify, parse, retry.
+    /// Runs any operation: rate limit, sign, send, verify, parse, retry (what each does is in
+    /// the operation's [`OperationSpec`](wxpay_protocol::OperationSpec)).
+    ///
+    /// A CloudPay finish whose answer is lost ends as [`Error::outcome_unknown`]: query or
+    /// resend with the same `out_order_no`.
     pub async fn execute<O: Operation>(&self, operation: O) -> Result<O::Output, Error> {
-        let span = tracing::info_span!(
-            "wxpay",
-            operation = O::NAME,
-            attempt = tracing::field::Empty,
-            request_id = tracing::field::Empty
-        );
-        let run = async {
-            let mut exchange = Exchange::new(&self.inner.core, operation);
-            let mut entropy = SystemEntropy;
-            loop {
-                match exchange.poll(Instant::now(), unix_now(), &mut entropy) {
-                    Step::Sleep(delay) => tokio::time::sleep(delay).await,
-                    Step::Send(request) => {
-                        let span = tracing::Span::current();
-                        span.record("attempt", exchange.attempts());
-                        let path = request.uri().path().to_owned();
-                        match self.inner.transport.send(request).await {
-                            Ok(response) => {
-                                tracing::debug!(path, status = response.status().as_u16(), "answer");
-                                exchange.on_response(response, unix_now());
-                            }
-                            Err(error) => {
-                                tracing::debug!(path, error = %error, "no answer");
-                                exchange.on_transport_error(error, unix_now());
-                            }
-                        }
-                        if let Some(id) = exchange.request_id() {
-                            span.record("request_id", id);
-                        }
-                    }
-                    Step::Done(result) => {
-                        if let Err(e) = &result {
-                            tracing::info!(error = %e, attempts = exchange.attempts(), "call failed");
-                        }
-                        return result;
-                    }
-                    _ => return Err(wxpay_protocol::security::SigningError::OutOfOrder.into()),
-                }
-            }
-        };
-        run.instrument(span).await
+        self.driver.execute(operation).await
     }
 
-    /// CloudPay profit-sharing return query (seeds/000).
-    pub async fn return_query(
-        &self,
-        request: cloudpay::ReturnQueryRequest,
-    ) -> Result<cloudpay::ReturnQueryResponse, Error> {
-        self.execute(request).await
-    }
-
-    /// CloudPay profit-sharing finish (seeds/002). A timeout ends as
-    /// [`Error::outcome_unknown`]: query or resend with the same `out_order_no`.
-    pub async fn finish(&self, request: cloudpay::FinishRequest) -> Result<cloudpay::FinishResponse, Error> {
-        self.execute(request).await
-    }
-
-    /// CloudPay refund query (seeds/004), one page.
-    pub async fn refund_query(&self, request: RefundQueryRequest) -> Result<cloudpay::RefundQueryResponse, Error> {
-        self.execute(request).await
-    }
-
-    /// API v3 e-commerce profit-sharing order query (seeds/003).
-    pub async fn ecommerce_order_query(&self, request: v3::OrderQueryRequest) -> Result<v3::OrderQueryResponse, Error> {
-        self.execute(request).await
-    }
-
-    /// API v3 e-commerce profit-sharing return query (seeds/001).
-    pub async fn ecommerce_return_query(
-        &self,
-        request: v3::ReturnQueryRequest,
-    ) -> Result<v3::ReturnQueryResponse, Error> {
-        self.execute(request).await
-    }
-
-    /// Every refund `request` names, page by page ([`RefundPager`]), as a stream. It ends after
-    /// the last refund, or with one error (an API error, or a [`PagingError`] when the pages
-    /// contradict each other).
-    pub fn refunds(&self, request: RefundQueryRequest) -> impl Stream<Item = Result<Refund, RefundStreamError>> + '_ {
-        let pager = RefundPager::new(request);
-        futures_util::stream::unfold(Some((pager, Vec::<Refund>::new().into_iter())), move |state| async move {
-            let (mut pager, mut page) = state?;
+    /// Every refund `request` names, page by page ([`RefundPager`](wxpay_protocol::RefundPager)),
+    /// as a stream. It ends after the last refund, or with one error (an API error, or a
+    /// [`PagingError`](wxpay_protocol::PagingError) when the pages contradict each other).
+    pub fn refunds(&self, request: RefundQueryRequest) -> impl Stream<Item = Result<Refund, RefundsError>> + '_ {
+        let pages = self.driver.refund_pages(request);
+        futures_util::stream::unfold((pages, Vec::new().into_iter()), |(mut pages, mut page)| async move {
             loop {
                 if let Some(refund) = page.next() {
-                    return Some((Ok(refund), Some((pager, page))));
+                    return Some((Ok(refund), (pages, page)));
                 }
-                let request = pager.next_request(self.nonce())?;
-                let answer = match self.execute(request).await {
-                    Ok(answer) => answer,
-                    Err(e) => return Some((Err(RefundStreamError::Call(e)), None)),
-                };
-                match pager.push(answer) {
+                match pages.next_page().await? {
                     Ok(refunds) => page = refunds.into_iter(),
-                    Err(e) => return Some((Err(RefundStreamError::Paging(e)), None)),
+                    Err(e) => return Some((Err(e), (pages, page))),
                 }
             }
         })
     }
 }
 
-/// Why a refund stream ended early.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RefundStreamError {
-    /// A page could not be fetched.
-    #[error("a refund page could not be fetched")]
-    Call(#[source] Error),
-    /// The pages contradict each other.
-    #[error("the refund pages are inconsistent")]
-    Paging(#[source] PagingError),
-}
+/// Why a refund stream ended early (the protocol's [`RefundsError`]).
+pub type RefundStreamError = RefundsError;

@@ -15,7 +15,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use wxpay_protocol::{TransportError, TransportErrorKind};
 
-use crate::transport::{AsyncTransport, ResponseFuture};
+use crate::transport::AsyncTransport;
 
 /// The largest answer read (WeChat Pay's answers here are a few kilobytes).
 const MAX_ANSWER: usize = 4 * 1024 * 1024;
@@ -124,13 +124,11 @@ impl HyperTransport {
 }
 
 impl AsyncTransport for HyperTransport {
-    fn send(&self, request: http::Request<Vec<u8>>) -> ResponseFuture<'_> {
-        Box::pin(async move {
-            match tokio::time::timeout(self.request_timeout, self.exchange(request)).await {
-                Ok(result) => result,
-                Err(elapsed) => Err(TransportError::new(TransportErrorKind::Timeout, elapsed)),
-            }
-        })
+    async fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+        match tokio::time::timeout(self.request_timeout, self.exchange(request)).await {
+            Ok(result) => result,
+            Err(elapsed) => Err(TransportError::new(TransportErrorKind::Timeout, elapsed)),
+        }
     }
 }
 

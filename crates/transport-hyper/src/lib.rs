@@ -17,7 +17,7 @@
 //!     client.nonce(),
 //!     RefundLookup::TransactionId(TransactionId::new("4200000000000000000000000036")?),
 //! );
-//! let first_page = client.refund_query(query).await?;
+//! let first_page = client.execute(query).await?;
 //! println!("{} refunds", first_page.refund_count);
 //! # Ok(()) }
 //! ```
@@ -28,7 +28,8 @@ mod client;
 mod hyper_transport;
 mod transport;
 
-pub use client::{Client, ClientBuilder, RefundStreamError, SystemEntropy};
+pub use client::{Client, ClientBuilder, RefundStreamError, TokioIo};
 pub use hyper_transport::{BuildError, HyperTransport};
-pub use transport::{AsyncTransport, ResponseFuture};
+pub use transport::AsyncTransport;
 pub use wxpay_protocol;
+pub use wxpay_protocol::client::RefundsError;

@@ -1,17 +1,14 @@
 //! The transport seam: anything that sends an `http::Request<Vec<u8>>` and returns the answer.
 
 use std::future::Future;
-use std::pin::Pin;
 
 use wxpay_protocol::TransportError;
 
-/// A boxed future of an answer.
-pub type ResponseFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send + 'a>>;
-
 /// Sends requests. [`HyperTransport`](crate::HyperTransport) is the default; a closure
 /// `Fn(http::Request<Vec<u8>>) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>>`
-/// is one too, which is how tests and embedders plug in their own stack.
+/// is one too, which is how tests and embedders plug in their own stack. Its futures need not
+/// be `Send` (a client whose futures are not `Send` runs on a current-thread runtime or a
+/// `LocalSet`).
 ///
 /// ```
 /// use wxpay_transport_hyper::{AsyncTransport, Client};
@@ -21,17 +18,23 @@ pub type ResponseFuture<'a> =
 /// let client = Client::builder().build_with_transport(canned);
 /// # let _ = client;
 /// ```
-pub trait AsyncTransport: Send + Sync {
+pub trait AsyncTransport {
     /// Sends `request` and reads the whole answer.
-    fn send(&self, request: http::Request<Vec<u8>>) -> ResponseFuture<'_>;
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>>;
 }
 
 impl<F, Fut> AsyncTransport for F
 where
-    F: Fn(http::Request<Vec<u8>>) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send + 'static,
+    F: Fn(http::Request<Vec<u8>>) -> Fut,
+    Fut: Future<Output = Result<http::Response<Vec<u8>>, TransportError>>,
 {
-    fn send(&self, request: http::Request<Vec<u8>>) -> ResponseFuture<'_> {
-        Box::pin(self(request))
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> {
+        self(request)
     }
 }

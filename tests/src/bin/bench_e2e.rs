@@ -68,6 +68,7 @@ impl SandboxProcess {
         let ca = CertificateDer::from_pem_slice(self.file("tls_ca_cert").as_bytes()).expect("CA");
         let config = ClientConfig::new()
             .v3_base(BaseUrl::parse(&self.str("https_url")).expect("URL"))
+            .expect("an https URL")
             .credentials(credentials)
             .keys(KeyMode::Static(keys));
         let builder = Client::builder().config(configure(config)).add_root_certificate(ca).without_webpki_roots();
@@ -127,7 +128,7 @@ async fn run(client: &Client, calls: usize, concurrency: usize) -> Run {
             let mut out = Vec::new();
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < calls {
                 let t = Instant::now();
-                let result = client.ecommerce_order_query(query()).await;
+                let result = client.execute(query()).await;
                 out.push((t.elapsed(), result.err()));
             }
             out
@@ -216,10 +217,13 @@ async fn main() {
 
     // The batch: 2,000 calls under a 200 QPS client limit, against a sandbox that refuses
     // anything above 200 QPS per sub-merchant.
-    let limited =
-        SandboxProcess::start(&binary, &dir.join("b"), &["--qps", &format!("{}=200", v3::OrderQueryRequest::NAME)]);
+    let limited = SandboxProcess::start(
+        &binary,
+        &dir.join("b"),
+        &["--qps", &format!("{}=200", v3::OrderQueryRequest::SPEC.name)],
+    );
     let mut limits = RateLimiter::off();
-    limits.set(v3::OrderQueryRequest::NAME, 200);
+    limits.set(v3::OrderQueryRequest::SPEC.name, 200);
     let batch_client = limited.client(|c| c.rate_limits(limits).retry_policy(RetryPolicy::never()), |b| b);
     let batch = run(&batch_client, 2000, 32).await;
     let frequency_limited =

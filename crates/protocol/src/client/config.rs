@@ -2,15 +2,15 @@
 //! download updates), the refresh state and the rate limiter.
 
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::backoff::RetryPolicy;
 use super::limiter::RateLimiter;
-use crate::endpoint::{BaseUrl, Operation};
-use crate::error::{Error, UnverifiedResponse};
+use crate::endpoint::BaseUrl;
+use crate::error::{Error, UnverifiedResponse, ValidationError};
+use crate::operation::{Api, OperationSpec};
 use crate::security::{
-    self, Apiv3Key, CertificateError, CertificatesRequest, KeySet, MerchantCredentials, RefreshDecision, RefreshPolicy,
-    RefreshState,
+    self, Apiv3Key, CertificateError, KeySet, MerchantCredentials, RefreshDecision, RefreshPolicy, RefreshState,
 };
 
 /// How answers are verified.
@@ -64,10 +64,21 @@ impl ClientConfig {
         }
     }
 
-    /// The API v3 base URL.
-    pub fn v3_base(mut self, base: BaseUrl) -> Self {
+    /// The API v3 base URL: `https`, or plain `http` to a loopback address only
+    /// ([`BaseUrl::check_v3`]); anything else is refused here, before any request exists.
+    ///
+    /// ```
+    /// use wxpay_protocol::{client::ClientConfig, BaseUrl, Rule};
+    /// let config = ClientConfig::new().v3_base(BaseUrl::parse("http://127.0.0.1:8443")?)?;
+    /// let refused = ClientConfig::new().v3_base(BaseUrl::parse("http://api.example.com")?).unwrap_err();
+    /// assert_eq!(refused.rule(), &Rule::PlainHttp);
+    /// # let _ = config;
+    /// # Ok::<(), wxpay_protocol::ValidationError>(())
+    /// ```
+    pub fn v3_base(mut self, base: BaseUrl) -> Result<Self, ValidationError> {
+        base.check_v3()?;
         self.v3_base = base;
-        self
+        Ok(self)
     }
 
     /// The CloudPay base URL.
@@ -153,10 +164,10 @@ impl ClientCore {
         self.keys.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn base_for<O: Operation>(&self) -> &BaseUrl {
-        match O::API {
-            crate::Api::V3 => &self.config.v3_base,
-            _ => &self.config.cloudpay_base,
+    pub(crate) fn base_for(&self, spec: &OperationSpec) -> &BaseUrl {
+        match spec.api {
+            Api::V3 => &self.config.v3_base,
+            Api::CloudPay => &self.config.cloudpay_base,
         }
     }
 
@@ -167,8 +178,8 @@ impl ClientCore {
         }
     }
 
-    pub(crate) fn reserve(&self, operation: &str, now: Instant) -> Duration {
-        lock(&self.limiter).reserve(operation, now)
+    pub(crate) fn reserve(&self, spec: &OperationSpec, sub_merchant: Option<&str>, now: Duration) -> Duration {
+        lock(&self.limiter).reserve(spec, sub_merchant, now)
     }
 
     pub(crate) fn scheduled_refresh(&self, unix: i64) -> RefreshDecision {
@@ -207,7 +218,7 @@ impl ClientCore {
         unix: i64,
     ) -> Result<Vec<security::PlatformCertificate>, Error> {
         let Some(apiv3_key) = self.apiv3_key() else { return Ok(Vec::new()) };
-        let answer = CertificatesRequest.parse(response)?;
+        let answer = security::CertificatesResponse::parse_before_verification(response)?;
         let certificates = answer.decrypt(apiv3_key).map_err(|e| certificate_error(e, response))?;
         let mut keys = self.keys().clone();
         for c in &certificates {

@@ -14,22 +14,38 @@ impl<F: FnMut() -> u64> Entropy for F {
     }
 }
 
-/// 32 characters of `[0-9A-Za-z]` (DESIGN.md 4.2), drawn without bias from `entropy`.
+/// A nonce for a request: 32 characters of `[0-9A-Za-z]` (DESIGN.md 4.2 for v3; CloudPay's
+/// `nonce_str` takes at most 32, DESIGN.md 4.3), drawn without bias from `entropy`.
+///
+/// ```
+/// let mut counter = 0u64;
+/// let nonce = wxpay_protocol::client::random_nonce(&mut || {
+///     counter = counter.wrapping_add(0x9E37_79B9_7F4A_7C15);
+///     counter
+/// });
+/// assert_eq!(nonce.as_str().len(), 32);
+/// ```
 pub fn random_nonce(entropy: &mut (impl Entropy + ?Sized)) -> NonceStr {
+    NonceStr::from_generated(random_alphanumeric(entropy, 32))
+}
+
+/// `len` characters of `[0-9A-Za-z]` drawn without bias from `entropy`: nonces of requests
+/// and answers, and the 12-character AES-GCM nonces of the certificate download (DESIGN.md 4.2).
+pub fn random_alphanumeric(entropy: &mut (impl Entropy + ?Sized), len: usize) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut nonce = String::with_capacity(32);
+    let mut text = String::with_capacity(len);
     // Rejection sampling on bytes: 248 = 4 * 62. A constant source would never finish, so after
     // a generous number of draws the remaining characters are taken modulo 62.
-    let mut draws = 0u32;
-    while nonce.len() < 32 {
+    let mut draws = 0usize;
+    while text.len() < len {
         draws += 1;
         for byte in entropy.next_u64().to_le_bytes() {
-            if nonce.len() < 32 && (byte < 248 || draws > 64) {
-                nonce.push(char::from(ALPHABET[usize::from(byte % 62)]));
+            if text.len() < len && (byte < 248 || draws > 64 + len) {
+                text.push(char::from(ALPHABET[usize::from(byte % 62)]));
             }
         }
     }
-    NonceStr::from_generated(nonce)
+    text
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
 //! One call, as a state machine the transports drive: `poll` says what to do (sleep, send, or
 //! done); `on_response` and `on_transport_error` report what happened.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::config::ClientCore;
 use super::entropy::{Entropy, random_nonce};
-use crate::endpoint::{Api, Operation};
 use crate::error::{Error, TransportError, UnverifiedResponse};
+use crate::operation::{Answer, Api, Operation};
 use crate::security::{self, CertificatesRequest, RefreshDecision, SigningError, SigningParams, VerificationError};
 
 /// What the transport does next.
@@ -42,21 +43,22 @@ enum State<T> {
     Done(Option<Result<T, Error>>),
 }
 
-/// One call of `O`, from the first attempt to the final answer.
+/// One call of `O`, from the first attempt to the final answer. It owns what it needs (the
+/// client's shared state and the operation), so a driver can keep it anywhere.
 #[derive(Debug)]
-pub struct Exchange<'c, O: Operation> {
-    core: &'c ClientCore,
+pub struct Exchange<O: Operation> {
+    core: Arc<ClientCore>,
     operation: O,
     state: State<O::Output>,
     attempts: u32,
-    started: Option<Instant>,
+    started: Option<Duration>,
     refreshed_for_unknown_serial: bool,
     request_id: Option<String>,
 }
 
-impl<'c, O: Operation> Exchange<'c, O> {
+impl<O: Operation> Exchange<O> {
     /// A call of `operation` by the client whose state is `core`.
-    pub fn new(core: &'c ClientCore, operation: O) -> Self {
+    pub fn new(core: Arc<ClientCore>, operation: O) -> Self {
         Self {
             core,
             operation,
@@ -83,15 +85,16 @@ impl<'c, O: Operation> Exchange<'c, O> {
         &self.operation
     }
 
-    /// What to do next. `now` is a monotonic instant and `unix` the wall clock in seconds (both
-    /// from the transport); `entropy` supplies nonces and jitter.
-    pub fn poll(&mut self, now: Instant, unix: i64, entropy: &mut (impl Entropy + ?Sized)) -> Step<O::Output> {
+    /// What to do next. `now` is a monotonic reading (the time since an origin the driver
+    /// chose, the same for every call of a client) and `unix` the wall clock in seconds (both
+    /// from the driver); `entropy` supplies nonces and jitter.
+    pub fn poll(&mut self, now: Duration, unix: i64, entropy: &mut (impl Entropy + ?Sized)) -> Step<O::Output> {
         loop {
             match std::mem::replace(&mut self.state, State::Start) {
                 State::Start => {
                     self.started = Some(now);
                     self.state = State::RateLimit;
-                    if O::API == Api::V3 {
+                    if O::SPEC.api == Api::V3 {
                         if self.core.config.credentials.is_none() {
                             return self.finish(Err(SigningError::MissingCredentials.into()));
                         }
@@ -110,7 +113,7 @@ impl<'c, O: Operation> Exchange<'c, O> {
                 }
                 State::RateLimit => {
                     self.state = State::Ready;
-                    let wait = self.core.reserve(O::NAME, now);
+                    let wait = self.core.reserve(&O::SPEC, self.operation.sub_merchant(), now);
                     if !wait.is_zero() {
                         return Step::Sleep(wait);
                     }
@@ -127,7 +130,7 @@ impl<'c, O: Operation> Exchange<'c, O> {
                 State::Backoff(error) => {
                     let policy = self.core.config.retry;
                     let delay = policy.delay(self.attempts, entropy.next_u64());
-                    let elapsed = self.started.map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
+                    let elapsed = self.started.map_or(Duration::ZERO, |s| now.saturating_sub(s));
                     if self.attempts >= policy.max_attempts || elapsed + delay > policy.max_elapsed {
                         return self.finish(Err(error));
                     }
@@ -176,7 +179,7 @@ impl<'c, O: Operation> Exchange<'c, O> {
     /// Reports that the request of the last [`Step::Send`] got no answer.
     pub fn on_transport_error(&mut self, error: TransportError, unix: i64) {
         match std::mem::replace(&mut self.state, State::Start) {
-            State::AwaitingAnswer => self.fail(Error::from(error.on_write(O::IS_WRITE))),
+            State::AwaitingAnswer => self.fail(Error::from(error.on_write(O::SPEC.is_write()))),
             State::AwaitingCertificates(then) => {
                 self.core.record_download_failure(unix);
                 match then {
@@ -195,8 +198,8 @@ impl<'c, O: Operation> Exchange<'c, O> {
         entropy: &mut (impl Entropy + ?Sized),
         operation: &P,
     ) -> Result<http::Request<Vec<u8>>, Error> {
-        let mut request = operation.build(self.core.base_for::<P>())?;
-        if P::API == Api::V3 {
+        let mut request = operation.build(self.core.base_for(&P::SPEC))?;
+        if P::SPEC.api == Api::V3 {
             let credentials = self.core.config.credentials.as_ref().ok_or(SigningError::MissingCredentials)?;
             let nonce = random_nonce(entropy);
             let keys = self.core.keys();
@@ -210,12 +213,13 @@ impl<'c, O: Operation> Exchange<'c, O> {
         Ok(request)
     }
 
-    /// Verifies (v3) and parses an answer; an unknown serial in certificate mode triggers one
-    /// rate-limited refresh, after which the same answer is verified again.
+    /// Admits (v3: verifies) and parses an answer; an unknown serial in certificate mode
+    /// triggers one rate-limited refresh, after which the same answer is verified again.
     fn take_answer(&mut self, response: http::Response<Vec<u8>>, unix: i64) {
-        if O::API == Api::V3 {
-            let verified = security::verify_response(&response, unix, &*self.core.keys());
-            if let Err(e) = verified {
+        let admitted = O::Answer::admit(&response, unix, &*self.core.keys()).map(|answer| self.operation.parse(answer));
+        let parsed = match admitted {
+            Ok(parsed) => parsed,
+            Err(e) => {
                 let refresh = matches!(e, VerificationError::UnknownSerial(_))
                     && self.core.apiv3_key().is_some()
                     && !self.refreshed_for_unknown_serial;
@@ -226,11 +230,10 @@ impl<'c, O: Operation> Exchange<'c, O> {
                         return;
                     }
                 }
-                self.fail(UnverifiedResponse::new(e, &response).into());
-                return;
+                Err(UnverifiedResponse::new(e, &response).into())
             }
-        }
-        match self.operation.parse(&response) {
+        };
+        match parsed {
             Ok(output) => self.state = State::Done(Some(Ok(output))),
             Err(e) => self.fail(e),
         }

@@ -9,20 +9,24 @@
 //! and retrying retryable failures with exponential backoff and jitter ([`RetryPolicy`]),
 //! always resending the same operation (the same merchant numbers).
 //!
+//! [`Driver`] runs that machine over any [`Io`] (send, sleep, clocks): the one driving loop,
+//! which the transports and embedders use. Driving [`Exchange`] by hand looks like this:
+//!
 //! ```
-//! use std::time::{Duration, Instant};
+//! use std::sync::Arc;
+//! use std::time::Duration;
 //! use wxpay_protocol::client::{ClientConfig, ClientCore, Exchange, Step};
 //! use wxpay_protocol::{cloudpay, NonceStr, RefundId, RefundLookup, SubMchId};
 //!
-//! let core = ClientCore::new(ClientConfig::new());
+//! let core = Arc::new(ClientCore::new(ClientConfig::new()));
 //! let query = cloudpay::RefundQueryRequest::new(
 //!     SubMchId::new("1900000109")?,
 //!     NonceStr::new("N1")?,
 //!     RefundLookup::RefundId(RefundId::new("50000000382019052709732678859")?),
 //! );
-//! let mut exchange = Exchange::new(&core, query);
+//! let mut exchange = Exchange::new(core, query);
 //! let mut entropy = || 4u64; // a transport passes a CSPRNG
-//! let (now, unix) = (Instant::now(), 1_700_000_000);
+//! let (now, unix) = (Duration::from_secs(5), 1_700_000_000);
 //! let Step::Send(request) = exchange.poll(now, unix, &mut entropy) else { unreachable!() };
 //! assert_eq!(request.uri().path(), "/_/pay/queryrefund");
 //! // ... the transport sends `request`; here the server is busy:
@@ -37,12 +41,14 @@
 
 mod backoff;
 mod config;
+mod driver;
 mod entropy;
 mod exchange;
 mod limiter;
 
 pub use backoff::RetryPolicy;
 pub use config::{ClientConfig, ClientCore, KeyMode};
-pub use entropy::{Entropy, random_nonce};
+pub use driver::{Driver, Io, RefundPages, RefundsError, now_or_never};
+pub use entropy::{Entropy, random_alphanumeric, random_nonce};
 pub use exchange::{Exchange, Step};
 pub use limiter::RateLimiter;

@@ -10,9 +10,10 @@ use super::fields::Fields;
 use super::request::RequestBody;
 use super::status;
 use crate::amount::Fen;
-use crate::endpoint::{Api, BaseUrl, Operation};
+use crate::endpoint::BaseUrl;
 use crate::error::{Error, MalformedKind, ValidationError};
 use crate::number::u64_from_value;
+use crate::operation::{Access, FailureFields, Operation, OperationSpec, RateLimit, RateScope};
 use crate::validate::{Description, NonceStr, OutOrderNo, SubMchId, TransactionId};
 
 pub use crate::common::ReceiverType;
@@ -94,16 +95,26 @@ impl FinishRequest {
 
 impl Operation for FinishRequest {
     type Output = FinishResponse;
-    const NAME: &'static str = "profitsharingfinish";
-    const API: Api = Api::CloudPay;
-    const IS_WRITE: bool = true;
+    type Answer<'a> = &'a http::Response<Vec<u8>>;
+    const SPEC: OperationSpec = super::spec(
+        "profitsharingfinish",
+        "/_/pay/profitsharingfinish",
+        // 60 QPS per receiving merchant (seeds/002; DESIGN.md 4.7).
+        Some(RateLimit { qps: 60, per: RateScope::SubMerchant }),
+        Access::IdempotentWrite,
+        FailureFields::ResultCode,
+    );
 
     fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
-        super::build_post(base, CloudPayOp::Finish, &self.body())
+        super::build_post(base, &Self::SPEC, &self.body())
     }
 
-    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<FinishResponse, Error> {
+    fn parse(&self, response: &http::Response<Vec<u8>>) -> Result<FinishResponse, Error> {
         FinishResponse::parse(response)
+    }
+
+    fn sub_merchant(&self) -> Option<&str> {
+        Some(self.sub_mch_id.as_str())
     }
 }
 

@@ -26,8 +26,10 @@ pub use status::Failure;
 
 use crate::endpoint::BaseUrl;
 use crate::error::ValidationError;
+use crate::operation::{Access, Api, FailureFields, Method, Operation, OperationSpec, RateLimit};
 
-/// The three CloudPay operations.
+/// The three CloudPay operations, for code that handles them by kind (the sandbox, encoders).
+/// Everything they declare comes from their [`OperationSpec`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CloudPayOp {
@@ -39,31 +41,40 @@ pub enum CloudPayOp {
     RefundQuery,
 }
 
+/// The specs of the CloudPay operations ([`crate::operations`] lists every operation).
+pub const OPERATIONS: &[&OperationSpec] = &[&ReturnQueryRequest::SPEC, &FinishRequest::SPEC, &RefundQueryRequest::SPEC];
+
 impl CloudPayOp {
     /// Every CloudPay operation.
     pub const ALL: [CloudPayOp; 3] = [CloudPayOp::ReturnQuery, CloudPayOp::Finish, CloudPayOp::RefundQuery];
 
-    /// The path name under `/_/pay/` (DESIGN.md 4.1).
-    pub fn path_name(self) -> &'static str {
+    /// The operation's description.
+    pub fn spec(self) -> &'static OperationSpec {
         match self {
-            CloudPayOp::ReturnQuery => "profitsharingreturnquery",
-            CloudPayOp::Finish => "profitsharingfinish",
-            CloudPayOp::RefundQuery => "queryrefund",
+            CloudPayOp::ReturnQuery => &ReturnQueryRequest::SPEC,
+            CloudPayOp::Finish => &FinishRequest::SPEC,
+            CloudPayOp::RefundQuery => &RefundQueryRequest::SPEC,
         }
+    }
+
+    /// The path name under `/_/pay/` (DESIGN.md 4.1), which is also the operation's name.
+    pub fn path_name(self) -> &'static str {
+        self.spec().name
     }
 
     /// The request path, `/_/pay/{name}`.
     pub fn path(self) -> &'static str {
-        match self {
-            CloudPayOp::ReturnQuery => "/_/pay/profitsharingreturnquery",
-            CloudPayOp::Finish => "/_/pay/profitsharingfinish",
-            CloudPayOp::RefundQuery => "/_/pay/queryrefund",
-        }
+        self.spec().path
     }
 
     /// The operation whose path is `path`, if any.
     pub fn from_path(path: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|op| op.path() == path)
+    }
+
+    /// The operation named `name` ([`OperationSpec::name`]), if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.path_name() == name)
     }
 
     /// The cloud SDK's method name (`cloud.cloudPay.<name>`), as in its `errMsg`.
@@ -76,16 +87,27 @@ impl CloudPayOp {
     }
 }
 
+/// `POST /_/pay/{name}` (DESIGN.md 4.1): the spec of a CloudPay operation.
+const fn spec(
+    name: &'static str,
+    path: &'static str,
+    rate_limit: Option<RateLimit>,
+    access: Access,
+    failure: FailureFields,
+) -> OperationSpec {
+    OperationSpec::new(name, Api::CloudPay, Method::Post, path, rate_limit, access, failure)
+}
+
 /// Builds `POST {base}{path}` with a JSON body.
 fn build_post(
     base: &BaseUrl,
-    op: CloudPayOp,
+    spec: &OperationSpec,
     body: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<http::Request<Vec<u8>>, ValidationError> {
-    let uri = base.join(op.path())?;
+    let uri = base.join(spec.path)?;
     let body = serde_json::Value::Object(body.clone()).to_string().into_bytes();
     let mut request = http::Request::new(body);
-    *request.method_mut() = http::Method::POST;
+    *request.method_mut() = spec.method.as_http();
     *request.uri_mut() = uri;
     request.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
     Ok(request)

@@ -9,9 +9,10 @@ use super::fields::{Fields, TimeParser};
 use super::request::RequestBody;
 use super::status;
 use crate::amount::Fen;
-use crate::endpoint::{Api, BaseUrl, Operation};
+use crate::endpoint::BaseUrl;
 use crate::error::{Error, MalformedKind, ValidationError};
 use crate::lookup::RefundLookup;
+use crate::operation::{Access, FailureFields, Operation, OperationSpec};
 use crate::timestamp::Timestamp;
 use crate::validate::{NonceStr, Offset, OutRefundNo, OutTradeNo, RefundId, SubMchId, TransactionId};
 use crate::wire_enum::wire_enum;
@@ -100,16 +101,26 @@ impl RefundQueryRequest {
 
 impl Operation for RefundQueryRequest {
     type Output = RefundQueryResponse;
-    const NAME: &'static str = "queryrefund";
-    const API: Api = Api::CloudPay;
-    const IS_WRITE: bool = false;
+    type Answer<'a> = &'a http::Response<Vec<u8>>;
+    const SPEC: OperationSpec = super::spec(
+        "queryrefund",
+        "/_/pay/queryrefund",
+        // No limit is documented (seeds/004; DESIGN.md 4.7).
+        None,
+        Access::Read,
+        FailureFields::ResultCode,
+    );
 
     fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
-        super::build_post(base, CloudPayOp::RefundQuery, &self.body())
+        super::build_post(base, &Self::SPEC, &self.body())
     }
 
-    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<RefundQueryResponse, Error> {
+    fn parse(&self, response: &http::Response<Vec<u8>>) -> Result<RefundQueryResponse, Error> {
         RefundQueryResponse::parse(response)
+    }
+
+    fn sub_merchant(&self) -> Option<&str> {
+        Some(self.sub_mch_id.as_str())
     }
 }
 

@@ -9,9 +9,10 @@ use super::fields::Fields;
 use super::request::RequestBody;
 use super::status;
 use crate::amount::Fen;
-use crate::endpoint::{Api, BaseUrl, Operation};
+use crate::endpoint::BaseUrl;
 use crate::error::{Error, ValidationError};
 use crate::lookup::OrderRef;
+use crate::operation::{Access, FailureFields, Operation, OperationSpec, RateLimit, RateScope};
 use crate::timestamp::Timestamp;
 use crate::validate::{NonceStr, OrderId, OutOrderNo, OutReturnNo, SubMchId};
 use crate::wire_enum::wire_enum;
@@ -86,16 +87,26 @@ impl ReturnQueryRequest {
 
 impl Operation for ReturnQueryRequest {
     type Output = ReturnQueryResponse;
-    const NAME: &'static str = "profitsharingreturnquery";
-    const API: Api = Api::CloudPay;
-    const IS_WRITE: bool = false;
+    type Answer<'a> = &'a http::Response<Vec<u8>>;
+    const SPEC: OperationSpec = super::spec(
+        "profitsharingreturnquery",
+        "/_/pay/profitsharingreturnquery",
+        // 30 QPS per calling merchant (seeds/000; DESIGN.md 4.7).
+        Some(RateLimit { qps: 30, per: RateScope::Merchant }),
+        Access::Read,
+        FailureFields::ErrorCode,
+    );
 
     fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
-        super::build_post(base, CloudPayOp::ReturnQuery, &self.body())
+        super::build_post(base, &Self::SPEC, &self.body())
     }
 
-    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<ReturnQueryResponse, Error> {
+    fn parse(&self, response: &http::Response<Vec<u8>>) -> Result<ReturnQueryResponse, Error> {
         ReturnQueryResponse::parse(response)
+    }
+
+    fn sub_merchant(&self) -> Option<&str> {
+        Some(self.sub_mch_id.as_str())
     }
 }
 

@@ -5,6 +5,7 @@ use super::CloudPayOp;
 use super::encode::Encoder;
 use super::fields::Fields;
 use crate::error::{ApiError, ApiErrorOrigin, Error, ErrorCode, MalformedKind};
+use crate::operation::FailureFields;
 
 /// A CloudPay failure answer, as the sandbox builds one.
 ///
@@ -44,20 +45,22 @@ impl Failure {
         let mut enc = Encoder::new(shape);
         let code = self.code.as_ref().map(ErrorCode::as_str);
         let message = self.message.as_deref();
-        match (op, code) {
-            (CloudPayOp::ReturnQuery, _) => {
+        match (op.spec().failure, code) {
+            (FailureFields::ErrorCode, _) => {
                 enc.str("return_code", "FAIL");
                 enc.opt_str("error_code", code);
                 enc.opt_str("error_msg", message);
             }
-            (_, Some(code)) => {
+            (FailureFields::ResultCode, Some(code)) => {
                 enc.str("return_code", "SUCCESS");
                 enc.str("return_msg", "OK");
                 enc.str("result_code", "FAIL");
                 enc.str("err_code", code);
                 enc.opt_str("err_code_des", message);
             }
-            (_, None) => {
+            // A v3 error body is not a CloudPay answer; `ResultCode` without a code is a
+            // communication failure.
+            (FailureFields::ResultCode | FailureFields::V3ErrorBody, None) | (FailureFields::V3ErrorBody, Some(_)) => {
                 enc.str("return_code", "FAIL");
                 enc.opt_str("return_msg", message);
             }
@@ -90,17 +93,18 @@ fn api_error(
 
 /// Checks `return_code` and `result_code`; `Ok` means the business fields can be read.
 pub(crate) fn check(fields: &Fields<'_>, op: CloudPayOp) -> Result<(), Error> {
+    let failure = op.spec().failure;
     match fields.str("return_code")?.as_str() {
         "SUCCESS" => {}
         "FAIL" => {
-            return Err(match op {
-                CloudPayOp::ReturnQuery => api_error(
+            return Err(match failure {
+                FailureFields::ErrorCode => api_error(
                     fields,
                     ApiErrorOrigin::CloudPayReturn,
                     &["error_code", "err_code"],
                     &["error_msg", "return_msg"],
                 )?,
-                _ => api_error(
+                FailureFields::ResultCode | FailureFields::V3ErrorBody => api_error(
                     fields,
                     ApiErrorOrigin::CloudPayReturn,
                     &["err_code", "error_code"],
@@ -114,9 +118,9 @@ pub(crate) fn check(fields: &Fields<'_>, op: CloudPayOp) -> Result<(), Error> {
         }
     }
     // The return query has no `result_code` (seeds/000); the others must carry it.
-    let result = match op {
-        CloudPayOp::ReturnQuery => fields.opt_str("result_code")?,
-        _ => Some(fields.str("result_code")?),
+    let result = match failure {
+        FailureFields::ErrorCode => fields.opt_str("result_code")?,
+        FailureFields::ResultCode | FailureFields::V3ErrorBody => Some(fields.str("result_code")?),
     };
     match result.as_deref() {
         None | Some("SUCCESS") => Ok(()),
@@ -136,8 +140,11 @@ pub(crate) fn check(fields: &Fields<'_>, op: CloudPayOp) -> Result<(), Error> {
 /// The `return_code` (and `result_code`) of a successful answer.
 pub(crate) fn encode_success(enc: &mut Encoder, op: CloudPayOp) {
     enc.str("return_code", "SUCCESS");
-    if op != CloudPayOp::ReturnQuery {
-        enc.str("return_msg", "OK");
-        enc.str("result_code", "SUCCESS");
+    match op.spec().failure {
+        FailureFields::ErrorCode => {}
+        FailureFields::ResultCode | FailureFields::V3ErrorBody => {
+            enc.str("return_msg", "OK");
+            enc.str("result_code", "SUCCESS");
+        }
     }
 }

@@ -16,9 +16,10 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::error::{CertificateError, KeyError};
-use super::verify::VerifyingKey;
-use crate::endpoint::{Api, BaseUrl, Operation};
+use super::verify::{Verified, VerifyingKey};
+use crate::endpoint::BaseUrl;
 use crate::error::{Error, ValidationError};
+use crate::operation::{Access, Api, FailureFields, Method, Operation, OperationSpec, RateLimit, RateScope};
 use crate::timestamp::Timestamp;
 
 /// The APIv3 key: 32 bytes set in the merchant platform. `Debug` never shows it, and its memory
@@ -83,22 +84,34 @@ pub fn encrypt_aes_256_gcm(
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CertificatesRequest;
 
-impl CertificatesRequest {
-    /// The request path.
-    pub const PATH: &'static str = "/v3/certificates";
-}
-
 impl Operation for CertificatesRequest {
     type Output = CertificatesResponse;
-    const NAME: &'static str = "certificates";
-    const API: Api = Api::V3;
-    const IS_WRITE: bool = false;
+    type Answer<'a> = Verified<'a>;
+    /// 1000 requests/s per merchant (DESIGN.md 4.7).
+    const SPEC: OperationSpec = OperationSpec::new(
+        "certificates",
+        Api::V3,
+        Method::Get,
+        "/v3/certificates",
+        Some(RateLimit { qps: 1000, per: RateScope::Merchant }),
+        Access::Read,
+        FailureFields::V3ErrorBody,
+    );
 
     fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
-        crate::v3::build_get(base, Self::PATH)
+        crate::v3::build_get(base, Self::SPEC.path)
     }
 
-    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<CertificatesResponse, Error> {
+    fn parse(&self, answer: Verified<'_>) -> Result<CertificatesResponse, Error> {
+        crate::v3::parse_json(answer.response())
+    }
+}
+
+impl CertificatesResponse {
+    /// Reads a download before its signature can be checked: the certificate that signed it may
+    /// be one it carries, so it is decrypted first and verified after (the client then checks
+    /// the signature with [`verify_response`](super::verify_response) before adding any key).
+    pub(crate) fn parse_before_verification(response: &http::Response<Vec<u8>>) -> Result<Self, Error> {
         crate::v3::parse_json(response)
     }
 }

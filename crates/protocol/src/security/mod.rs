@@ -49,22 +49,44 @@ pub use sign::{
 };
 pub use verify::{
     KeyKind, KeySet, MAX_CLOCK_SKEW_SECS, PublicKeyId, ResponseSignature, SIGN_TEST_PREFIX, SIGNATURE_TYPE,
-    Verification, Verifier, VerifyingKey, response_message, sign_response, verify_response,
+    Verification, Verified, Verifier, VerifyingKey, response_message, sign_response, verify_response,
 };
 
-use crate::endpoint::Operation;
-use crate::error::{Error, UnverifiedResponse};
+/// The one way to parse an API v3 answer without checking its signature, for offline
+/// inspection of a captured answer when no key is at hand (the CLI's keyless `--decode`, which
+/// says so). Named like rustls's `danger` APIs: nothing parsed this way is authenticated.
+pub mod danger {
+    use super::{Verification, Verified};
 
-/// Verifies a v3 answer, then parses it: what a transport does with every answer.
+    /// Treats `response` as if verified, marking it [`Verification::Unchecked`].
+    ///
+    /// ```
+    /// use wxpay_protocol::security::{danger, Verification};
+    /// use wxpay_protocol::v3::ReturnQueryResponse;
+    /// let captured = http::Response::new(br#"{"code":"RESOURCE_NOT_EXISTS","message":"no"}"#.to_vec());
+    /// let answer = danger::inspect_unverified(&captured);
+    /// assert_eq!(answer.verification(), &Verification::Unchecked);
+    /// assert!(ReturnQueryResponse::parse(&answer).is_err()); // a 200 without the fields
+    /// ```
+    pub fn inspect_unverified<B>(response: &http::Response<B>) -> Verified<'_, B> {
+        Verified::new(response, Verification::Unchecked)
+    }
+}
+
+use crate::error::{Error, UnverifiedResponse};
+use crate::operation::{Answer, Operation};
+
+/// Admits an answer the way its operation's wire requires (v3: [`verify_response`]; CloudPay:
+/// as it is), then parses it: what a driver does with every answer.
 ///
-/// A 2xx answer must verify; an unsigned error answer is parsed into its API error; anything
+/// A 2xx v3 answer must verify; an unsigned error answer is parsed into its API error; anything
 /// that fails verification is [`Error::Verification`], with the raw answer kept.
-pub fn verify_and_parse<O: Operation, B: AsRef<[u8]>>(
+pub fn verify_and_parse<O: Operation>(
     operation: &O,
-    response: &http::Response<B>,
+    response: &http::Response<Vec<u8>>,
     now: i64,
     verifier: &(impl Verifier + ?Sized),
 ) -> Result<O::Output, Error> {
-    verify_response(response, now, verifier).map_err(|cause| UnverifiedResponse::new(cause, response))?;
-    operation.parse(response)
+    let answer = O::Answer::admit(response, now, verifier).map_err(|cause| UnverifiedResponse::new(cause, response))?;
+    operation.parse(answer)
 }

@@ -6,6 +6,7 @@
 //! spaces after the commas). PATH_AND_QUERY is the request's URI as sent, already
 //! percent-encoded, so what is signed is exactly what is sent.
 
+use crate::header;
 use std::borrow::Cow;
 
 use base64::Engine as _;
@@ -135,7 +136,7 @@ pub fn sign_request<B: AsRef<[u8]>>(
         (USER_AGENT, value("User-Agent", &params.user_agent)?),
     ];
     if let Some(serial) = params.wechatpay_serial {
-        headers.push((HeaderName::from_static("wechatpay-serial"), value("Wechatpay-Serial", serial)?));
+        headers.push((HeaderName::from_static("wechatpay-serial"), value(header::WECHATPAY_SERIAL, serial)?));
     }
     Ok(SignedHeaders { message, authorization, headers })
 }

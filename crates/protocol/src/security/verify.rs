@@ -5,6 +5,7 @@
 //! signature is forged and refused; error answers may be unsigned; `WECHATPAY/SIGNTEST/`
 //! signatures are probes that must fail.
 
+use crate::header;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -288,11 +289,11 @@ impl ResponseSignature {
     /// The five headers, `Wechatpay-Signature-Type` included, in the order WeChat Pay sends them.
     pub fn headers(&self) -> [(&'static str, &str); 5] {
         [
-            ("Wechatpay-Nonce", &self.nonce),
-            ("Wechatpay-Signature", &self.signature),
-            ("Wechatpay-Timestamp", &self.timestamp),
-            ("Wechatpay-Serial", &self.serial),
-            ("Wechatpay-Signature-Type", SIGNATURE_TYPE),
+            (header::WECHATPAY_NONCE, &self.nonce),
+            (header::WECHATPAY_SIGNATURE, &self.signature),
+            (header::WECHATPAY_TIMESTAMP, &self.timestamp),
+            (header::WECHATPAY_SERIAL, &self.serial),
+            (header::WECHATPAY_SIGNATURE_TYPE, SIGNATURE_TYPE),
         ]
     }
 }
@@ -323,6 +324,57 @@ pub enum Verification {
     /// An error answer without signature headers (which WeChat Pay may send): not authenticated,
     /// so it must only ever be reported as an error.
     UnsignedError,
+    /// Not checked at all: made by [`danger::inspect_unverified`](super::danger::inspect_unverified)
+    /// for offline inspection. Nothing in it is authenticated.
+    Unchecked,
+}
+
+/// An API v3 answer whose signature was checked ([`verify_response`]): the only form the v3
+/// parsers take, so an answer becomes a typed result only after verification (STYLE.md:
+/// verified before typed). The one way around is named
+/// [`danger::inspect_unverified`](super::danger::inspect_unverified).
+///
+/// An unverified answer does not parse:
+///
+/// ```compile_fail,E0308
+/// use wxpay_protocol::v3::OrderQueryResponse;
+/// let response = http::Response::new(br#"{"sub_mchid":"1900000109"}"#.to_vec());
+/// let typed = OrderQueryResponse::parse(&response); // expected `&Verified<'_, _>`
+/// ```
+///
+/// and a `Verified` cannot be made by hand:
+///
+/// ```compile_fail,E0451
+/// use wxpay_protocol::security::{Verification, Verified};
+/// let response = http::Response::new(Vec::new());
+/// let forged = Verified { response: &response, verification: Verification::UnsignedError };
+/// ```
+#[derive(Debug)]
+pub struct Verified<'a, B = Vec<u8>> {
+    response: &'a http::Response<B>,
+    verification: Verification,
+}
+
+impl<B> Clone for Verified<'_, B> {
+    fn clone(&self) -> Self {
+        Self { response: self.response, verification: self.verification.clone() }
+    }
+}
+
+impl<'a, B> Verified<'a, B> {
+    pub(crate) fn new(response: &'a http::Response<B>, verification: Verification) -> Self {
+        Self { response, verification }
+    }
+
+    /// The answer.
+    pub fn response(&self) -> &'a http::Response<B> {
+        self.response
+    }
+
+    /// What was established about it.
+    pub fn verification(&self) -> &Verification {
+        &self.verification
+    }
 }
 
 /// Checks a signed timestamp against `now` (both Unix seconds).
@@ -338,21 +390,23 @@ pub(crate) fn check_timestamp(timestamp: i64, now: i64) -> Result<(), Verificati
     Ok(())
 }
 
-const HEADERS: [&str; 4] = ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"];
+const HEADERS: [&str; 4] =
+    [header::WECHATPAY_TIMESTAMP, header::WECHATPAY_NONCE, header::WECHATPAY_SIGNATURE, header::WECHATPAY_SERIAL];
 
-/// Verifies an answer (pure: `now` is Unix seconds from the caller's clock).
+/// Verifies an answer (pure: `now` is Unix seconds from the caller's clock) and returns it as
+/// [`Verified`], the form the v3 parsers take.
 ///
 /// A 2xx answer must carry all four signature headers and a valid signature. A non-2xx answer
 /// without any of them is [`Verification::UnsignedError`]; with them, it is verified like any
 /// other. Signatures that start with `WECHATPAY/SIGNTEST/` fail.
-pub fn verify_response<B: AsRef<[u8]>>(
-    response: &http::Response<B>,
+pub fn verify_response<'a, B: AsRef<[u8]>>(
+    response: &'a http::Response<B>,
     now: i64,
     verifier: &(impl Verifier + ?Sized),
-) -> Result<Verification, VerificationError> {
+) -> Result<Verified<'a, B>, VerificationError> {
     let headers = response.headers();
     if !response.status().is_success() && HEADERS.iter().all(|h| !headers.contains_key(*h)) {
-        return Ok(Verification::UnsignedError);
+        return Ok(Verified::new(response, Verification::UnsignedError));
     }
     let get = |name: &'static str| -> Result<&str, VerificationError> {
         headers
@@ -363,8 +417,8 @@ pub fn verify_response<B: AsRef<[u8]>>(
     };
     let [timestamp, nonce, signature, serial] =
         [get(HEADERS[0])?, get(HEADERS[1])?, get(HEADERS[2])?, get(HEADERS[3])?];
-    if let Some(kind) = headers.get("Wechatpay-Signature-Type") {
-        let kind = kind.to_str().map_err(|_| VerificationError::MalformedHeader("Wechatpay-Signature-Type"))?;
+    if let Some(kind) = headers.get(header::WECHATPAY_SIGNATURE_TYPE) {
+        let kind = kind.to_str().map_err(|_| VerificationError::MalformedHeader(header::WECHATPAY_SIGNATURE_TYPE))?;
         if kind != SIGNATURE_TYPE {
             return Err(VerificationError::UnsupportedSignatureType(kind.to_owned()));
         }
@@ -373,9 +427,9 @@ pub fn verify_response<B: AsRef<[u8]>>(
         return Err(VerificationError::SignTestProbe);
     }
     if timestamp.is_empty() || timestamp.len() > 18 || !timestamp.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(VerificationError::MalformedHeader("Wechatpay-Timestamp"));
+        return Err(VerificationError::MalformedHeader(header::WECHATPAY_TIMESTAMP));
     }
-    let ts: i64 = timestamp.parse().map_err(|_| VerificationError::MalformedHeader("Wechatpay-Timestamp"))?;
+    let ts: i64 = timestamp.parse().map_err(|_| VerificationError::MalformedHeader(header::WECHATPAY_TIMESTAMP))?;
     check_timestamp(ts, now)?;
     if let Some(not_after) = verifier.not_after(serial)
         && now > not_after
@@ -385,7 +439,7 @@ pub fn verify_response<B: AsRef<[u8]>>(
     let signature = BASE64.decode(signature).map_err(|_| VerificationError::MalformedBase64)?;
     let message = response_message(timestamp, nonce, response.body().as_ref());
     verifier.verify(serial, &message, &signature)?;
-    Ok(Verification::Signed { serial: serial.to_owned() })
+    Ok(Verified::new(response, Verification::Signed { serial: serial.to_owned() }))
 }
 
 #[cfg(test)]

@@ -17,6 +17,16 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
 use crate::endpoint::BaseUrl;
 use crate::error::{ApiError, ApiErrorOrigin, Error, MalformedKind, MalformedResponse, Rule, ValidationError};
+use crate::operation::{Access, Api, FailureFields, Method, Operation, OperationSpec};
+
+/// The specs of the v3 operations ([`crate::operations`] lists every operation).
+pub const OPERATIONS: &[&OperationSpec] = &[&OrderQueryRequest::SPEC, &ReturnQueryRequest::SPEC];
+
+/// `GET {path}`, a read reporting failures in the v3 error body (DESIGN.md 4.2). Neither query
+/// states a QPS limit (seeds/001, 003), so none is set by default (DESIGN.md 4.7).
+pub(crate) const fn spec(name: &'static str, path: &'static str) -> OperationSpec {
+    OperationSpec::new(name, Api::V3, Method::Get, path, None, Access::Read, FailureFields::V3ErrorBody)
+}
 
 /// Characters left as they are in a query value: RFC 3986 unreserved. Everything else,
 /// including `|`, `*` and `@` from merchant numbers, is percent-encoded.
@@ -114,7 +124,7 @@ pub fn error_body(code: &str, message: &str) -> Vec<u8> {
 
 /// The `Request-ID` header of an answer.
 pub fn request_id<B>(response: &http::Response<B>) -> Option<String> {
-    response.headers().get("Request-ID").and_then(|v| v.to_str().ok()).map(str::to_owned)
+    response.headers().get(crate::header::REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// Reads a non-2xx answer into an [`ApiError`]: the status, the `Request-ID`, and the body's

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::amount::Fen;
 use crate::common::ReceiverType;
-use crate::endpoint::{Api, BaseUrl, Operation};
+use crate::endpoint::BaseUrl;
 use crate::error::{Error, ValidationError};
+use crate::operation::{Operation, OperationSpec};
+use crate::security::Verified;
 use crate::timestamp::{self, Timestamp};
 use crate::validate::{OutOrderNo, SubMchId, TransactionId};
 use crate::wire_enum::wire_enum;
@@ -20,9 +22,6 @@ pub struct OrderQueryRequest {
 }
 
 impl OrderQueryRequest {
-    /// The request path.
-    pub const PATH: &'static str = "/v3/ecommerce/profitsharing/orders";
-
     /// A query for the profit-sharing order `out_order_no` of payment `transaction_id`.
     pub fn new(sub_mchid: SubMchId, transaction_id: TransactionId, out_order_no: OutOrderNo) -> Self {
         Self { sub_mchid, transaction_id, out_order_no }
@@ -64,7 +63,7 @@ impl OrderQueryRequest {
     /// The path and percent-encoded query, exactly as sent and signed.
     pub fn path_and_query(&self) -> String {
         super::path_and_query(
-            Self::PATH,
+            Self::SPEC.path,
             &[
                 ("sub_mchid", self.sub_mchid.as_str()),
                 ("transaction_id", self.transaction_id.as_str()),
@@ -76,16 +75,19 @@ impl OrderQueryRequest {
 
 impl Operation for OrderQueryRequest {
     type Output = OrderQueryResponse;
-    const NAME: &'static str = "ecommerce/profitsharing/orders";
-    const API: Api = Api::V3;
-    const IS_WRITE: bool = false;
+    type Answer<'a> = Verified<'a>;
+    const SPEC: OperationSpec = super::spec("ecommerce/profitsharing/orders", "/v3/ecommerce/profitsharing/orders");
 
     fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
         super::build_get(base, &self.path_and_query())
     }
 
-    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<OrderQueryResponse, Error> {
-        OrderQueryResponse::parse(response)
+    fn parse(&self, answer: Verified<'_>) -> Result<OrderQueryResponse, Error> {
+        OrderQueryResponse::parse(&answer)
+    }
+
+    fn sub_merchant(&self) -> Option<&str> {
+        Some(self.sub_mchid.as_str())
     }
 }
 
@@ -189,8 +191,8 @@ pub struct OrderQueryResponse {
 }
 
 impl OrderQueryResponse {
-    /// Parses a verified answer.
-    pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Self, Error> {
-        super::parse_json(response)
+    /// Parses a verified answer: a 2xx body into the answer, anything else into an API error.
+    pub fn parse<B: AsRef<[u8]>>(answer: &Verified<'_, B>) -> Result<Self, Error> {
+        super::parse_json(answer.response())
     }
 }

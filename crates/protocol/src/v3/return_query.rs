@@ -3,9 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::amount::Fen;
-use crate::endpoint::{Api, BaseUrl, Operation};
+use crate::endpoint::BaseUrl;
 use crate::error::{Error, ValidationError};
 use crate::lookup::OrderRef;
+use crate::operation::{Operation, OperationSpec};
+use crate::security::Verified;
 use crate::timestamp::{self, Timestamp};
 use crate::validate::{OrderId, OutOrderNo, OutReturnNo, SubMchId};
 use crate::wire_enum::wire_enum;
@@ -34,9 +36,6 @@ pub struct ReturnQueryRequest {
 }
 
 impl ReturnQueryRequest {
-    /// The request path.
-    pub const PATH: &'static str = "/v3/ecommerce/profitsharing/returnorders";
-
     /// A query for the return `out_return_no` of `order`, paid out by `sub_mchid`.
     pub fn new(sub_mchid: SubMchId, order: OrderRef, out_return_no: OutReturnNo) -> Self {
         Self { sub_mchid, order, out_return_no }
@@ -69,7 +68,7 @@ impl ReturnQueryRequest {
     /// The path and percent-encoded query, exactly as sent and signed.
     pub fn path_and_query(&self) -> String {
         super::path_and_query(
-            Self::PATH,
+            Self::SPEC.path,
             &[
                 ("sub_mchid", self.sub_mchid.as_str()),
                 (self.order.field(), self.order.value()),
@@ -81,16 +80,20 @@ impl ReturnQueryRequest {
 
 impl Operation for ReturnQueryRequest {
     type Output = ReturnQueryResponse;
-    const NAME: &'static str = "ecommerce/profitsharing/returnorders";
-    const API: Api = Api::V3;
-    const IS_WRITE: bool = false;
+    type Answer<'a> = Verified<'a>;
+    const SPEC: OperationSpec =
+        super::spec("ecommerce/profitsharing/returnorders", "/v3/ecommerce/profitsharing/returnorders");
 
     fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
         super::build_get(base, &self.path_and_query())
     }
 
-    fn parse<B: AsRef<[u8]>>(&self, response: &http::Response<B>) -> Result<ReturnQueryResponse, Error> {
-        ReturnQueryResponse::parse(response)
+    fn parse(&self, answer: Verified<'_>) -> Result<ReturnQueryResponse, Error> {
+        ReturnQueryResponse::parse(&answer)
+    }
+
+    fn sub_merchant(&self) -> Option<&str> {
+        Some(self.sub_mchid.as_str())
     }
 }
 
@@ -145,8 +148,8 @@ pub struct ReturnQueryResponse {
 }
 
 impl ReturnQueryResponse {
-    /// Parses a verified answer.
-    pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Self, Error> {
-        super::parse_json(response)
+    /// Parses a verified answer: a 2xx body into the answer, anything else into an API error.
+    pub fn parse<B: AsRef<[u8]>>(answer: &Verified<'_, B>) -> Result<Self, Error> {
+        super::parse_json(answer.response())
     }
 }

@@ -401,6 +401,36 @@ impl Raw {
     /// Verifies the answer with `sandbox`'s WeChat Pay keys at `now`.
     pub(crate) fn verify(&self, sandbox: &Sandbox, now: i64) -> Result<Verification, VerificationError> {
         security::verify_response(&self.http(), now, &sandbox.keys().wechatpay_keys().unwrap())
+            .map(|verified| verified.verification().clone())
+    }
+
+    /// Verifies the answer with `sandbox`'s WeChat Pay keys at `now` and parses it with `parse`.
+    pub(crate) fn parse_verified<T>(
+        &self,
+        sandbox: &Sandbox,
+        now: i64,
+        parse: impl FnOnce(&security::Verified<'_>) -> Result<T, wxpay_protocol::Error>,
+    ) -> Result<T, wxpay_protocol::Error> {
+        let http = self.http();
+        let verified = security::verify_response(&http, now, &sandbox.keys().wechatpay_keys().unwrap())
+            .expect("an answer signed with the sandbox's keys");
+        parse(&verified)
+    }
+
+    /// Verifies the answer with `sandbox`'s WeChat Pay keys at `now` and parses it as `operation`'s.
+    pub(crate) fn parse_v3<O>(
+        &self,
+        operation: &O,
+        sandbox: &Sandbox,
+        now: i64,
+    ) -> Result<O::Output, wxpay_protocol::Error>
+    where
+        O: for<'a> wxpay_protocol::Operation<Answer<'a> = security::Verified<'a>>,
+    {
+        let http = self.http();
+        let verified = security::verify_response(&http, now, &sandbox.keys().wechatpay_keys().unwrap())
+            .expect("an answer signed with the sandbox's keys");
+        operation.parse(verified)
     }
 
     /// Asserts a v3 error answer: status, `code`, and a message containing `needle`.

@@ -1,0 +1,331 @@
+//! `wxpay cloudpay ...`: the three CloudPay operations (DESIGN.md 4.1) as subcommands: their
+//! flags (the API's field names in kebab-case), the request they build, and their tables.
+
+use clap::{Args, Subcommand};
+use wxpay_protocol::cloudpay::{self, FinishRequest, RefundQueryRequest, ReturnQueryRequest};
+use wxpay_protocol::{
+    Description, Fen, Offset, OutOrderNo, OutRefundNo, OutReturnNo, OutTradeNo, RefundId, RefundLookup, SubMchId,
+    TransactionId,
+};
+use wxpay_transport_hyper::Client;
+
+use super::{CliOperation, Shown, dispatch, shown};
+use crate::args::CommonArgs;
+use crate::batch::row_args;
+use crate::exit::CliError;
+use crate::request::{field, nonce_str, optional, order_ref};
+use crate::table::{Grid, Table, amount, or_none};
+
+/// The CloudPay operations.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CloudPayCommand {
+    /// Profit-sharing return query (查询分账回退结果).
+    ReturnQuery(ReturnQueryArgs),
+    /// Profit-sharing finish (完结分账): unfreezes what is left of an order. A write.
+    Finish(FinishArgs),
+    /// Refund query (查询退款); at most 10 refunds per answer, see --offset.
+    RefundQuery(RefundQueryArgs),
+}
+
+dispatch!(CloudPayCommand { ReturnQuery, Finish, RefundQuery });
+
+row_args! {
+    ReturnQueryArgs { sub_mch_id, nonce_str, order_id, out_order_no, out_return_no }
+    FinishArgs { sub_mch_id, nonce_str, transaction_id, out_order_no, description }
+    RefundQueryArgs { sub_mch_id, nonce_str, refund_id, out_refund_no, transaction_id, out_trade_no, offset }
+}
+
+/// `wxpay cloudpay return-query`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReturnQueryArgs {
+    /// `sub_mch_id`: the sub-merchant.
+    #[arg(long)]
+    pub(crate) sub_mch_id: Option<String>,
+    /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
+    #[arg(long)]
+    pub(crate) nonce_str: Option<String>,
+    /// `order_id`: WeChat's profit-sharing order number (or give --out-order-no).
+    #[arg(long)]
+    pub(crate) order_id: Option<String>,
+    /// `out_order_no`: the merchant's profit-sharing order number (or give --order-id).
+    #[arg(long)]
+    pub(crate) out_order_no: Option<String>,
+    /// `out_return_no`: the merchant's return number.
+    #[arg(long)]
+    pub(crate) out_return_no: Option<String>,
+    /// Mode and output.
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+}
+
+/// `wxpay cloudpay finish`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct FinishArgs {
+    /// `sub_mch_id`: the sub-merchant.
+    #[arg(long)]
+    pub(crate) sub_mch_id: Option<String>,
+    /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
+    #[arg(long)]
+    pub(crate) nonce_str: Option<String>,
+    /// `transaction_id`: the payment.
+    #[arg(long)]
+    pub(crate) transaction_id: Option<String>,
+    /// `out_order_no`: the merchant's number for this finish; resend with the same one.
+    #[arg(long)]
+    pub(crate) out_order_no: Option<String>,
+    /// `description`: why profit sharing is finished (at most 80 bytes, no emoji).
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    /// Mode and output.
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+}
+
+/// `wxpay cloudpay refund-query`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RefundQueryArgs {
+    /// `sub_mch_id`: the sub-merchant.
+    #[arg(long)]
+    pub(crate) sub_mch_id: Option<String>,
+    /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
+    #[arg(long)]
+    pub(crate) nonce_str: Option<String>,
+    /// `refund_id`: WeChat's refund number (highest priority of the four ids).
+    #[arg(long)]
+    pub(crate) refund_id: Option<String>,
+    /// `out_refund_no`: the merchant's refund number (second priority).
+    #[arg(long)]
+    pub(crate) out_refund_no: Option<String>,
+    /// `transaction_id`: the payment (third priority).
+    #[arg(long)]
+    pub(crate) transaction_id: Option<String>,
+    /// `out_trade_no`: the merchant's order number (lowest priority).
+    #[arg(long)]
+    pub(crate) out_trade_no: Option<String>,
+    /// `offset`: skip this many refunds (a non-negative integer; pages hold 10).
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) offset: Option<String>,
+    /// Send mode: fetch every page (from offset 0) and print all the refunds.
+    #[arg(long, conflicts_with_all = ["offset", "dry_run", "decode"])]
+    pub(crate) all_pages: bool,
+    /// Mode and output.
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+}
+
+impl CliOperation for ReturnQueryArgs {
+    type Op = ReturnQueryRequest;
+    type Output = cloudpay::ReturnQueryResponse;
+
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+
+    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut crate::args::V3Args>) {
+        (&mut self.common, None)
+    }
+
+    fn request(&self) -> Result<ReturnQueryRequest, CliError> {
+        Ok(ReturnQueryRequest::new(
+            field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?,
+            nonce_str(&self.nonce_str)?,
+            order_ref(&self.order_id, &self.out_order_no)?,
+            field(&self.out_return_no, OutReturnNo::FIELD, OutReturnNo::new)?,
+        ))
+    }
+
+    fn table(answer: &cloudpay::ReturnQueryResponse) -> String {
+        return_query_table(answer)
+    }
+
+    fn decode(
+        response: &http::Response<Vec<u8>>,
+        _: Option<&crate::args::V3Args>,
+    ) -> Result<(cloudpay::ReturnQueryResponse, Option<String>), CliError> {
+        Ok((cloudpay::ReturnQueryResponse::parse(response)?, None))
+    }
+}
+
+impl CliOperation for FinishArgs {
+    type Op = FinishRequest;
+    type Output = cloudpay::FinishResponse;
+
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+
+    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut crate::args::V3Args>) {
+        (&mut self.common, None)
+    }
+
+    fn request(&self) -> Result<FinishRequest, CliError> {
+        Ok(FinishRequest::new(
+            field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?,
+            nonce_str(&self.nonce_str)?,
+            field(&self.transaction_id, TransactionId::FIELD, TransactionId::new)?,
+            field(&self.out_order_no, OutOrderNo::FIELD, OutOrderNo::new)?,
+            field(&self.description, Description::FIELD, Description::new)?,
+        ))
+    }
+
+    fn table(answer: &cloudpay::FinishResponse) -> String {
+        finish_table(answer)
+    }
+
+    fn decode(
+        response: &http::Response<Vec<u8>>,
+        _: Option<&crate::args::V3Args>,
+    ) -> Result<(cloudpay::FinishResponse, Option<String>), CliError> {
+        Ok((cloudpay::FinishResponse::parse(response)?, None))
+    }
+}
+
+impl CliOperation for RefundQueryArgs {
+    type Op = RefundQueryRequest;
+    type Output = cloudpay::RefundQueryResponse;
+
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+
+    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut crate::args::V3Args>) {
+        (&mut self.common, None)
+    }
+
+    /// The request carries only the id WeChat Pay would use (the lookup priority).
+    fn request(&self) -> Result<RefundQueryRequest, CliError> {
+        let sub_mch_id = field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?;
+        let nonce_str = nonce_str(&self.nonce_str)?;
+        let lookup = RefundLookup::by_priority(
+            optional(&self.refund_id, RefundId::new)?,
+            optional(&self.out_refund_no, OutRefundNo::new)?,
+            optional(&self.transaction_id, TransactionId::new)?,
+            optional(&self.out_trade_no, OutTradeNo::new)?,
+        )?;
+        let request = RefundQueryRequest::new(sub_mch_id, nonce_str, lookup);
+        Ok(match optional(&self.offset, |s| s.parse::<Offset>())? {
+            Some(offset) => request.offset(offset),
+            None => request,
+        })
+    }
+
+    fn table(answer: &cloudpay::RefundQueryResponse) -> String {
+        refund_query_table(answer)
+    }
+
+    fn decode(
+        response: &http::Response<Vec<u8>>,
+        _: Option<&crate::args::V3Args>,
+    ) -> Result<(cloudpay::RefundQueryResponse, Option<String>), CliError> {
+        Ok((cloudpay::RefundQueryResponse::parse(response)?, None))
+    }
+
+    /// One page, or with `--all-pages` every refund of every page.
+    async fn send(&self, client: &Client, op: RefundQueryRequest) -> Result<Shown, CliError> {
+        if !self.all_pages {
+            return shown::<Self>(&client.execute(op).await?);
+        }
+        let refunds = super::all_refunds(client, op).await?;
+        let total = Fen::new(refunds.iter().map(|r| r.refund_fee.get()).sum());
+        let json = serde_json::json!({ "refund_count": refunds.len(), "refund_fee_total": total, "refunds": refunds });
+        Ok(Shown { json, table: all_refunds_table(&refunds, total) })
+    }
+}
+
+/// `wxpay cloudpay return-query`.
+fn return_query_table(a: &cloudpay::ReturnQueryResponse) -> String {
+    let mut t = Table::default();
+    t.row("result", &a.result)
+        .opt("fail_reason", a.fail_reason.as_ref())
+        .row("order_id", &a.order_id)
+        .row("out_order_no", &a.out_order_no)
+        .row("out_return_no", &a.out_return_no)
+        .row("return_no", &a.return_no)
+        .fen("return_amount", a.return_amount)
+        .opt("return_account", a.return_account.as_ref())
+        .opt("return_account_type", a.return_account_type.as_ref())
+        .opt("description", a.description.as_ref())
+        .opt("finish_time", a.finish_time.as_ref())
+        .opt("mch_id", a.mch_id.as_ref())
+        .opt("sub_mch_id", a.sub_mch_id.as_ref())
+        .opt("appid", a.appid.as_ref());
+    t.to_string()
+}
+
+/// `wxpay cloudpay finish`.
+fn finish_table(a: &cloudpay::FinishResponse) -> String {
+    let mut t = Table::default();
+    t.row("accepted", "yes (query the order for the outcome)")
+        .row("transaction_id", &a.transaction_id)
+        .row("out_order_no", &a.out_order_no)
+        .row("order_id", &a.order_id);
+    if let Some(r) = &a.receiver {
+        t.row("receiver", format!("{} {}", r.receiver_type, r.account))
+            .opt_fen("receiver_amount", r.amount)
+            .opt("receiver_description", r.description.as_ref());
+    }
+    t.opt("mch_id", a.mch_id.as_ref())
+        .opt("sub_mch_id", a.sub_mch_id.as_ref())
+        .opt("appid", a.appid.as_ref())
+        .opt("sub_appid", a.sub_appid.as_ref());
+    t.to_string()
+}
+
+/// `wxpay cloudpay refund-query`: the refunds as one row each.
+fn refund_query_table(a: &cloudpay::RefundQueryResponse) -> String {
+    let mut t = Table::default();
+    t.row("transaction_id", &a.transaction_id)
+        .opt("out_trade_no", a.out_trade_no.as_ref())
+        .fen("total_fee", a.total_fee)
+        .opt_fen("settlement_total_fee", a.settlement_total_fee)
+        .fen("cash_fee", a.cash_fee)
+        .opt("fee_type", a.fee_type.as_ref())
+        .row("refund_count", a.refund_count)
+        .opt("total_refund_count", a.total_refund_count)
+        .opt("mch_id", a.mch_id.as_ref())
+        .opt("sub_mch_id", a.sub_mch_id.as_ref())
+        .opt("appid", a.appid.as_ref())
+        .opt("sub_appid", a.sub_appid.as_ref());
+    match &a.refunds {
+        cloudpay::RefundDetails::Listed(refunds) if refunds.is_empty() => {
+            t.row("refunds", "no refunds");
+        }
+        cloudpay::RefundDetails::Listed(refunds) => {
+            t.grid("refunds", format!("{} listed", refunds.len()), refund_grid(refunds));
+        }
+        cloudpay::RefundDetails::NotReturned => {
+            t.row("refunds", format!("details not returned (refund_count {})", a.refund_count));
+        }
+        _ => {
+            t.row("refunds", "not shown (unknown kind of refund list; use --json)");
+        }
+    }
+    t.to_string()
+}
+
+/// The refunds as a grid, one row each.
+fn refund_grid(refunds: &[cloudpay::Refund]) -> Grid {
+    let mut grid = Grid::new(&["refund_id", "out_refund_no", "refund_fee", "refund_status", "refund_success_time"]);
+    for r in refunds {
+        grid.push(vec![
+            r.refund_id.clone(),
+            r.out_refund_no.clone(),
+            amount(r.refund_fee),
+            r.refund_status.to_string(),
+            or_none(r.refund_success_time.as_ref()),
+        ]);
+    }
+    grid
+}
+
+/// `wxpay cloudpay refund-query --all-pages`: every refund of every page, one row each.
+pub(crate) fn all_refunds_table(refunds: &[cloudpay::Refund], total: Fen) -> String {
+    let mut t = Table::default();
+    t.row("refund_count", refunds.len()).fen("refund_fee_total", total);
+    if refunds.is_empty() {
+        t.row("refunds", "no refunds");
+    } else {
+        t.grid("refunds", format!("{} listed (all pages)", refunds.len()), refund_grid(refunds));
+    }
+    t.to_string()
+}

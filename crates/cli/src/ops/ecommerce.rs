@@ -1,0 +1,209 @@
+//! `wxpay ecommerce ...`: the API v3 e-commerce profit-sharing queries (DESIGN.md 4.2) as
+//! subcommands: their flags, the request they build, and their tables. Signing and
+//! verification flags are [`V3Args`].
+
+use clap::{Args, Subcommand};
+use wxpay_protocol::v3::{self, OrderQueryRequest, ReturnQueryRequest};
+use wxpay_protocol::{OutOrderNo, OutReturnNo, TransactionId};
+
+use super::{CliOperation, decode_v3, dispatch};
+use crate::args::{CommonArgs, V3Args};
+use crate::batch::row_args;
+use crate::exit::CliError;
+use crate::request::{field, order_ref, sub_mchid};
+use crate::table::{Grid, Table, amount, or_none};
+
+/// Text shown at the end of `wxpay ecommerce --help` and its subcommands.
+pub(crate) const V3_AFTER_HELP: &str = "\
+Requests are signed with --mchid, --merchant-serial and --private-key (or WXPAY_MCHID, \
+WXPAY_MERCHANT_SERIAL, WXPAY_PRIVATE_KEY, or the --config file); --dry-run's --timestamp and \
+--nonce make a dry run reproducible.
+Answers are verified with --public-key and --public-key-id (or WXPAY_PUBLIC_KEY, \
+WXPAY_PUBLIC_KEY_ID), every --platform-cert, and platform certificates downloaded with \
+--apiv3-key-file (WXPAY_APIV3_KEY_FILE). Sending needs at least one of them; --decode without \
+them does NOT check the signature, and the answer is only as trustworthy as its file.";
+
+/// The API v3 e-commerce operations.
+#[derive(Debug, Subcommand)]
+pub(crate) enum EcommerceCommand {
+    /// Profit-sharing order query (查询分账结果).
+    #[command(after_help = V3_AFTER_HELP)]
+    OrderQuery(OrderQueryArgs),
+    /// Profit-sharing return query (查询分账回退结果).
+    #[command(after_help = V3_AFTER_HELP)]
+    ReturnQuery(ReturnQueryArgs),
+}
+
+dispatch!(EcommerceCommand { OrderQuery, ReturnQuery });
+
+row_args! {
+    OrderQueryArgs { sub_mchid, transaction_id, out_order_no }
+    ReturnQueryArgs { sub_mchid, order_id, out_order_no, out_return_no }
+}
+
+/// `wxpay ecommerce order-query`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct OrderQueryArgs {
+    /// `sub_mchid`: the second-level merchant.
+    #[arg(long)]
+    pub(crate) sub_mchid: Option<String>,
+    /// `transaction_id`: the payment.
+    #[arg(long)]
+    pub(crate) transaction_id: Option<String>,
+    /// `out_order_no`: the merchant's profit-sharing order number.
+    #[arg(long)]
+    pub(crate) out_order_no: Option<String>,
+    /// Mode and output.
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+    /// Signing and verification (last: its help heading applies to the flags that follow it).
+    #[command(flatten)]
+    pub(crate) v3: V3Args,
+}
+
+/// `wxpay ecommerce return-query`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReturnQueryArgs {
+    /// `sub_mchid`: the second-level merchant.
+    #[arg(long)]
+    pub(crate) sub_mchid: Option<String>,
+    /// `order_id`: WeChat's profit-sharing order number (or give --out-order-no).
+    #[arg(long)]
+    pub(crate) order_id: Option<String>,
+    /// `out_order_no`: the merchant's profit-sharing order number (or give --order-id).
+    #[arg(long)]
+    pub(crate) out_order_no: Option<String>,
+    /// `out_return_no`: the merchant's return number.
+    #[arg(long)]
+    pub(crate) out_return_no: Option<String>,
+    /// Mode and output.
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+    /// Signing and verification (last: its help heading applies to the flags that follow it).
+    #[command(flatten)]
+    pub(crate) v3: V3Args,
+}
+
+impl CliOperation for OrderQueryArgs {
+    type Op = OrderQueryRequest;
+    type Output = v3::OrderQueryResponse;
+
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+
+    fn v3(&self) -> Option<&V3Args> {
+        Some(&self.v3)
+    }
+
+    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut V3Args>) {
+        (&mut self.common, Some(&mut self.v3))
+    }
+
+    fn request(&self) -> Result<OrderQueryRequest, CliError> {
+        Ok(OrderQueryRequest::new(
+            sub_mchid(&self.sub_mchid)?,
+            field(&self.transaction_id, TransactionId::FIELD, TransactionId::new)?,
+            field(&self.out_order_no, OutOrderNo::FIELD, OutOrderNo::new)?,
+        ))
+    }
+
+    fn table(answer: &v3::OrderQueryResponse) -> String {
+        order_query_table(answer)
+    }
+
+    fn decode(
+        response: &http::Response<Vec<u8>>,
+        v3: Option<&V3Args>,
+    ) -> Result<(v3::OrderQueryResponse, Option<String>), CliError> {
+        decode_v3(response, v3, v3::OrderQueryResponse::parse)
+    }
+}
+
+impl CliOperation for ReturnQueryArgs {
+    type Op = ReturnQueryRequest;
+    type Output = v3::ReturnQueryResponse;
+
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+
+    fn v3(&self) -> Option<&V3Args> {
+        Some(&self.v3)
+    }
+
+    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut V3Args>) {
+        (&mut self.common, Some(&mut self.v3))
+    }
+
+    fn request(&self) -> Result<ReturnQueryRequest, CliError> {
+        Ok(ReturnQueryRequest::new(
+            sub_mchid(&self.sub_mchid)?,
+            order_ref(&self.order_id, &self.out_order_no)?,
+            field(&self.out_return_no, OutReturnNo::FIELD, OutReturnNo::new)?,
+        ))
+    }
+
+    fn table(answer: &v3::ReturnQueryResponse) -> String {
+        return_query_table(answer)
+    }
+
+    fn decode(
+        response: &http::Response<Vec<u8>>,
+        v3: Option<&V3Args>,
+    ) -> Result<(v3::ReturnQueryResponse, Option<String>), CliError> {
+        decode_v3(response, v3, v3::ReturnQueryResponse::parse)
+    }
+}
+
+/// `wxpay ecommerce order-query`: the receivers as one row each.
+fn order_query_table(a: &v3::OrderQueryResponse) -> String {
+    let mut t = Table::default();
+    t.row("status", &a.status)
+        .opt("close_reason", a.close_reason.as_ref())
+        .row("order_id", &a.order_id)
+        .row("out_order_no", &a.out_order_no)
+        .row("transaction_id", &a.transaction_id)
+        .row("sub_mchid", &a.sub_mchid)
+        .opt_fen("finish_amount", a.finish_amount)
+        .opt("finish_description", a.finish_description.as_ref());
+    match &a.receivers {
+        None => {}
+        Some(receivers) if receivers.is_empty() => {
+            t.row("receivers", "none");
+        }
+        Some(receivers) => {
+            let mut grid =
+                Grid::new(&["account", "type", "amount", "result", "finish_time", "fail_reason", "description"]);
+            for r in receivers {
+                grid.push(vec![
+                    or_none(r.receiver_account.as_ref().or(r.receiver_mchid.as_ref())),
+                    or_none(r.receiver_type.as_ref()),
+                    amount(r.amount),
+                    r.result.to_string(),
+                    or_none(r.finish_time.as_ref()),
+                    or_none(r.fail_reason.as_ref()),
+                    r.description.clone(),
+                ]);
+            }
+            t.grid("receivers", format!("{} listed", receivers.len()), grid);
+        }
+    }
+    t.to_string()
+}
+
+/// `wxpay ecommerce return-query`.
+fn return_query_table(a: &v3::ReturnQueryResponse) -> String {
+    let mut t = Table::default();
+    t.row("result", &a.result)
+        .opt("fail_reason", a.fail_reason.as_ref())
+        .row("order_id", &a.order_id)
+        .row("out_order_no", &a.out_order_no)
+        .row("out_return_no", &a.out_return_no)
+        .row("return_no", &a.return_no)
+        .fen("amount", a.amount)
+        .row("return_mchid", &a.return_mchid)
+        .row("sub_mchid", &a.sub_mchid)
+        .opt("finish_time", a.finish_time.as_ref());
+    t.to_string()
+}

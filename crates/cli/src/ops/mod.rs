@@ -1,0 +1,155 @@
+//! The operations as the CLI runs them: one [`CliOperation`] per subcommand, in one file per API
+//! family ([`cloudpay`], [`ecommerce`]). Each says which protocol operation its flags build,
+//! how an answer reads in a table, and how a captured answer is decoded; the wire, the method,
+//! the path and the rules come from the operation's spec. Send, `--dry-run`, `--decode` and
+//! `--batch` ([`crate::run`]) are written once, for any [`CliOperation`].
+
+pub(crate) mod cloudpay;
+pub(crate) mod ecommerce;
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde_json::Value;
+use wxpay_protocol::Operation;
+use wxpay_protocol::security::{Verified, danger, verify_response};
+use wxpay_transport_hyper::Client;
+
+use crate::args::{CommonArgs, V3Args};
+use crate::batch::RowArgs;
+use crate::exit::CliError;
+use crate::{credentials, security};
+
+/// An answer ready to print: as JSON (`--json`, batch lines) and as a table.
+#[derive(Debug)]
+pub(crate) struct Shown {
+    /// The typed answer as JSON.
+    pub(crate) json: Value,
+    /// The human table.
+    pub(crate) table: String,
+}
+
+/// One subcommand: its flags, and what the CLI does with the operation they build.
+pub(crate) trait CliOperation: RowArgs + std::fmt::Debug {
+    /// The protocol operation the flags build.
+    type Op: Operation<Output = Self::Output> + Send + 'static;
+    /// Its typed answer.
+    type Output: Serialize + Send + 'static;
+
+    /// The mode, output and sending flags.
+    fn common(&self) -> &CommonArgs;
+
+    /// The signing and verification flags of an API v3 operation.
+    fn v3(&self) -> Option<&V3Args> {
+        None
+    }
+
+    /// The settings a config file may fill in: the common ones, and the API v3 ones.
+    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut V3Args>);
+
+    /// The validated request (errors name the field and the rule).
+    fn request(&self) -> Result<Self::Op, CliError>;
+
+    /// The human table of an answer.
+    fn table(answer: &Self::Output) -> String;
+
+    /// Parses a captured answer (`--decode`); the string is a note for standard error.
+    fn decode(
+        response: &http::Response<Vec<u8>>,
+        v3: Option<&V3Args>,
+    ) -> Result<(Self::Output, Option<String>), CliError>;
+
+    /// Sends the request (send mode and batches): one call through the client. An operation
+    /// whose flags ask for more (the refund query's `--all-pages`) says so here.
+    fn send(&self, client: &Client, op: Self::Op) -> impl Future<Output = Result<Shown, CliError>> {
+        async move { shown::<Self>(&client.execute(op).await?) }
+    }
+}
+
+/// Something done with whichever subcommand was chosen, whatever its operation.
+pub(crate) trait Visit {
+    /// What it makes.
+    type Output;
+
+    /// Does it with `command`.
+    fn visit<C: CliOperation>(self, command: &C) -> Self::Output;
+}
+
+/// Implements, for a subcommand enum whose variants each hold a [`CliOperation`], `accept`
+/// (hands the chosen one to a [`Visit`]), `common` and `settings_mut`.
+macro_rules! dispatch {
+    ($enum:ident { $($variant:ident),+ $(,)? }) => {
+        impl $enum {
+            /// Hands the chosen subcommand to `visitor`.
+            pub(crate) fn accept<V: super::Visit>(&self, visitor: V) -> V::Output {
+                match self {
+                    $($enum::$variant(args) => visitor.visit(args),)+
+                }
+            }
+
+            /// The chosen subcommand's mode, output and sending flags.
+            pub(crate) fn common(&self) -> &crate::args::CommonArgs {
+                match self {
+                    $($enum::$variant(args) => args.common(),)+
+                }
+            }
+
+            /// The chosen subcommand's settings, to fill in from a config file.
+            pub(crate) fn settings_mut(
+                &mut self,
+            ) -> (&mut crate::args::CommonArgs, Option<&mut crate::args::V3Args>) {
+                match self {
+                    $($enum::$variant(args) => args.settings_mut(),)+
+                }
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// Every refund of a lookup, page by page through the client's pager.
+pub(crate) async fn all_refunds(
+    client: &Client,
+    request: wxpay_protocol::cloudpay::RefundQueryRequest,
+) -> Result<Vec<wxpay_protocol::cloudpay::Refund>, CliError> {
+    use futures_util::StreamExt;
+    use wxpay_protocol::client::RefundsError;
+    let mut stream = std::pin::pin!(client.refunds(request));
+    let mut refunds = Vec::new();
+    while let Some(refund) = stream.next().await {
+        match refund {
+            Ok(refund) => refunds.push(refund),
+            Err(RefundsError::Call(e)) => return Err(e.into()),
+            Err(e) => return Err(CliError::Paging(e)),
+        }
+    }
+    Ok(refunds)
+}
+
+/// An answer of `C`, shown.
+pub(crate) fn shown<C: CliOperation>(answer: &C::Output) -> Result<Shown, CliError> {
+    Ok(Shown { json: serde_json::to_value(answer).map_err(CliError::Json)?, table: C::table(answer) })
+}
+
+/// Decodes a captured API v3 answer with `parse`: verified with the keys given (`--public-key`
+/// and `--public-key-id`, `--platform-cert`) at `--now`, or, without keys, through the
+/// protocol's named escape for offline inspection, with a note saying the signature was not
+/// checked.
+pub(crate) fn decode_v3<T>(
+    response: &http::Response<Vec<u8>>,
+    v3: Option<&V3Args>,
+    parse: impl FnOnce(&Verified<'_>) -> Result<T, wxpay_protocol::Error>,
+) -> Result<(T, Option<String>), CliError> {
+    let Some(args) = v3 else { return Ok((parse(&danger::inspect_unverified(response))?, None)) };
+    let keys = credentials::verifying_keys(args)?;
+    credentials::apiv3_key(args)?;
+    if keys.is_empty() {
+        let answer = parse(&danger::inspect_unverified(response))?;
+        return Ok((answer, Some(security::UNVERIFIED.to_owned())));
+    }
+    let now = args.now.unwrap_or_else(wxpay_system::unix_now);
+    let verified = verify_response(response, now, &keys)
+        .map_err(|cause| wxpay_protocol::Error::from(wxpay_protocol::UnverifiedResponse::new(cause, response)))?;
+    let note = security::verified_note(verified.verification());
+    Ok((parse(&verified)?, note))
+}

@@ -1,0 +1,128 @@
+//! What the sandbox answers for each operation: one [`Route`] per operation the protocol
+//! describes, keyed by its [`OperationSpec`]. The server finds the route by the spec's method
+//! and path, applies the spec's rate limit, and writes the outcome in the spec's wire
+//! ([`crate::server`]); a route only reads the request with the protocol's server-side reader
+//! and answers it from the state. Adding an operation to the sandbox is one entry here (and
+//! its data in [`crate::state`]).
+
+use http::Request;
+use wxpay_protocol::security::CertificatesRequest;
+use wxpay_protocol::{ErrorCode, Operation, OperationSpec, ValidationError, cloudpay, v3};
+
+use crate::server::{Shared, certificates};
+use crate::state::Refusal;
+
+/// What a route made of a request.
+#[derive(Debug)]
+pub(crate) enum Served {
+    /// A successful answer's body, in the wire's format.
+    Answer(Vec<u8>),
+    /// A failure: the code and message the wire reports it with.
+    Refused(Refusal),
+}
+
+/// Serves one request of a route's operation at Unix time `now`.
+pub(crate) type Serve = fn(&Shared, &Request<Vec<u8>>, i64) -> Served;
+
+/// One operation the sandbox serves.
+#[derive(Debug)]
+pub(crate) struct Route {
+    /// The operation's description (method, path, wire, rate limit).
+    pub(crate) spec: &'static OperationSpec,
+    /// How it is answered.
+    pub(crate) serve: Serve,
+}
+
+/// Every operation the sandbox serves.
+pub(crate) const ROUTES: &[Route] = &[
+    Route {
+        spec: &cloudpay::ReturnQueryRequest::SPEC,
+        serve: |shared, request, now| {
+            answer(shared, cloudpay::ReturnQueryRequest::from_body(request.body()), |r| {
+                shared.state.return_query(r, now).map(|a| a.encode(shared.shape))
+            })
+        },
+    },
+    Route {
+        spec: &cloudpay::FinishRequest::SPEC,
+        serve: |shared, request, _| {
+            answer(shared, cloudpay::FinishRequest::from_body(request.body()), |r| {
+                shared.state.finish(r).map(|a| a.encode(shared.shape))
+            })
+        },
+    },
+    Route {
+        spec: &cloudpay::RefundQueryRequest::SPEC,
+        serve: |shared, request, _| {
+            answer(shared, cloudpay::RefundQueryRequest::from_body(request.body()), |r| {
+                shared.state.refund_query(r).map(|a| a.encode(shared.shape))
+            })
+        },
+    },
+    Route {
+        spec: &v3::OrderQueryRequest::SPEC,
+        serve: |shared, request, now| {
+            answer(shared, v3::OrderQueryRequest::from_query(query(request)), |r| {
+                shared.state.v3_order_query(r, now).and_then(|a| json(&a))
+            })
+        },
+    },
+    Route {
+        spec: &v3::ReturnQueryRequest::SPEC,
+        serve: |shared, request, now| {
+            answer(shared, v3::ReturnQueryRequest::from_query(query(request)), |r| {
+                shared.state.v3_return_query(r, now).and_then(|a| json(&a))
+            })
+        },
+    },
+    Route {
+        spec: &CertificatesRequest::SPEC,
+        serve: |shared, _, _| {
+            answer(shared, Ok(CertificatesRequest), |_| {
+                certificates(shared)
+                    .map_err(|_| Refusal::new(ErrorCode::SystemErrorV3, "cannot encrypt the certificate"))
+                    .and_then(|a| json(&a))
+            })
+        },
+    },
+];
+
+/// The route of the operation at `path`, whatever the method (a wrong method is answered 405).
+pub(crate) fn route_at(path: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|route| route.spec.path == path)
+}
+
+/// The route of the operation named `name`.
+pub(crate) fn route_named(name: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|route| route.spec.name == name)
+}
+
+/// The query string of a v3 request.
+fn query(request: &Request<Vec<u8>>) -> &str {
+    request.uri().query().unwrap_or("")
+}
+
+/// Reads, rate-limits and answers a request of `R`: an unreadable request is PARAM_ERROR, one
+/// over the operation's limit FREQUENCY_LIMITED (counted per what its spec says).
+fn answer<R: Operation>(
+    shared: &Shared,
+    read: Result<R, ValidationError>,
+    respond: impl FnOnce(&R) -> Result<Vec<u8>, Refusal>,
+) -> Served {
+    let request = match read {
+        Ok(request) => request,
+        Err(invalid) => return Served::Refused(Refusal::new(ErrorCode::ParamError, invalid.to_string())),
+    };
+    if !shared.limits.admit(&R::SPEC, request.sub_merchant()) {
+        return Served::Refused(Refusal::new(ErrorCode::FrequencyLimited, "请求过多被频率限制"));
+    }
+    match respond(&request) {
+        Ok(body) => Served::Answer(body),
+        Err(refusal) => Served::Refused(refusal),
+    }
+}
+
+/// A v3 answer as JSON.
+fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Refusal> {
+    serde_json::to_vec(value).map_err(|_| Refusal::new(ErrorCode::SystemErrorV3, "cannot encode the answer"))
+}
