@@ -15,26 +15,85 @@ struct Step {
     args: &'static [&'static str],
     /// Extra environment.
     env: &'static [(&'static str, &'static str)],
+    /// What to try when the step fails for a reason outside the code, if there is a usual one.
+    hint: Option<&'static str>,
 }
+
+/// The target the embeddable core builds for (DESIGN.md 3).
+const WASM: &str = "wasm32-unknown-unknown";
+
+/// Said when a wasm step fails: the usual cause is a toolchain without the target's std.
+const WASM_HINT: &str = "if the target is missing: rustup target add wasm32-unknown-unknown (.ci/run does this)";
 
 /// The steps, in order; the first failure stops the run.
 const STEPS: &[Step] = &[
-    Step { name: "fmt", args: &["fmt", "--all", "--", "--check"], env: &[] },
-    Step { name: "clippy", args: &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], env: &[] },
-    Step { name: "test", args: &["test", "--workspace"], env: &[] },
-    Step { name: "doc", args: &["doc", "--workspace", "--no-deps"], env: &[("RUSTDOCFLAGS", "-D warnings")] },
+    Step { name: "fmt", args: &["fmt", "--all", "--", "--check"], env: &[], hint: None },
+    Step {
+        name: "clippy",
+        args: &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        env: &[],
+        hint: None,
+    },
+    // The embeddable core (DESIGN.md 3): wxpay-protocol without aws-lc-rs, for wasm32.
+    Step {
+        name: "wasm clippy",
+        args: &["clippy", "-p", "wxpay-protocol", "--no-default-features", "--target", WASM, "--", "-D", "warnings"],
+        env: &[],
+        hint: Some(WASM_HINT),
+    },
+    Step {
+        name: "wasm build",
+        args: &["build", "-p", "wxpay-protocol", "--no-default-features", "--target", WASM],
+        env: &[],
+        hint: Some(WASM_HINT),
+    },
+    Step { name: "test", args: &["test", "--workspace"], env: &[], hint: None },
+    Step {
+        name: "test without default features",
+        args: &["test", "-p", "wxpay-protocol", "--no-default-features"],
+        env: &[],
+        hint: None,
+    },
+    Step {
+        name: "doc",
+        args: &["doc", "--workspace", "--no-deps"],
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+        hint: None,
+    },
 ];
 
-/// Crates that must not be in `wxpay-protocol`'s normal dependency graph: it is sans-IO
-/// (DESIGN.md 2: no tokio, hyper, ureq or socket).
-const FORBIDDEN_IN_PROTOCOL: &[&str] = &["tokio", "hyper", "ureq", "mio", "socket2", "ring"];
+/// One check of `wxpay-protocol`'s normal dependency graph.
+#[derive(Debug)]
+struct GraphCheck {
+    /// The features, for the report.
+    features: &'static str,
+    /// Extra `cargo tree` arguments.
+    args: &'static [&'static str],
+    /// Crates that must not appear (a name also forbids the names it prefixes with `-`).
+    forbidden: &'static [&'static str],
+}
 
-/// The crate names in a `cargo tree --prefix none` listing that are forbidden.
-fn forbidden(tree: &str) -> Vec<String> {
+/// The graph checks: the core is sans-IO (DESIGN.md 2: no tokio, hyper, ureq or socket; DESIGN.md
+/// 7: no ring), and without its default feature it compiles nothing of aws-lc (DESIGN.md 3).
+const GRAPH_CHECKS: &[GraphCheck] = &[
+    GraphCheck {
+        features: "default features",
+        args: &[],
+        forbidden: &["tokio", "hyper", "ureq", "mio", "socket2", "ring"],
+    },
+    GraphCheck {
+        features: "--no-default-features",
+        args: &["--no-default-features"],
+        forbidden: &["tokio", "hyper", "ureq", "mio", "socket2", "ring", "aws-lc-rs", "aws-lc-sys", "aws-lc-fips-sys"],
+    },
+];
+
+/// The crate names in a `cargo tree --prefix none` listing that are in `forbidden`.
+fn forbidden(tree: &str, forbidden: &[&str]) -> Vec<String> {
     let mut found: Vec<String> = tree
         .lines()
         .filter_map(|line| line.split_whitespace().next())
-        .filter(|name| FORBIDDEN_IN_PROTOCOL.iter().any(|f| name == f || name.starts_with(&format!("{f}-"))))
+        .filter(|name| forbidden.iter().any(|f| name == f || name.starts_with(&format!("{f}-"))))
         .map(str::to_owned)
         .collect();
     found.sort();
@@ -42,21 +101,29 @@ fn forbidden(tree: &str) -> Vec<String> {
     found
 }
 
-/// Checks `cargo tree -p wxpay-protocol -e normal`.
+/// The `cargo tree` command of a check.
+fn tree_command(check: &GraphCheck) -> Cmd {
+    Cmd::this_cargo()
+        .args(["tree", "-p", "wxpay-protocol", "-e", "normal", "--prefix", "none"])
+        .args(check.args.iter().copied())
+}
+
+/// Runs every graph check on `cargo tree -p wxpay-protocol -e normal`.
 fn check_protocol_tree() -> Result<(), String> {
-    let cmd = Cmd::this_cargo().args(["tree", "-p", "wxpay-protocol", "-e", "normal", "--prefix", "none"]);
-    println!("\n==> protocol graph: {cmd}");
-    let output = cmd.output()?;
-    if !output.status.success() {
-        return Err(format!("{cmd} exited with {}", output.status));
+    for check in GRAPH_CHECKS {
+        let cmd = tree_command(check);
+        println!("\n==> protocol graph ({}): {cmd}", check.features);
+        let output = cmd.output()?;
+        if !output.status.success() {
+            return Err(format!("{cmd} exited with {}", output.status));
+        }
+        let found = forbidden(&String::from_utf8_lossy(&output.stdout), check.forbidden);
+        if !found.is_empty() {
+            return Err(format!("wxpay-protocol ({}) depends on {}", check.features, found.join(", ")));
+        }
+        println!("no {} in wxpay-protocol's dependencies", check.forbidden.join(", "));
     }
-    let found = forbidden(&String::from_utf8_lossy(&output.stdout));
-    if found.is_empty() {
-        println!("no {} in wxpay-protocol's dependencies", FORBIDDEN_IN_PROTOCOL.join(", "));
-        Ok(())
-    } else {
-        Err(format!("wxpay-protocol depends on {}", found.join(", ")))
-    }
+    Ok(())
 }
 
 /// The command of a step.
@@ -80,15 +147,18 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         };
         if let Err(why) = outcome {
             eprintln!("\nxtask ci: step {} `{}` failed ({why}): {cmd}", i + 1, step.name);
+            if let Some(hint) = step.hint {
+                eprintln!("xtask ci: {hint}");
+            }
             return ExitCode::FAILURE;
         }
     }
     if let Err(why) = check_protocol_tree() {
-        eprintln!("\nxtask ci: the protocol dependency check failed: {why}");
+        eprintln!("\nxtask ci: the protocol dependency checks failed: {why}");
         return ExitCode::FAILURE;
     }
     println!(
-        "\nxtask ci: all {} steps and the protocol dependency check passed in {:.0?}",
+        "\nxtask ci: all {} steps and the protocol dependency checks passed in {:.0?}",
         STEPS.len(),
         started.elapsed()
     );
@@ -102,8 +172,21 @@ mod tests {
     #[test]
     fn forbidden_crates_are_found_by_name() {
         let tree = "wxpay-protocol v0.1.0 (/w)\nhttp v1.5.0\ntokio v1.0.0\ntokio-util v0.7.0\nhyperlocal v0.1.0\nsocket2 v0.5.0 (*)\n";
-        assert_eq!(forbidden(tree), ["socket2", "tokio", "tokio-util"]);
-        assert!(forbidden("wxpay-protocol v0.1.0\nhttp v1\n").is_empty());
+        let sans_io = GRAPH_CHECKS[0].forbidden;
+        assert_eq!(forbidden(tree, sans_io), ["socket2", "tokio", "tokio-util"]);
+        assert!(forbidden("wxpay-protocol v0.1.0\nhttp v1\n", sans_io).is_empty());
+    }
+
+    #[test]
+    fn aws_lc_is_forbidden_only_without_default_features() {
+        let tree = "wxpay-protocol v0.1.0 (/w)\naws-lc-rs v1.19.0\naws-lc-sys v0.47.0\nrustls-webpki v0.103.16\n";
+        let [default, bare] = GRAPH_CHECKS else { panic!("two graph checks") };
+        assert!(forbidden(tree, default.forbidden).is_empty());
+        assert_eq!(forbidden(tree, bare.forbidden), ["aws-lc-rs", "aws-lc-sys"]);
+        assert_eq!(
+            tree_command(bare).to_string(),
+            "cargo tree -p wxpay-protocol -e normal --prefix none --no-default-features"
+        );
     }
 
     #[test]
@@ -114,7 +197,10 @@ mod tests {
             [
                 "cargo fmt --all -- --check",
                 "cargo clippy --workspace --all-targets -- -D warnings",
+                "cargo clippy -p wxpay-protocol --no-default-features --target wasm32-unknown-unknown -- -D warnings",
+                "cargo build -p wxpay-protocol --no-default-features --target wasm32-unknown-unknown",
                 "cargo test --workspace",
+                "cargo test -p wxpay-protocol --no-default-features",
                 "RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps",
             ]
         );

@@ -2,7 +2,7 @@
 //! (matklad's cargo-xtask pattern; the alias lives in `.cargo/config.toml`).
 //!
 //! ```text
-//! cargo xtask ci                                   fmt, clippy, test, doc: what CI runs
+//! cargo xtask ci                                   fmt, clippy, wasm, test, doc: what CI runs
 //! cargo xtask fuzz --smoke [--seconds N]           every fuzz target for N s (default 10)
 //! cargo xtask fuzz --target T [--seconds N]        one fuzz target for N s (default 60)
 //! cargo xtask bench-e2e [CALLS]                    load benchmark against the sandbox
@@ -25,8 +25,13 @@ commands:
   ci        run, in order, stopping at the first failure:
               cargo fmt --all -- --check
               cargo clippy --workspace --all-targets -- -D warnings
+              cargo clippy -p wxpay-protocol --no-default-features --target wasm32-unknown-unknown -- -D warnings
+              cargo build -p wxpay-protocol --no-default-features --target wasm32-unknown-unknown
               cargo test --workspace
+              cargo test -p wxpay-protocol --no-default-features
               RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
+            then checks wxpay-protocol's dependency graph: no runtime, socket or ring crate, and
+            without default features no aws-lc crate
   fuzz      run the cargo-fuzz targets of crates/protocol/fuzz (needs nightly and cargo-fuzz)
               --smoke         run every target briefly and print a report (default 10 s each)
               --target T      run only target T (without --smoke: default 60 s)

@@ -38,8 +38,63 @@
 //! assert_eq!(done.receiver.unwrap().account, "190001001");
 //! # Ok::<(), wxpay_protocol::Error>(())
 //! ```
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `aws-lc-rs` | yes | the crypto on aws-lc-rs (DESIGN.md 7): [`security::RsaPrivateKey`], verification by a [`security::KeySet`] on its own, [`security::Apiv3Key::new`] |
+//!
+//! ## Embedding without aws-lc-rs
+//!
+//! With `default-features = false` nothing of aws-lc-rs is compiled and the crate builds for
+//! `wasm32-unknown-unknown` (DESIGN.md 3). Building, signing, verifying and parsing stay the
+//! same; the embedder supplies the crypto through the [`security`] traits:
+//!
+//! - signing: a [`security::Signer`], in [`security::MerchantCredentials::new`];
+//! - verification: a [`security::SignatureVerifier`] (RSASSA-PKCS1-v1_5 SHA-256 with one DER
+//!   public key), in [`security::KeySet::with_signature_verifier`]; or a whole
+//!   [`security::Verifier`] of its own, passed where a `KeySet` would be;
+//! - AES-256-GCM for the platform certificate download: a [`security::Aead`], in
+//!   [`security::Apiv3Key::with_aead`].
+//!
+//! The [`client`] state machine takes `std::time::Instant`s from its driver, and `Instant::now`
+//! traps on `wasm32-unknown-unknown` (it has no clock); a driver there calls the build, sign,
+//! verify and parse functions directly, as below.
+//!
+//! ```
+//! use wxpay_protocol::security::{sign_request, MerchantCredentials, Signer, SigningError, SigningParams};
+//! use wxpay_protocol::{v3, BaseUrl, NonceStr, Operation, OutOrderNo, SubMchId, TransactionId};
+//!
+//! /// Signs with the host's RSA: a JavaScript binding, a KMS, another crypto library.
+//! #[derive(Debug)]
+//! struct HostSigner;
+//!
+//! impl Signer for HostSigner {
+//!     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+//!         host_rsa_pkcs1_sha256(message).map_err(|e| SigningError::Signer(e.into()))
+//!     }
+//! }
+//! # fn host_rsa_pkcs1_sha256(_: &[u8]) -> Result<Vec<u8>, std::io::Error> { Ok(vec![0x5a; 256]) }
+//!
+//! let credentials = MerchantCredentials::new("1900007291", "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB", HostSigner)?;
+//! let query = v3::OrderQueryRequest::new(
+//!     SubMchId::new("1900000109")?,
+//!     TransactionId::new("4208450740201411110007820472")?,
+//!     OutOrderNo::new("P20150806125346")?,
+//! );
+//! let mut request = query.build(&BaseUrl::v3_default())?;
+//! // The timestamp and the nonce come from the host's clock and CSPRNG.
+//! let nonce = NonceStr::new("593BEC0C930BF1AFEB40B4A08C8FB242")?;
+//! sign_request(&request, &SigningParams::new(&credentials, 1554208460, &nonce))?.apply_to(&mut request);
+//! assert!(request.headers()["authorization"].to_str()?.starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900007291\""));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
+// The docs link the `aws-lc-rs` feature's items (RsaPrivateKey, Apiv3Key::new) by name; without
+// the feature those links have no target, and the text around them says so.
+#![cfg_attr(not(feature = "aws-lc-rs"), allow(rustdoc::broken_intra_doc_links))]
 
 mod amount;
 mod api_error;

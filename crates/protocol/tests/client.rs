@@ -1,6 +1,10 @@
 //! The client state machine, driven by a fake transport: retries, backoff bounds, write
 //! outcomes, signing and verification, certificate download and refresh, rate limits.
 
+// RSA keys, signing and AES-256-GCM here are the aws-lc-rs defaults; tests/embedder.rs covers
+// the crate without them.
+#![cfg(feature = "aws-lc-rs")]
+
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 

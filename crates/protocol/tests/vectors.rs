@@ -2,6 +2,10 @@
 //! holds one case's inputs and every intermediate artefact, with a SOURCE.md saying where they
 //! come from.
 
+// RSA keys, signing and AES-256-GCM here are the aws-lc-rs defaults; tests/embedder.rs covers
+// the crate without them.
+#![cfg(feature = "aws-lc-rs")]
+
 use std::path::{Path, PathBuf};
 use wxpay_protocol::security::danger;
 

@@ -4,10 +4,13 @@
 //! The download is a v3 operation like the others. Its answer is signed by one of the
 //! certificates it carries, so it is verified with the certificates it decrypts (the
 //! AES-GCM tag under the APIv3 key already authenticates them).
+//!
+//! AES-256-GCM is the [`Aead`] the [`Apiv3Key`] was made with: aws-lc-rs with
+//! [`Apiv3Key::new`] (feature `aws-lc-rs`), or the embedder's with [`Apiv3Key::with_aead`].
 
 use std::fmt;
+use std::sync::Arc;
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rustls_pki_types::CertificateDer;
@@ -15,6 +18,7 @@ use rustls_pki_types::pem::PemObject;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::crypto::{Aead, NONCE_LEN, TAG_LEN};
 use super::error::{CertificateError, KeyError};
 use super::verify::{Verified, VerifyingKey};
 use crate::endpoint::BaseUrl;
@@ -22,20 +26,31 @@ use crate::error::{Error, ValidationError};
 use crate::operation::{Access, Api, FailureFields, Method, Operation, OperationSpec, RateLimit, RateScope};
 use crate::timestamp::Timestamp;
 
-/// The APIv3 key: 32 bytes set in the merchant platform. `Debug` never shows it, and its memory
-/// is wiped on drop.
+/// The APIv3 key: 32 bytes set in the merchant platform, and the AES-256-GCM ([`Aead`]) it is
+/// used with. `Debug` never shows it, and its memory is wiped on drop.
 #[derive(Clone)]
-pub struct Apiv3Key(Zeroizing<[u8; 32]>);
+pub struct Apiv3Key {
+    key: Zeroizing<[u8; 32]>,
+    aead: Arc<dyn Aead>,
+}
 
 impl Apiv3Key {
-    /// A key from its 32 bytes (the 32 characters of the merchant platform's setting). Leading
-    /// and trailing ASCII whitespace, as a key file's final newline, is not part of the key.
+    /// A key from its 32 bytes (the 32 characters of the merchant platform's setting), used with
+    /// aws-lc-rs's AES-256-GCM (feature `aws-lc-rs`). Leading and trailing ASCII whitespace, as
+    /// a key file's final newline, is not part of the key.
+    #[cfg(feature = "aws-lc-rs")]
     pub fn new(key: &[u8]) -> Result<Self, KeyError> {
+        Self::with_aead(key, super::crypto::AwsLcAead)
+    }
+
+    /// A key from its 32 bytes, as [`new`](Self::new) reads them, used with `aead`: how an
+    /// embedder without the `aws-lc-rs` feature supplies AES-256-GCM (DESIGN.md 3).
+    pub fn with_aead(key: &[u8], aead: impl Aead + 'static) -> Result<Self, KeyError> {
         let key = key.trim_ascii();
         let bytes: [u8; 32] = key
             .try_into()
             .map_err(|_| KeyError::InvalidId { field: "apiv3_key", reason: "must be exactly 32 bytes" })?;
-        Ok(Self(Zeroizing::new(bytes)))
+        Ok(Self { key: Zeroizing::new(bytes), aead: Arc::new(aead) })
     }
 }
 
@@ -45,21 +60,20 @@ impl fmt::Debug for Apiv3Key {
     }
 }
 
-/// Decrypts an `AEAD_AES_256_GCM` field: `ciphertext` is base64 of the encrypted bytes followed
-/// by the 16-byte tag; `nonce` is 12 bytes; `associated_data` is the AAD.
+/// Decrypts an `AEAD_AES_256_GCM` field with the key's [`Aead`]: `ciphertext` is base64 of the
+/// encrypted bytes followed by the 16-byte tag; `nonce` is 12 bytes; `associated_data` is the AAD.
 pub fn decrypt_aes_256_gcm(
     key: &Apiv3Key,
     nonce: &[u8],
     associated_data: &[u8],
     ciphertext_base64: &str,
 ) -> Result<Vec<u8>, CertificateError> {
-    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CertificateError::NonceLength(nonce.len()))?;
-    let mut data = BASE64.decode(ciphertext_base64).map_err(|_| CertificateError::Base64("ciphertext"))?;
-    let key = UnboundKey::new(&AES_256_GCM, &key.0[..]).map_err(|_| CertificateError::Decrypt)?;
-    let plaintext = LessSafeKey::new(key)
-        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(associated_data), &mut data)
-        .map_err(|_| CertificateError::Decrypt)?;
-    Ok(plaintext.to_vec())
+    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| CertificateError::NonceLength(nonce.len()))?;
+    let data = BASE64.decode(ciphertext_base64).map_err(|_| CertificateError::Base64("ciphertext"))?;
+    if data.len() < TAG_LEN {
+        return Err(CertificateError::Decrypt);
+    }
+    key.aead.decrypt_aes_256_gcm(&key.key, nonce, associated_data, &data)
 }
 
 /// Encrypts with `AEAD_AES_256_GCM` (the server side of [`decrypt_aes_256_gcm`]): returns
@@ -71,13 +85,8 @@ pub fn encrypt_aes_256_gcm(
     associated_data: &[u8],
     plaintext: &[u8],
 ) -> Result<String, CertificateError> {
-    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CertificateError::NonceLength(nonce.len()))?;
-    let key = UnboundKey::new(&AES_256_GCM, &key.0[..]).map_err(|_| CertificateError::Decrypt)?;
-    let mut data = plaintext.to_vec();
-    LessSafeKey::new(key)
-        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(associated_data), &mut data)
-        .map_err(|_| CertificateError::Decrypt)?;
-    Ok(BASE64.encode(data))
+    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| CertificateError::NonceLength(nonce.len()))?;
+    Ok(BASE64.encode(key.aead.encrypt_aes_256_gcm(&key.key, nonce, associated_data, plaintext)?))
 }
 
 /// `GET /v3/certificates`: the platform certificates, encrypted.

@@ -135,6 +135,10 @@ pub enum VerificationError {
     /// The `Authorization` header names another merchant.
     #[error("Authorization is for mchid {0}")]
     WrongMchid(String),
+    /// A [`KeySet`](super::KeySet) has no crypto to check signatures with: built without the
+    /// `aws-lc-rs` feature, it needs [`KeySet::with_signature_verifier`](super::KeySet::with_signature_verifier).
+    #[error("no signature verifier: without the aws-lc-rs feature, give the key set one")]
+    NoSignatureVerifier,
 }
 
 /// The platform certificate download could not be used.

@@ -1,16 +1,23 @@
-//! The merchant's private key and the [`Signer`] trait.
+//! The merchant's private key and the [`Signer`] trait. The key, [`RsaPrivateKey`], is the
+//! aws-lc-rs default (feature `aws-lc-rs`); the trait is always there (DESIGN.md 3).
 
 use std::fmt;
 
+#[cfg(feature = "aws-lc-rs")]
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+#[cfg(feature = "aws-lc-rs")]
 use rustls_pki_types::PrivatePkcs8KeyDer;
+#[cfg(feature = "aws-lc-rs")]
 use rustls_pki_types::pem::PemObject;
 
-use super::error::{KeyError, SigningError};
+#[cfg(feature = "aws-lc-rs")]
+use super::error::KeyError;
+use super::error::SigningError;
 
 /// Signs a message with RSASSA-PKCS1-v1_5 and SHA-256 (DESIGN.md 4.2).
 ///
-/// The default is [`RsaPrivateKey`]; implement it to sign in an HSM or a KMS.
+/// The default is [`RsaPrivateKey`] (feature `aws-lc-rs`); implement it to sign in an HSM or a
+/// KMS, or, without the feature, with the embedder's own RSA.
 ///
 /// ```
 /// use wxpay_protocol::security::{Signer, SigningError};
@@ -31,11 +38,14 @@ pub trait Signer: fmt::Debug + Send + Sync {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError>;
 }
 
-/// An RSA private key (the merchant's API key, `apiclient_key.pem`). `Debug` never shows it.
+/// An RSA private key (the merchant's API key, `apiclient_key.pem`), signing with aws-lc-rs
+/// (feature `aws-lc-rs`). `Debug` never shows it.
+#[cfg(feature = "aws-lc-rs")]
 pub struct RsaPrivateKey {
     key: RsaKeyPair,
 }
 
+#[cfg(feature = "aws-lc-rs")]
 impl RsaPrivateKey {
     /// Loads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), as WeChat Pay issues it.
     pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
@@ -82,12 +92,14 @@ impl RsaPrivateKey {
     }
 }
 
+#[cfg(feature = "aws-lc-rs")]
 impl fmt::Debug for RsaPrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RsaPrivateKey({} bits, [redacted])", self.key.public_modulus_len() * 8)
     }
 }
 
+#[cfg(feature = "aws-lc-rs")]
 impl Signer for RsaPrivateKey {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
         let mut signature = vec![0; self.key.public_modulus_len()];

@@ -2,11 +2,28 @@
 //! (WeChat Pay public keys `PUB_KEY_ID_...` and platform certificates) and the platform
 //! certificate download, all as pure functions over bytes, keys, a timestamp and a nonce.
 //!
-//! Crypto sits behind two small traits, [`Signer`] and [`Verifier`], with default
-//! implementations on aws-lc-rs, the crypto library rustls uses, so one crypto stack is compiled
-//! and an embedder can plug in an HSM or KMS signer.
+//! Crypto sits behind small traits with default implementations on aws-lc-rs, the crypto
+//! library rustls uses, so one crypto stack is compiled and an embedder can plug in an HSM or
+//! KMS signer (DESIGN.md 3). The defaults come with the `aws-lc-rs` feature (on by default);
+//! without it, the embedder supplies each one:
+//!
+//! | crypto | trait | supplied through | default (`aws-lc-rs` feature) |
+//! |---|---|---|---|
+//! | RSA signing of requests (and answers, server side) | [`Signer`] | [`MerchantCredentials::new`], [`sign_response`] | [`RsaPrivateKey`] |
+//! | RSA verification with one public key | [`SignatureVerifier`] | [`KeySet::with_signature_verifier`] | aws-lc-rs, each key parsed once when loaded |
+//! | AES-256-GCM of certificate downloads | [`Aead`] | [`Apiv3Key::with_aead`] | aws-lc-rs ([`Apiv3Key::new`]) |
+//! | all of verification, keys included | [`Verifier`] | [`verify_response`], [`verify_request`], [`verify_and_parse`] | [`KeySet`] |
+//!
+//! Everything else here (messages, headers, key sets, PEM and certificate reading with
+//! rustls-pki-types and rustls-webpki, the certificate download and its refresh policy) is the
+//! same with and without the feature. Without it, a [`KeySet`] that was given no
+//! [`SignatureVerifier`] refuses every signature ([`VerificationError::NoSignatureVerifier`]),
+//! and [`Apiv3Key::new`] and [`RsaPrivateKey`] do not exist. The feature only adds items, so a
+//! crate built against the traits keeps compiling when something else in the graph turns it on.
 //!
 //! ```
+//! # #[cfg(feature = "aws-lc-rs")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use wxpay_protocol::security::{sign_request, MerchantCredentials, RsaPrivateKey, SigningParams};
 //! use wxpay_protocol::{v3, BaseUrl, NonceStr, Operation, OutOrderNo, SubMchId, TransactionId};
 //! # let pem = include_str!("../../tests/vectors/doc-request-signature/private_key.pem"); // WeChat Pay's published test key
@@ -24,11 +41,15 @@
 //! signed.apply_to(&mut request);
 //! let auth = request.headers()["authorization"].to_str().unwrap();
 //! assert!(auth.starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900007291\",nonce_str=\"593BEC0C930BF1AFEB40B4A08C8FB242\",signature=\""));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "aws-lc-rs"))]
+//! # fn main() {}
 //! ```
 
 mod certificates;
 mod credentials;
+mod crypto;
 mod error;
 mod key;
 mod refresh;
@@ -40,8 +61,11 @@ pub use certificates::{
     decrypt_aes_256_gcm, encrypt_aes_256_gcm,
 };
 pub use credentials::{Mchid, MerchantCredentials, MerchantSerial};
+pub use crypto::{Aead, SignatureVerifier};
 pub use error::{CertificateError, KeyError, SigningError, VerificationError};
-pub use key::{RsaPrivateKey, Signer};
+#[cfg(feature = "aws-lc-rs")]
+pub use key::RsaPrivateKey;
+pub use key::Signer;
 pub use refresh::{RefreshDecision, RefreshPolicy, RefreshState};
 pub use sign::{
     AUTH_SCHEME, AuthorizationHeader, SignedHeaders, SigningParams, default_user_agent, parse_authorization,

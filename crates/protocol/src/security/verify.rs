@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(feature = "aws-lc-rs")]
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, SubjectPublicKeyInfoDer};
 
+use super::crypto::SignatureVerifier;
 use super::error::{KeyError, VerificationError};
 
 /// The largest accepted distance between a signed timestamp and now, in seconds.
@@ -84,10 +86,17 @@ pub enum KeyKind {
 }
 
 /// A public key with the serial it is known by.
+///
+/// It keeps the DER it was loaded from. With the `aws-lc-rs` feature the key is also parsed once
+/// when loaded (a key aws-lc-rs refuses is a [`KeyError`] then); without it nothing is parsed
+/// here but the PEM and the certificate, and the [`SignatureVerifier`] reads the DER when it
+/// verifies.
 #[derive(Clone)]
 pub struct VerifyingKey {
     serial: String,
     kind: KeyKind,
+    der: Arc<[u8]>,
+    #[cfg(feature = "aws-lc-rs")]
     key: Arc<ParsedPublicKey>,
     not_after: Option<i64>,
 }
@@ -130,9 +139,19 @@ impl VerifyingKey {
 
     /// A key from a DER RSA public key (`SubjectPublicKeyInfo` or PKCS#1 `RSAPublicKey`).
     pub fn from_der(serial: impl Into<String>, kind: KeyKind, der: &[u8]) -> Result<Self, KeyError> {
-        let key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der)
-            .map_err(|e| KeyError::Rejected { reason: e.description_() })?;
-        Ok(Self { serial: serial.into(), kind, key: Arc::new(key), not_after: None })
+        #[cfg(feature = "aws-lc-rs")]
+        let key = Arc::new(
+            ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der)
+                .map_err(|e| KeyError::Rejected { reason: e.description_() })?,
+        );
+        Ok(Self {
+            serial: serial.into(),
+            kind,
+            der: der.into(),
+            #[cfg(feature = "aws-lc-rs")]
+            key,
+            not_after: None,
+        })
     }
 
     /// The same key, known to expire at `not_after` (Unix seconds).
@@ -156,9 +175,30 @@ impl VerifyingKey {
         self.not_after
     }
 
-    /// Checks `signature` over `message`.
+    /// The DER the key was loaded from (a `SubjectPublicKeyInfo`, or what
+    /// [`from_der`](Self::from_der) was given): what a [`SignatureVerifier`] verifies with.
+    pub fn public_key_der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// Checks `signature` over `message` with aws-lc-rs (feature `aws-lc-rs`).
+    #[cfg(feature = "aws-lc-rs")]
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), VerificationError> {
         self.key.verify_sig(message, signature).map_err(|_| VerificationError::BadSignature(self.serial.clone()))
+    }
+
+    /// Checks `signature` over `message` with `verifier` (DESIGN.md 3: the embedder's crypto).
+    pub fn verify_with(
+        &self,
+        verifier: &(impl SignatureVerifier + ?Sized),
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), VerificationError> {
+        if verifier.verify_signature(&self.der, message, signature) {
+            Ok(())
+        } else {
+            Err(VerificationError::BadSignature(self.serial.clone()))
+        }
     }
 }
 
@@ -181,16 +221,28 @@ pub(crate) fn serial_hex(der_integer: &[u8]) -> String {
 
 /// Public keys and platform certificates by serial: both kinds coexist during migration.
 ///
-/// Serials are compared case-insensitively (hex serials may be written in either case).
+/// Serials are compared case-insensitively (hex serials may be written in either case). The
+/// set verifies with aws-lc-rs (feature `aws-lc-rs`) or with the [`SignatureVerifier`] given to
+/// [`with_signature_verifier`](Self::with_signature_verifier); without either, every signature
+/// fails with [`VerificationError::NoSignatureVerifier`].
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
     keys: BTreeMap<String, VerifyingKey>,
+    signature_verifier: Option<Arc<dyn SignatureVerifier>>,
 }
 
 impl KeySet {
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same set, checking signatures with `verifier` instead of aws-lc-rs: how an embedder
+    /// without the `aws-lc-rs` feature supplies RSA verification (DESIGN.md 3). It stays with
+    /// the set's clones, the keys a certificate download adds included.
+    pub fn with_signature_verifier(mut self, verifier: impl SignatureVerifier + 'static) -> Self {
+        self.signature_verifier = Some(Arc::new(verifier));
+        self
     }
 
     fn normalise(serial: &str) -> String {
@@ -248,7 +300,14 @@ impl KeySet {
 
 impl Verifier for KeySet {
     fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerificationError> {
-        self.get(serial).ok_or_else(|| VerificationError::UnknownSerial(serial.to_owned()))?.verify(message, signature)
+        let key = self.get(serial).ok_or_else(|| VerificationError::UnknownSerial(serial.to_owned()))?;
+        match &self.signature_verifier {
+            Some(verifier) => key.verify_with(verifier, message, signature),
+            #[cfg(feature = "aws-lc-rs")]
+            None => key.verify(message, signature),
+            #[cfg(not(feature = "aws-lc-rs"))]
+            None => Err(VerificationError::NoSignatureVerifier),
+        }
     }
 
     fn not_after(&self, serial: &str) -> Option<i64> {
