@@ -48,7 +48,9 @@ pub struct SandboxArgs {
     /// (repeatable; defaults: profitsharingreturnquery=30, profitsharingfinish=60).
     #[arg(long, value_name = "OP=N", value_parser = parse_qps)]
     pub qps: Vec<(String, u32)>,
-    /// Where generated keys (test-only) and the TLS CA certificate are written.
+    /// Where the keys (test-only) and the TLS CA certificate are kept: a set found there is
+    /// reused, an empty or missing directory gets a new one (default: a temporary directory,
+    /// removed at exit).
     #[arg(long, value_name = "DIR")]
     pub key_dir: Option<PathBuf>,
     /// Wrap CloudPay answers in {"errcode","errmsg","respdata"}.
@@ -126,6 +128,10 @@ impl SandboxArgs {
                 "key files need --merchant-public-key, --merchant-serial and --apiv3-key-file",
             ));
         }
+        config = match &self.key_dir {
+            Some(dir) => config.key_dir(dir),
+            None => config.temporary_key_dir(),
+        };
         if let Some(path) = &self.fixtures {
             config = config.fixtures(Fixtures::from_file(path)?);
         }
@@ -147,8 +153,8 @@ impl SandboxArgs {
         Ok(config)
     }
 
-    /// Starts the sandbox, writes its keys, prints one JSON line describing it, and serves until
-    /// Ctrl-C.
+    /// Starts the sandbox with its keys in `--key-dir` (reused or generated) or in a temporary
+    /// directory, prints one JSON line describing it, and serves until Ctrl-C.
     pub async fn run_foreground(&self) -> Result<(), SandboxError> {
         let config = self.config()?;
         for (flag, addr) in [("--listen", &self.listen), ("--tls", &self.tls)] {
@@ -159,15 +165,11 @@ impl SandboxArgs {
             }
         }
         let sandbox = Sandbox::start(config).await?;
-        let dir = match &self.key_dir {
-            Some(dir) => dir.clone(),
-            None => std::env::temp_dir().join(format!("wxpay-sandbox-{}", std::process::id())),
-        };
-        let files = sandbox.keys().write_dir(&dir, Some(sandbox.tls_ca_pem()))?;
         let mut line = sandbox.info().clone();
-        if let Some(object) = line.as_object_mut() {
-            object.insert("key_dir".into(), serde_json::json!(files.dir));
-            object.insert("files".into(), serde_json::to_value(&files).unwrap_or_default());
+        if let (Some(object), Some(key_dir)) = (line.as_object_mut(), sandbox.key_dir()) {
+            object.insert("key_dir".into(), serde_json::json!(key_dir.files.dir));
+            object.insert("key_dir_origin".into(), serde_json::json!(key_dir.origin.as_str()));
+            object.insert("files".into(), serde_json::to_value(&key_dir.files).unwrap_or_default());
         }
         println!("{line}");
         // Nothing more to do if the signal cannot be installed: serve until killed.
