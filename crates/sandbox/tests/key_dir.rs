@@ -24,8 +24,8 @@ struct Running {
     child: Child,
     /// The JSON line on stdout.
     line: Value,
-    /// The lines on stderr, as they come (kept so that writing them never fails).
-    _stderr: Receiver<String>,
+    /// The lines on stderr, as they come.
+    stderr: Receiver<String>,
 }
 
 impl Drop for Running {
@@ -58,10 +58,27 @@ impl Running {
         };
         let stdout = lines(Box::new(child.stdout.take().unwrap()));
         let stderr = lines(Box::new(child.stderr.take().unwrap()));
-        let mut running = Self { child, line: Value::Null, _stderr: stderr };
+        let mut running = Self { child, line: Value::Null, stderr };
         let line = stdout.recv_timeout(Duration::from_secs(30)).expect("the sandbox prints a line at start");
         running.line = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not one JSON line ({e}): {line:?}"));
         running
+    }
+
+    /// The next line on stderr.
+    fn stderr_line(&self) -> String {
+        self.stderr.recv_timeout(Duration::from_secs(30)).expect("a line on stderr")
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) and waits for the process to end.
+    #[cfg(unix)]
+    fn stop(&mut self, signal: &str) -> ExitStatus {
+        let sent = Command::new("kill").args(["-s", signal, &self.child.id().to_string()]).status().unwrap();
+        assert!(sent.success(), "kill -s {signal}");
+        wait(&mut self.child)
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        PathBuf::from(self.line["files"][name].as_str().unwrap_or_else(|| panic!("no {name} in {}", self.line)))
     }
 
     fn str(&self, key: &str) -> &str {
@@ -152,9 +169,18 @@ async fn the_binary_started_twice_with_one_key_dir_serves_the_same_keys() {
     let dir = parent.path().join("keys"); // made by the sandbox
     let dir_arg = dir.to_str().unwrap();
 
-    let first = Running::start(&["--key-dir", dir_arg]);
+    let mut first = Running::start(&["--key-dir", dir_arg]);
     assert_eq!(first.line["key_dir_origin"], "generated");
     assert_eq!(first.line["key_dir"], dir_arg);
+    let human = first.stderr_line();
+    assert_eq!(
+        human,
+        format!(
+            "wxpay-sandbox listening on {} and {}; keys in {dir_arg} (generated); Ctrl-C to stop",
+            first.str("http_url"),
+            first.str("https_url")
+        )
+    );
     let files = contents(&dir);
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
     assert_eq!(
@@ -217,10 +243,13 @@ async fn the_binary_started_twice_with_one_key_dir_serves_the_same_keys() {
         .insert(VerifyingKey::from_certificate_pem(std::str::from_utf8(&files["platform_cert.pem"]).unwrap()).unwrap());
     order_query(&first, &ca_pem, &merchant_pem, Some(&public_key_id), &verify_with).await;
     let first_line = first.line.clone();
+    #[cfg(unix)]
+    assert!(first.stop("TERM").success());
     drop(first);
 
     let second = Running::start(&["--key-dir", dir_arg]);
     assert_eq!(second.line["key_dir_origin"], "reused");
+    assert!(second.stderr_line().ends_with(&format!("; keys in {dir_arg} (reused); Ctrl-C to stop")));
     for key in ["mchid", "merchant_serial", "public_key_id", "platform_serial", "key_dir", "files"] {
         assert_eq!(second.line[key], first_line[key], "{key}");
     }
@@ -232,6 +261,23 @@ async fn the_binary_started_twice_with_one_key_dir_serves_the_same_keys() {
     assert_eq!(raw.header("wechatpay-serial"), Some(public_key_id.as_str()));
     let raw = order_query(&second, &ca_pem, &merchant_pem, None, &verify_with).await;
     assert_eq!(raw.header("wechatpay-serial"), second.line["platform_serial"].as_str());
+}
+
+#[cfg(unix)]
+#[test]
+fn without_a_key_dir_the_binary_removes_its_temporary_dir_at_exit() {
+    for signal in ["TERM", "INT"] {
+        let mut running = Running::start(&[]);
+        let dir = PathBuf::from(running.str("key_dir"));
+        assert!(dir.is_dir() && running.file("merchant_private_key").is_file(), "{}", dir.display());
+        assert!(dir.file_name().unwrap().to_str().unwrap().starts_with("wxpay-sandbox-"), "{}", dir.display());
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(running.line["key_dir_origin"], "generated");
+        let human = running.stderr_line();
+        assert!(human.contains(&format!("; keys in {} (generated, temporary: removed at exit);", dir.display())));
+        assert!(running.stop(signal).success(), "SIG{signal}");
+        assert!(!dir.exists(), "SIG{signal}: {} is still there", dir.display());
+    }
 }
 
 #[test]
