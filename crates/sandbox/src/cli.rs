@@ -48,7 +48,9 @@ pub struct SandboxArgs {
     /// (repeatable; defaults: profitsharingreturnquery=30, profitsharingfinish=60).
     #[arg(long, value_name = "OP=N", value_parser = parse_qps)]
     pub qps: Vec<(String, u32)>,
-    /// Where generated keys (test-only) and the TLS CA certificate are written.
+    /// Where the keys (test-only) and the TLS CA certificate are kept: a set found there is
+    /// reused, an empty or missing directory gets a new one (default: a temporary directory,
+    /// removed at exit).
     #[arg(long, value_name = "DIR")]
     pub key_dir: Option<PathBuf>,
     /// Wrap CloudPay answers in {"errcode","errmsg","respdata"}.
@@ -127,6 +129,10 @@ impl SandboxArgs {
                 "key files need --merchant-public-key, --merchant-serial and --apiv3-key-file",
             ));
         }
+        config = match &self.key_dir {
+            Some(dir) => config.key_dir(dir),
+            None => config.temporary_key_dir(),
+        };
         if let Some(path) = &self.fixtures {
             config = config.fixtures(Fixtures::from_file(path)?);
         }
@@ -148,8 +154,10 @@ impl SandboxArgs {
         Ok(config)
     }
 
-    /// Starts the sandbox, writes its keys, prints one JSON line describing it, and serves until
-    /// Ctrl-C.
+    /// Starts the sandbox with its keys in `--key-dir` (reused or generated) or in a temporary
+    /// directory, prints one JSON line describing it on stdout and one line for people on
+    /// stderr, and serves until Ctrl-C or SIGTERM; then it stops and removes the temporary
+    /// directory.
     pub async fn run_foreground(&self) -> Result<(), SandboxError> {
         let config = self.config()?;
         for (flag, addr) in [("--listen", &self.listen), ("--tls", &self.tls)] {
@@ -159,21 +167,93 @@ impl SandboxArgs {
                 eprintln!("warning: {flag} {a} is reachable from other machines; the sandbox's keys are test-only");
             }
         }
+        // Installed before the line is printed: a signal sent as soon as it is read stops the
+        // sandbox cleanly instead of killing it with its temporary directory left behind.
+        let stop = Stop::install();
         let sandbox = Sandbox::start(config).await?;
-        let dir = match &self.key_dir {
-            Some(dir) => dir.clone(),
-            None => std::env::temp_dir().join(format!("wxpay-sandbox-{}", std::process::id())),
-        };
-        let files = sandbox.keys().write_dir(&dir, Some(sandbox.tls_ca_pem()))?;
         let mut line = sandbox.info().clone();
-        if let Some(object) = line.as_object_mut() {
-            object.insert("key_dir".into(), serde_json::json!(files.dir));
-            object.insert("files".into(), serde_json::to_value(&files).unwrap_or_default());
+        if let (Some(object), Some(key_dir)) = (line.as_object_mut(), sandbox.key_dir()) {
+            object.insert("key_dir".into(), serde_json::json!(key_dir.files.dir));
+            object.insert("key_dir_origin".into(), serde_json::json!(key_dir.origin.as_str()));
+            object.insert("files".into(), serde_json::to_value(&key_dir.files).unwrap_or_default());
         }
         println!("{line}");
-        // Nothing more to do if the signal cannot be installed: serve until killed.
-        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("{}", self.human_line(&sandbox));
+        stop.wait().await;
         sandbox.shutdown().await;
         Ok(())
+    }
+
+    /// `wxpay-sandbox listening on http://127.0.0.1:PORT and https://127.0.0.1:PORT; keys in DIR
+    /// (reused); Ctrl-C to stop`.
+    fn human_line(&self, sandbox: &Sandbox) -> String {
+        let urls: Vec<String> = [sandbox.http_url(), sandbox.https_url()].into_iter().flatten().collect();
+        let listening = match urls.is_empty() {
+            true => "listening nowhere (--listen off, --tls off)".to_owned(),
+            false => format!("listening on {}", urls.join(" and ")),
+        };
+        let keys = match sandbox.key_dir() {
+            Some(dir) => {
+                let how = match dir.temporary {
+                    true => format!("{}, temporary: removed at exit", dir.origin.as_str()),
+                    false => dir.origin.as_str().to_owned(),
+                };
+                let path = dir.files.dir.display();
+                match self.merchant_public_key.is_some() {
+                    true => format!("keys from the given files, TLS CA and public keys in {path} ({how})"),
+                    false => format!("keys in {path} ({how})"),
+                }
+            }
+            None => "keys in memory".to_owned(),
+        };
+        format!("wxpay-sandbox {listening}; {keys}; Ctrl-C to stop")
+    }
+}
+
+/// What stops the foreground sandbox: Ctrl-C (SIGINT), or SIGTERM as `docker stop` and CI
+/// runners send it.
+#[derive(Debug)]
+struct Stop {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Stop {
+    /// Takes the signals over now (on Unix), before anyone can send them. A signal that cannot
+    /// be taken over keeps its default action: it ends the process.
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self { interrupt: signal(SignalKind::interrupt()).ok(), terminate: signal(SignalKind::terminate()).ok() }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Waits for one of them.
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            async fn received(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = received(self.interrupt) => {}
+                () = received(self.terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            // Serve until killed.
+            std::future::pending::<()>().await;
+        }
     }
 }

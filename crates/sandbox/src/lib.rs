@@ -10,6 +10,10 @@
 //! ([`Fixtures::shipped`]); orders settle from `PROCESSING`, finish is idempotent, the
 //! documented QPS limits apply, and faults can be injected.
 //!
+//! Its keys live in memory, in a temporary directory removed at shutdown
+//! ([`SandboxConfig::temporary_key_dir`]), or in a directory of one's own that later starts read
+//! back, so that clients are configured once ([`SandboxConfig::key_dir`]).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), wxpay_sandbox::SandboxError> {
 //! use wxpay_sandbox::{Fault, Sandbox, SandboxConfig};
@@ -28,6 +32,7 @@ pub mod cli;
 mod error;
 mod faults;
 mod fixtures;
+mod key_dir;
 mod keys;
 mod limits;
 mod routes;
@@ -37,6 +42,7 @@ mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use hyper::server::conn::http1;
@@ -49,6 +55,7 @@ use wxpay_protocol::cloudpay::ReplyShape;
 pub use error::SandboxError;
 pub use faults::Fault;
 pub use fixtures::Fixtures;
+pub use key_dir::{KeyDir, KeyDirOrigin};
 pub use keys::{KeyFileArgs, KeyFiles, PlatformCertificate, PublicKeyPair, SandboxKeys};
 pub use server::Clock;
 pub use state::Settle;
@@ -72,6 +79,18 @@ pub struct SandboxConfig {
     qps: HashMap<String, u32>,
     settle: Settle,
     clock: Clock,
+    key_store: KeyStore,
+}
+
+/// Where a sandbox keeps its keys.
+#[derive(Debug, Clone)]
+enum KeyStore {
+    /// In memory only.
+    Memory,
+    /// In this directory, reused across starts.
+    Dir(PathBuf),
+    /// In a new temporary directory, removed at shutdown.
+    Temporary,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -84,6 +103,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("shape", &self.shape)
             .field("qps", &self.qps)
             .field("settle", &self.settle)
+            .field("key_store", &self.key_store)
             .finish_non_exhaustive()
     }
 }
@@ -97,7 +117,7 @@ impl Default for SandboxConfig {
 impl SandboxConfig {
     /// HTTP and HTTPS on `127.0.0.1`, ports chosen by the system; generated keys; the shipped
     /// fixtures; bare snake_case CloudPay answers with indexed lists; the documented QPS limits;
-    /// each fixture's own settling; the system clock.
+    /// each fixture's own settling; the system clock; keys in memory only.
     pub fn new() -> Self {
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
         Self {
@@ -110,6 +130,7 @@ impl SandboxConfig {
             qps: limits::documented(),
             settle: Settle::PerFixture,
             clock: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
+            key_store: KeyStore::Memory,
         }
     }
 
@@ -173,6 +194,26 @@ impl SandboxConfig {
         self.clock = clock;
         self
     }
+
+    /// Keeps the keys in `dir`, so that a restart serves the same ones: a directory that holds
+    /// a complete set written by an earlier start is read back (ids, serials, keys and the TLS
+    /// identity, all checked); a missing or empty one gets a new set (private files mode 0600,
+    /// a new directory 0700, on Unix); anything else is refused with an error naming the file.
+    /// The directory's `mchid` must be the configured one.
+    ///
+    /// With [`SandboxConfig::keys`], only the TLS identity is kept there, beside copies of the
+    /// given public keys. See `docs/sandbox.md`, "For teams: stable keys".
+    pub fn key_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.key_store = KeyStore::Dir(dir.into());
+        self
+    }
+
+    /// Writes the keys to a new temporary directory (`$TMPDIR/wxpay-sandbox-*`, mode 0700 on
+    /// Unix), removed when the sandbox shuts down or is dropped.
+    pub fn temporary_key_dir(mut self) -> Self {
+        self.key_store = KeyStore::Temporary;
+        self
+    }
 }
 
 /// Counters of a running sandbox (`GET /_sandbox/stats`).
@@ -187,7 +228,8 @@ pub struct Stats {
     pub requests: u64,
 }
 
-/// A running sandbox. Dropping it stops it; [`Sandbox::shutdown`] waits for that.
+/// A running sandbox. Dropping it stops it (and removes its temporary key directory, if it has
+/// one); [`Sandbox::shutdown`] waits for that.
 #[derive(Debug)]
 pub struct Sandbox {
     shared: Arc<Shared>,
@@ -195,6 +237,9 @@ pub struct Sandbox {
     https: Option<SocketAddr>,
     tls_ca_pem: String,
     tasks: JoinSet<()>,
+    key_dir: Option<KeyDir>,
+    /// Removes the temporary key directory when dropped.
+    temporary: Option<tempfile::TempDir>,
 }
 
 /// What the sandbox prints at start and serves at `GET /_sandbox/info`.
@@ -222,15 +267,33 @@ impl Sandbox {
     pub async fn start(config: SandboxConfig) -> Result<Self, SandboxError> {
         let now =
             time::OffsetDateTime::from_unix_timestamp((config.clock)()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        let keys = match config.keys {
-            Some(keys) => keys,
-            None => SandboxKeys::generate(&config.mchid, now)?,
-        };
         let fixtures = match config.fixtures {
             Some(f) => f,
             None => Fixtures::shipped()?,
         };
-        let tls = TlsIdentity::generate()?;
+        let mut temporary = None;
+        let dir = match config.key_store {
+            KeyStore::Memory => None,
+            KeyStore::Dir(dir) => Some(dir),
+            KeyStore::Temporary => {
+                let dir = temporary.insert(key_dir::temporary_dir()?);
+                Some(dir.path().to_owned())
+            }
+        };
+        let (keys, tls, key_dir) = match dir {
+            None => {
+                let keys = match config.keys {
+                    Some(keys) => keys,
+                    None => SandboxKeys::generate(&config.mchid, now)?,
+                };
+                (keys, TlsIdentity::generate()?, None)
+            }
+            Some(dir) => {
+                let opened = key_dir::open(&dir, &config.mchid, config.keys, now)?;
+                let key_dir = KeyDir { files: opened.files, origin: opened.origin, temporary: temporary.is_some() };
+                (opened.keys, opened.tls, Some(key_dir))
+            }
+        };
         let bind =
             |addr: SocketAddr| async move { TcpListener::bind(addr).await.map_err(|e| SandboxError::Bind(addr, e)) };
         let http_listener = match config.http {
@@ -259,7 +322,7 @@ impl Sandbox {
         if let Some(listener) = https_listener {
             tasks.spawn(serve(listener, Some(tokio_rustls::TlsAcceptor::from(tls.config.clone())), shared.clone()));
         }
-        Ok(Self { shared, http, https, tls_ca_pem: tls.ca_pem, tasks })
+        Ok(Self { shared, http, https, tls_ca_pem: tls.ca_pem, tasks, key_dir, temporary })
     }
 
     /// `http://127.0.0.1:PORT`, the base URL for CloudPay (and plain-HTTP v3) clients.
@@ -280,6 +343,12 @@ impl Sandbox {
     /// The keys: merchant credentials for clients, WeChat Pay keys to verify answers with.
     pub fn keys(&self) -> &SandboxKeys {
         &self.shared.keys
+    }
+
+    /// The key directory, when the sandbox was configured with one
+    /// ([`SandboxConfig::key_dir`], [`SandboxConfig::temporary_key_dir`]).
+    pub fn key_dir(&self) -> Option<&KeyDir> {
+        self.key_dir.as_ref()
     }
 
     /// The start-up information (URLs, ids), as printed by the binary.
@@ -318,10 +387,17 @@ impl Sandbox {
         self.shared.faults.clear();
     }
 
-    /// Stops serving and waits for the listeners to close.
+    /// Stops serving, waits for the listeners to close, and removes the temporary key
+    /// directory, if there is one.
     pub async fn shutdown(mut self) {
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
+        if let Some(dir) = self.temporary.take() {
+            let path = dir.path().to_owned();
+            if let Err(e) = dir.close() {
+                tracing::warn!(error = %e, dir = %path.display(), "cannot remove the temporary key directory");
+            }
+        }
     }
 }
 

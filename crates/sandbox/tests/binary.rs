@@ -115,7 +115,7 @@ async fn the_binary_prints_its_line_writes_its_files_and_answers() {
 
     // Every file is there; private keys open with the TEST ONLY line, public material does not.
     let files = line["files"].as_object().unwrap();
-    assert_eq!(files.len(), 9, "{line}");
+    assert_eq!(files.len(), 12, "{line}");
     for (name, file) in files {
         if name == "dir" {
             continue;
