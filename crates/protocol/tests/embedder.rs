@@ -177,7 +177,10 @@ fn the_documented_answer_verifies_with_a_supplied_verifier() {
     }
     let mut response = response.body(vector(case, "body")).unwrap();
     let now: i64 = text(case, "timestamp").parse().unwrap();
-    assert_eq!(verify_response(&response, now, &keys).map(|v| v.verification().clone()), Ok(Verification::Signed { serial: text(case, "serial") }));
+    assert_eq!(
+        verify_response(&response, now, &keys).map(|v| v.verification().clone()),
+        Ok(Verification::Signed { serial: text(case, "serial") })
+    );
     response.body_mut()[5] ^= 1;
     assert!(matches!(verify_response(&response, now, &keys), Err(VerificationError::BadSignature(_))));
     assert_eq!(rsa.0.load(Ordering::Relaxed), 2);

@@ -158,7 +158,9 @@ async fn order_query(
     let addr = running.addr("https_url");
     let raw = Raw::parse(exchange_at(addr, Some(ca_pem), &req.to_bytes(addr)).await);
     assert_eq!(raw.status, 200, "{}", String::from_utf8_lossy(&raw.body));
-    let verified = wxpay_protocol::security::verify_response(&raw.http(), now(), verify_with);
+    let http = raw.http();
+    let verified =
+        wxpay_protocol::security::verify_response(&http, now(), verify_with).map(|v| v.verification().clone());
     assert!(matches!(verified, Ok(Verification::Signed { .. })), "{verified:?}");
     raw
 }
