@@ -1,4 +1,4 @@
-//! The blocking client: the protocol's [`Driver`] over an [`Io`] whose futures are ready at
+//! The blocking client: the protocol's [`Driver`] over an `Io` whose futures are ready at
 //! once (the transport blocks, sleeping blocks), so every call completes in one poll and no
 //! async runtime is involved.
 
@@ -6,21 +6,22 @@ use std::future::{Future, ready};
 use std::sync::Arc;
 use std::time::Duration;
 
-use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, Io, RefundPages, RefundsError, now_or_never};
+use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, RefundPages, RefundsError, now_or_never};
 use wxpay_protocol::cloudpay::{Refund, RefundQueryRequest};
 use wxpay_protocol::security::SigningError;
 use wxpay_protocol::{Error, NonceStr, Operation, TransportError};
+use wxpay_system::{Channel, SystemIo};
 
 use crate::transport::{Settings, Transport, UreqTransport};
 
-/// The I/O of the blocking client: a blocking transport, `std::thread::sleep`, and the system's
-/// clocks and CSPRNG ([`wxpay_system`]). Its futures are ready when they are made.
+/// How the blocking client sends and waits: a blocking transport and `std::thread::sleep`. Its
+/// futures are ready when they are made.
 #[derive(Debug)]
-pub struct BlockingIo<T> {
+pub(crate) struct BlockingChannel<T> {
     transport: T,
 }
 
-impl<T: Transport> Io for BlockingIo<T> {
+impl<T: Transport> Channel for BlockingChannel<T> {
     fn send(
         &self,
         request: http::Request<Vec<u8>>,
@@ -32,19 +33,10 @@ impl<T: Transport> Io for BlockingIo<T> {
         std::thread::sleep(duration);
         ready(())
     }
-
-    fn monotonic(&self) -> Duration {
-        wxpay_system::monotonic()
-    }
-
-    fn unix_now(&self) -> i64 {
-        wxpay_system::unix_now()
-    }
-
-    fn random_u64(&self) -> u64 {
-        wxpay_system::random_u64()
-    }
 }
+
+/// The I/O of the blocking client.
+type BlockingIo<T> = SystemIo<BlockingChannel<T>>;
 
 /// Runs a future of the blocking driver, whose every await is ready at once.
 fn block<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
@@ -101,7 +93,7 @@ impl ClientBuilder {
 
     /// A client on another transport (a closure will do).
     pub fn build_with_transport<T: Transport>(self, transport: T) -> Client<T> {
-        Client { driver: Arc::new(Driver::new(self.config, BlockingIo { transport })) }
+        Client { driver: Arc::new(Driver::new(self.config, SystemIo(BlockingChannel { transport }))) }
     }
 }
 

@@ -29,7 +29,7 @@
 mod client;
 mod transport;
 
-pub use client::{BlockingIo, Client, ClientBuilder, Refunds};
+pub use client::{Client, ClientBuilder, Refunds};
 pub use transport::{Transport, UreqTransport};
 pub use wxpay_protocol;
 pub use wxpay_protocol::client::RefundsError;

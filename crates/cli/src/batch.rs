@@ -46,23 +46,6 @@ pub(crate) trait RowArgs: Clone {
     fn field_mut(&mut self, field: &str) -> Option<&mut Option<String>>;
 }
 
-/// Implements [`RowArgs`] for an argument struct whose API fields are named like the API's.
-macro_rules! row_args {
-    ($($ty:ty { $($field:ident),+ $(,)? })+) => {$(
-        impl $crate::batch::RowArgs for $ty {
-            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
-
-            fn field_mut(&mut self, field: &str) -> Option<&mut Option<String>> {
-                match field {
-                    $(stringify!($field) => Some(&mut self.$field),)+
-                    _ => None,
-                }
-            }
-        }
-    )+};
-}
-pub(crate) use row_args;
-
 /// One row of the input: its 1-based number, and its columns or why they cannot be read.
 #[derive(Debug)]
 struct Row {

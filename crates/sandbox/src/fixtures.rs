@@ -2,14 +2,15 @@
 //! with wxpay-protocol's own parsers, so the data is what the documents show rather than what
 //! our types would generate.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
 use wxpay_protocol::cloudpay::{self, RefundDetails};
-use wxpay_protocol::v3;
 
 use crate::error::SandboxError;
+use crate::routes;
 
 /// The fixture file shipped with the sandbox.
 const DEFAULT: &str = include_str!("../fixtures/default.json");
@@ -22,8 +23,13 @@ struct File {
     cloudpay_finish: Vec<FinishEntry>,
     #[serde(default)]
     cloudpay_refunds: Vec<Entry>,
+    /// The answers of the API v3 queries, by operation name (`ecommerce/profitsharing/orders`).
+    #[serde(default)]
+    v3: BTreeMap<String, Vec<Entry>>,
+    /// The earlier spelling of `v3."ecommerce/profitsharing/returnorders"`.
     #[serde(default)]
     v3_return_orders: Vec<Entry>,
+    /// The earlier spelling of `v3."ecommerce/profitsharing/orders"`.
     #[serde(default)]
     v3_orders: Vec<Entry>,
 }
@@ -62,8 +68,9 @@ pub struct Fixtures {
     pub(crate) return_orders: Vec<Settling<cloudpay::ReturnQueryResponse>>,
     pub(crate) finishes: Vec<Finishable>,
     pub(crate) refunds: Vec<cloudpay::RefundQueryResponse>,
-    pub(crate) v3_returns: Vec<Settling<v3::ReturnQueryResponse>>,
-    pub(crate) v3_orders: Vec<Settling<v3::OrderQueryResponse>>,
+    /// The answers of each API v3 query, by operation name, checked against the operation's
+    /// answer type when read ([`routes::Route::fixture`]).
+    pub(crate) v3: BTreeMap<&'static str, Vec<Settling<Value>>>,
 }
 
 fn parse<T>(
@@ -77,12 +84,6 @@ fn parse<T>(
         index,
         reason: e.to_string(),
     })
-}
-
-/// The sandbox's own data file, read with the v3 parsers: it is the answers the sandbox will
-/// sign, not an answer received, so there is no signature to check.
-fn local_data(response: &http::Response<Vec<u8>>) -> wxpay_protocol::security::Verified<'_> {
-    wxpay_protocol::security::danger::inspect_unverified(response)
 }
 
 /// Reads a list of answers that may start `PROCESSING`.
@@ -149,12 +150,44 @@ impl Fixtures {
                 })
                 .collect::<Result<Vec<_>, SandboxError>>()?,
             refunds,
-            v3_returns: settling("v3_return_orders", &file.v3_return_orders, |r| {
-                v3::ReturnQueryResponse::parse(&local_data(r))
-            })?,
-            v3_orders: settling("v3_orders", &file.v3_orders, |r| v3::OrderQueryResponse::parse(&local_data(r)))?,
+            v3: v3_lists(file.v3, [("v3_orders", file.v3_orders), ("v3_return_orders", file.v3_return_orders)])?,
         })
     }
+}
+
+/// The v3 answers by operation, each checked against its operation's answer type. `legacy`
+/// holds the lists of the earlier form, named by the list.
+fn v3_lists(
+    by_name: BTreeMap<String, Vec<Entry>>,
+    legacy: [(&'static str, Vec<Entry>); 2],
+) -> Result<BTreeMap<&'static str, Vec<Settling<Value>>>, SandboxError> {
+    const LEGACY_NAMES: [(&str, &str); 2] =
+        [("v3_orders", "ecommerce/profitsharing/orders"), ("v3_return_orders", "ecommerce/profitsharing/returnorders")];
+    let legacy = legacy.into_iter().map(|(list, entries)| {
+        let name = LEGACY_NAMES.iter().find(|(l, _)| *l == list).map_or(list, |(_, name)| name);
+        (Some(list), name.to_owned(), entries)
+    });
+    let mut out: BTreeMap<&'static str, Vec<Settling<Value>>> = BTreeMap::new();
+    for (list, name, entries) in legacy.chain(by_name.into_iter().map(|(name, entries)| (None, name, entries))) {
+        if entries.is_empty() {
+            continue;
+        }
+        let Some((route, check)) = routes::route_named(&name).and_then(|r| r.fixture.map(|check| (r, check))) else {
+            return Err(SandboxError::Fixture {
+                list: list.unwrap_or("v3"),
+                index: 0,
+                reason: format!("`{name}` is not an API v3 query the sandbox serves"),
+            });
+        };
+        let list = list.unwrap_or(route.spec.name);
+        for (index, e) in entries.into_iter().enumerate() {
+            check(&e.answer).map_err(|reason| SandboxError::Fixture { list, index, reason })?;
+            out.entry(route.spec.name)
+                .or_default()
+                .push(Settling { answer: e.answer, processing_queries: e.processing_queries });
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -167,13 +200,17 @@ mod tests {
         assert_eq!(f.return_orders[0].answer.return_amount.get(), 888);
         assert_eq!(f.finishes[0].answer.order_id, "3008450740201411110007820472");
         assert_eq!(f.refunds.iter().map(|r| r.listed_refunds().len()).collect::<Vec<_>>(), [1, 36]);
-        assert_eq!(f.v3_returns[0].answer.out_return_no, "R20190516001");
-        assert_eq!(f.v3_orders[0].answer.receivers.as_ref().unwrap().len(), 1);
+        assert_eq!(f.v3["ecommerce/profitsharing/returnorders"][0].answer["out_return_no"], "R20190516001");
+        assert_eq!(f.v3["ecommerce/profitsharing/orders"][0].answer["receivers"].as_array().unwrap().len(), 1);
     }
 
     #[test]
     fn an_unparsable_answer_is_named() {
         let err = Fixtures::from_json(br#"{"v3_orders":[{"answer":{"sub_mchid":"1"}}]}"#).unwrap_err();
         assert!(matches!(err, SandboxError::Fixture { list: "v3_orders", index: 0, .. }), "{err}");
+        let err = Fixtures::from_json(br#"{"v3":{"ecommerce/profitsharing/orders":[{"answer":{}}]}}"#).unwrap_err();
+        assert!(matches!(err, SandboxError::Fixture { list: "ecommerce/profitsharing/orders", index: 0, .. }), "{err}");
+        let err = Fixtures::from_json(br#"{"v3":{"no/such/query":[{"answer":{}}]}}"#).unwrap_err();
+        assert!(format!("{err:?}").contains("`no/such/query` is not an API v3 query"), "{err:?}");
     }
 }

@@ -2,10 +2,13 @@
 //! describes, keyed by its [`OperationSpec`]. The server finds the route by the spec's method
 //! and path, applies the spec's rate limit, and writes the outcome in the spec's wire
 //! ([`crate::server`]); a route only reads the request with the protocol's server-side reader
-//! and answers it from the state. Adding an operation to the sandbox is one entry here (and
-//! its data in [`crate::state`]).
+//! and answers it from the state. Adding an API v3 query to the sandbox is one entry here and
+//! its records in the fixture file's `v3` map.
 
 use http::Request;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use wxpay_protocol::security::CertificatesRequest;
 use wxpay_protocol::{ErrorCode, Operation, OperationSpec, ValidationError, cloudpay, v3};
 
@@ -31,7 +34,13 @@ pub(crate) struct Route {
     pub(crate) spec: &'static OperationSpec,
     /// How it is answered.
     pub(crate) serve: Serve,
+    /// For an API v3 query answered from the fixture file's `v3` map: checks that a fixture
+    /// answer reads as the operation's answer type (the reason when it does not).
+    pub(crate) fixture: Option<CheckFixture>,
 }
+
+/// Checks a fixture answer; the reason when it does not read as the answer type.
+pub(crate) type CheckFixture = fn(&Value) -> Result<(), String>;
 
 /// Every operation the sandbox serves.
 pub(crate) const ROUTES: &[Route] = &[
@@ -42,6 +51,7 @@ pub(crate) const ROUTES: &[Route] = &[
                 shared.state.return_query(r, now).map(|a| a.encode(shared.shape))
             })
         },
+        fixture: None,
     },
     Route {
         spec: &cloudpay::FinishRequest::SPEC,
@@ -50,6 +60,7 @@ pub(crate) const ROUTES: &[Route] = &[
                 shared.state.finish(r).map(|a| a.encode(shared.shape))
             })
         },
+        fixture: None,
     },
     Route {
         spec: &cloudpay::RefundQueryRequest::SPEC,
@@ -58,22 +69,33 @@ pub(crate) const ROUTES: &[Route] = &[
                 shared.state.refund_query(r).map(|a| a.encode(shared.shape))
             })
         },
+        fixture: None,
     },
     Route {
         spec: &v3::OrderQueryRequest::SPEC,
         serve: |shared, request, now| {
-            answer(shared, v3::OrderQueryRequest::from_query(query(request)), |r| {
-                shared.state.v3_order_query(r, now).and_then(|a| json(&a))
+            v3_query(shared, request, now, v3::OrderQueryRequest::from_query, |order: &mut v3::OrderQueryResponse| {
+                order.status = v3::OrderStatus::Processing;
+                order.close_reason = None;
+                for receiver in order.receivers.iter_mut().flatten() {
+                    receiver.result = v3::ReceiverResult::Pending;
+                    receiver.finish_time = None;
+                    receiver.fail_reason = None;
+                }
             })
         },
+        fixture: Some(fixture::<v3::OrderQueryResponse>),
     },
     Route {
         spec: &v3::ReturnQueryRequest::SPEC,
         serve: |shared, request, now| {
-            answer(shared, v3::ReturnQueryRequest::from_query(query(request)), |r| {
-                shared.state.v3_return_query(r, now).and_then(|a| json(&a))
+            v3_query(shared, request, now, v3::ReturnQueryRequest::from_query, |ret: &mut v3::ReturnQueryResponse| {
+                ret.result = v3::ReturnResult::Processing;
+                ret.fail_reason = None;
+                ret.finish_time = None;
             })
         },
+        fixture: Some(fixture::<v3::ReturnQueryResponse>),
     },
     Route {
         spec: &CertificatesRequest::SPEC,
@@ -84,6 +106,7 @@ pub(crate) const ROUTES: &[Route] = &[
                     .and_then(|a| json(&a))
             })
         },
+        fixture: None,
     },
 ];
 
@@ -120,6 +143,35 @@ fn answer<R: Operation>(
         Ok(body) => Served::Answer(body),
         Err(refusal) => Served::Refused(refusal),
     }
+}
+
+/// Answers an API v3 query from the fixture file's `v3` map: the record whose fields equal the
+/// request's parameters, read as the operation's answer type, and shown as `processing` shows
+/// it while the record has not settled.
+fn v3_query<R: Operation<Output = T>, T: Serialize + DeserializeOwned>(
+    shared: &Shared,
+    request: &Request<Vec<u8>>,
+    now: i64,
+    read: fn(&str) -> Result<R, ValidationError>,
+    processing: fn(&mut T),
+) -> Served {
+    let query = query(request);
+    answer(shared, read(query), |_| {
+        let params =
+            v3::query_params(query).map_err(|invalid| Refusal::new(ErrorCode::ParamError, invalid.to_string()))?;
+        let (record, settling) = shared.state.v3_query(R::SPEC.name, &params, now)?;
+        let mut typed: T = serde_json::from_value(record)
+            .map_err(|_| Refusal::new(ErrorCode::SystemErrorV3, "the fixture does not read as the answer"))?;
+        if settling {
+            processing(&mut typed);
+        }
+        json(&typed)
+    })
+}
+
+/// Checks that a fixture answer reads as `T`.
+fn fixture<T: DeserializeOwned>(answer: &Value) -> Result<(), String> {
+    T::deserialize(answer).map(drop).map_err(|e| e.to_string())
 }
 
 /// A v3 answer as JSON.

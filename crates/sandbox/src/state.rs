@@ -2,10 +2,11 @@
 //! from `PROCESSING` to their final state), which payments were finished under which
 //! `out_order_no`, and the refunds to page through.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use serde_json::Value;
 use wxpay_protocol::cloudpay::{self, RefundDetails};
-use wxpay_protocol::v3::{self, OrderStatus, ReceiverResult};
 use wxpay_protocol::{ErrorCode, OrderRef, PAGE_SIZE, RefundLookup};
 
 use crate::fixtures::{Finishable, Fixtures, Settling};
@@ -72,8 +73,7 @@ struct Inner {
     return_orders: Vec<Tracked<cloudpay::ReturnQueryResponse>>,
     finishes: Vec<FinishState>,
     refunds: Vec<cloudpay::RefundQueryResponse>,
-    v3_returns: Vec<Tracked<v3::ReturnQueryResponse>>,
-    v3_orders: Vec<Tracked<v3::OrderQueryResponse>>,
+    v3: BTreeMap<&'static str, Vec<Tracked<Value>>>,
 }
 
 impl Inner {
@@ -87,8 +87,7 @@ impl Inner {
                 .map(|fixture| FinishState { fixture, attempts: 0, finished_with: None })
                 .collect(),
             refunds: f.refunds.clone(),
-            v3_returns: f.v3_returns.iter().cloned().map(Tracked::new).collect(),
-            v3_orders: f.v3_orders.iter().cloned().map(Tracked::new).collect(),
+            v3: f.v3.iter().map(|(name, list)| (*name, list.iter().cloned().map(Tracked::new).collect())).collect(),
         }
     }
 }
@@ -233,60 +232,37 @@ impl State {
         Ok(answer)
     }
 
-    /// v3 return query (seeds/001); an unknown return is RESOURCE_NOT_EXISTS.
-    pub(crate) fn v3_return_query(
+    /// The answer of the API v3 query `operation` whose fields equal the request's parameters
+    /// (each query names its record by fields its answer echoes: seeds/001, 003), and
+    /// whether it still reads `PROCESSING`; an unknown record is RESOURCE_NOT_EXISTS.
+    pub(crate) fn v3_query(
         &self,
-        r: &v3::ReturnQueryRequest,
+        operation: &str,
+        params: &[(String, String)],
         now: i64,
-    ) -> Result<v3::ReturnQueryResponse, Refusal> {
+    ) -> Result<(Value, bool), Refusal> {
         let mut inner = self.lock();
         let entry = inner
-            .v3_returns
-            .iter_mut()
-            .find(|t| {
-                let a = &t.fixture.answer;
-                a.sub_mchid == r.sub_mchid().as_str()
-                    && order_matches(r.order(), &a.order_id, &a.out_order_no)
-                    && a.out_return_no == r.out_return_no().as_str()
+            .v3
+            .get_mut(operation)
+            .and_then(|list| {
+                list.iter_mut().find(|t| params.iter().all(|(name, value)| field_is(&t.fixture.answer, name, value)))
             })
             .ok_or_else(not_found)?;
-        let mut answer = entry.fixture.answer.clone();
-        if entry.query(self.settle, now) {
-            answer.result = v3::ReturnResult::Processing;
-            answer.fail_reason = None;
-            answer.finish_time = None;
-        }
-        Ok(answer)
+        let processing = entry.query(self.settle, now);
+        Ok((entry.fixture.answer.clone(), processing))
     }
+}
 
-    /// v3 order query (seeds/003); an unknown order is RESOURCE_NOT_EXISTS.
-    pub(crate) fn v3_order_query(
-        &self,
-        r: &v3::OrderQueryRequest,
-        now: i64,
-    ) -> Result<v3::OrderQueryResponse, Refusal> {
-        let mut inner = self.lock();
-        let entry = inner
-            .v3_orders
-            .iter_mut()
-            .find(|t| {
-                let a = &t.fixture.answer;
-                a.sub_mchid == r.sub_mchid().as_str()
-                    && a.transaction_id == r.transaction_id().as_str()
-                    && a.out_order_no == r.out_order_no().as_str()
-            })
-            .ok_or_else(not_found)?;
-        let mut answer = entry.fixture.answer.clone();
-        if entry.query(self.settle, now) {
-            answer.status = OrderStatus::Processing;
-            answer.close_reason = None;
-            for receiver in answer.receivers.iter_mut().flatten() {
-                receiver.result = ReceiverResult::Pending;
-                receiver.finish_time = None;
-                receiver.fail_reason = None;
-            }
-        }
-        Ok(answer)
+/// Whether the answer's field `name`, if it has one, is `value` (ids may be written as
+/// numbers). A parameter the answer has no field for does not name the record (the request was
+/// validated by the operation's reader, which takes only the parameters it knows).
+fn field_is(answer: &Value, name: &str, value: &str) -> bool {
+    match answer.get(name) {
+        None => true,
+        Some(Value::String(s)) => s == value,
+        Some(Value::Number(n)) => n.to_string() == value,
+        Some(_) => false,
     }
 }
 

@@ -8,7 +8,9 @@
 //!   the protocol's [`Entropy`];
 //! - [`unix_now`]: the wall clock in Unix seconds (signing timestamps, answer freshness);
 //! - [`monotonic`]: a monotonic reading from one process-wide origin (rate limits, deadlines);
-//! - [`nonce`] and [`random_alphanumeric`]: the protocol's generators fed by [`SystemEntropy`].
+//! - [`nonce`] and [`random_alphanumeric`]: the protocol's generators fed by [`SystemEntropy`];
+//! - [`SystemIo`]: a driver's [`Io`] made of a [`Channel`] (sending and sleeping, which each
+//!   transport does its own way) and all of the above.
 //!
 //! ```
 //! let a = wxpay_system::nonce();
@@ -21,11 +23,12 @@
 
 #![forbid(unsafe_code)]
 
+use std::future::Future;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use wxpay_protocol::NonceStr;
-use wxpay_protocol::client::{self, Entropy};
+use wxpay_protocol::client::{self, Entropy, Io};
+use wxpay_protocol::{NonceStr, TransportError};
 
 /// The system's CSPRNG, for nonces and jitter.
 #[derive(Debug, Clone, Copy, Default)]
@@ -68,4 +71,47 @@ pub fn unix_now() -> i64 {
 pub fn monotonic() -> Duration {
     static ORIGIN: OnceLock<Instant> = OnceLock::new();
     ORIGIN.get_or_init(Instant::now).elapsed()
+}
+
+/// What a transport does for a driver: send a request and read the answer, and wait. The clocks
+/// and the CSPRNG come from the operating system ([`SystemIo`]).
+pub trait Channel {
+    /// Sends `request` and reads the whole answer.
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>>;
+
+    /// Waits `duration`.
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()>;
+}
+
+/// The [`Io`] of a driver that runs on this operating system: a [`Channel`], [`monotonic`],
+/// [`unix_now`] and [`random_u64`].
+#[derive(Debug, Clone)]
+pub struct SystemIo<C>(pub C);
+
+impl<C: Channel> Io for SystemIo<C> {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> {
+        self.0.send(request)
+    }
+
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+        self.0.sleep(duration)
+    }
+
+    fn monotonic(&self) -> Duration {
+        monotonic()
+    }
+
+    fn unix_now(&self) -> i64 {
+        unix_now()
+    }
+
+    fn random_u64(&self) -> u64 {
+        random_u64()
+    }
 }

@@ -8,21 +8,21 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use rustls::pki_types::CertificateDer;
-use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, Io, RefundsError};
+use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, RefundsError};
 use wxpay_protocol::cloudpay::{Refund, RefundQueryRequest};
 use wxpay_protocol::{Error, NonceStr, Operation, TransportError};
+use wxpay_system::{Channel, SystemIo};
 
 use crate::hyper_transport::{BuildError, HyperTransport, TransportSettings};
 use crate::transport::AsyncTransport;
 
-/// The I/O of the async client: a transport, tokio's timer, and the system's clocks and CSPRNG
-/// ([`wxpay_system`]).
+/// How the async client sends and waits: a transport, and tokio's timer.
 #[derive(Debug)]
-pub struct TokioIo<T> {
+pub(crate) struct TokioChannel<T> {
     transport: T,
 }
 
-impl<T: AsyncTransport> Io for TokioIo<T> {
+impl<T: AsyncTransport> Channel for TokioChannel<T> {
     fn send(
         &self,
         request: http::Request<Vec<u8>>,
@@ -32,18 +32,6 @@ impl<T: AsyncTransport> Io for TokioIo<T> {
 
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
         tokio::time::sleep(duration)
-    }
-
-    fn monotonic(&self) -> Duration {
-        wxpay_system::monotonic()
-    }
-
-    fn unix_now(&self) -> i64 {
-        wxpay_system::unix_now()
-    }
-
-    fn random_u64(&self) -> u64 {
-        wxpay_system::random_u64()
     }
 }
 
@@ -100,7 +88,7 @@ impl ClientBuilder {
 
     /// A client on another transport (a closure will do).
     pub fn build_with_transport<T: AsyncTransport>(self, transport: T) -> Client<T> {
-        Client { driver: Arc::new(Driver::new(self.config, TokioIo { transport })) }
+        Client { driver: Arc::new(Driver::new(self.config, SystemIo(TokioChannel { transport }))) }
     }
 }
 
@@ -109,7 +97,7 @@ impl ClientBuilder {
 /// timer and the system clock.
 #[derive(Debug)]
 pub struct Client<T = HyperTransport> {
-    driver: Arc<Driver<TokioIo<T>>>,
+    driver: Arc<Driver<SystemIo<TokioChannel<T>>>>,
 }
 
 impl<T> Clone for Client<T> {

@@ -28,7 +28,7 @@ mod client;
 mod hyper_transport;
 mod transport;
 
-pub use client::{Client, ClientBuilder, RefundStreamError, TokioIo};
+pub use client::{Client, ClientBuilder, RefundStreamError};
 pub use hyper_transport::{BuildError, HyperTransport};
 pub use transport::AsyncTransport;
 pub use wxpay_protocol;

@@ -9,9 +9,8 @@ use wxpay_protocol::{
 };
 use wxpay_transport_hyper::Client;
 
-use super::{CliOperation, Shown, dispatch, shown};
+use super::{CliOperation, Flags, Shown, dispatch, flags, shown};
 use crate::args::CommonArgs;
-use crate::batch::row_args;
 use crate::exit::CliError;
 use crate::request::{field, nonce_str, optional, order_ref};
 use crate::table::{Grid, Table, amount, or_none};
@@ -29,7 +28,7 @@ pub(crate) enum CloudPayCommand {
 
 dispatch!(CloudPayCommand { ReturnQuery, Finish, RefundQuery });
 
-row_args! {
+flags! {
     ReturnQueryArgs { sub_mch_id, nonce_str, order_id, out_order_no, out_return_no }
     FinishArgs { sub_mch_id, nonce_str, transaction_id, out_order_no, description }
     RefundQueryArgs { sub_mch_id, nonce_str, refund_id, out_refund_no, transaction_id, out_trade_no, offset }
@@ -117,14 +116,6 @@ impl CliOperation for ReturnQueryArgs {
     type Op = ReturnQueryRequest;
     type Output = cloudpay::ReturnQueryResponse;
 
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-
-    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut crate::args::V3Args>) {
-        (&mut self.common, None)
-    }
-
     fn request(&self) -> Result<ReturnQueryRequest, CliError> {
         Ok(ReturnQueryRequest::new(
             field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?,
@@ -149,14 +140,6 @@ impl CliOperation for ReturnQueryArgs {
 impl CliOperation for FinishArgs {
     type Op = FinishRequest;
     type Output = cloudpay::FinishResponse;
-
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-
-    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut crate::args::V3Args>) {
-        (&mut self.common, None)
-    }
 
     fn request(&self) -> Result<FinishRequest, CliError> {
         Ok(FinishRequest::new(
@@ -183,14 +166,6 @@ impl CliOperation for FinishArgs {
 impl CliOperation for RefundQueryArgs {
     type Op = RefundQueryRequest;
     type Output = cloudpay::RefundQueryResponse;
-
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-
-    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut crate::args::V3Args>) {
-        (&mut self.common, None)
-    }
 
     /// The request carries only the id WeChat Pay would use (the lookup priority).
     fn request(&self) -> Result<RefundQueryRequest, CliError> {

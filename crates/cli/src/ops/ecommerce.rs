@@ -6,9 +6,8 @@ use clap::{Args, Subcommand};
 use wxpay_protocol::v3::{self, OrderQueryRequest, ReturnQueryRequest};
 use wxpay_protocol::{OutOrderNo, OutReturnNo, TransactionId};
 
-use super::{CliOperation, decode_v3, dispatch};
+use super::{CliOperation, Flags, decode_v3, dispatch, flags};
 use crate::args::{CommonArgs, V3Args};
-use crate::batch::row_args;
 use crate::exit::CliError;
 use crate::request::{field, order_ref, sub_mchid};
 use crate::table::{Grid, Table, amount, or_none};
@@ -36,9 +35,9 @@ pub(crate) enum EcommerceCommand {
 
 dispatch!(EcommerceCommand { OrderQuery, ReturnQuery });
 
-row_args! {
-    OrderQueryArgs { sub_mchid, transaction_id, out_order_no }
-    ReturnQueryArgs { sub_mchid, order_id, out_order_no, out_return_no }
+flags! {
+    OrderQueryArgs { sub_mchid, transaction_id, out_order_no } + v3
+    ReturnQueryArgs { sub_mchid, order_id, out_order_no, out_return_no } + v3
 }
 
 /// `wxpay ecommerce order-query`.
@@ -88,18 +87,6 @@ impl CliOperation for OrderQueryArgs {
     type Op = OrderQueryRequest;
     type Output = v3::OrderQueryResponse;
 
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-
-    fn v3(&self) -> Option<&V3Args> {
-        Some(&self.v3)
-    }
-
-    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut V3Args>) {
-        (&mut self.common, Some(&mut self.v3))
-    }
-
     fn request(&self) -> Result<OrderQueryRequest, CliError> {
         Ok(OrderQueryRequest::new(
             sub_mchid(&self.sub_mchid)?,
@@ -123,18 +110,6 @@ impl CliOperation for OrderQueryArgs {
 impl CliOperation for ReturnQueryArgs {
     type Op = ReturnQueryRequest;
     type Output = v3::ReturnQueryResponse;
-
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-
-    fn v3(&self) -> Option<&V3Args> {
-        Some(&self.v3)
-    }
-
-    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut V3Args>) {
-        (&mut self.common, Some(&mut self.v3))
-    }
 
     fn request(&self) -> Result<ReturnQueryRequest, CliError> {
         Ok(ReturnQueryRequest::new(

@@ -29,23 +29,61 @@ pub(crate) struct Shown {
     pub(crate) table: String,
 }
 
-/// One subcommand: its flags, and what the CLI does with the operation they build.
-pub(crate) trait CliOperation: RowArgs + std::fmt::Debug {
-    /// The protocol operation the flags build.
-    type Op: Operation<Output = Self::Output> + Send + 'static;
-    /// Its typed answer.
-    type Output: Serialize + Send + 'static;
-
+/// The flags every subcommand has besides its API fields: the mode, output and sending flags,
+/// and for API v3 the signing and verification flags. Written by [`flags!`].
+pub(crate) trait Flags {
     /// The mode, output and sending flags.
     fn common(&self) -> &CommonArgs;
 
     /// The signing and verification flags of an API v3 operation.
-    fn v3(&self) -> Option<&V3Args> {
-        None
-    }
+    fn v3(&self) -> Option<&V3Args>;
 
     /// The settings a config file may fill in: the common ones, and the API v3 ones.
     fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut V3Args>);
+}
+
+/// Implements [`RowArgs`] (the API fields a batch row's columns set, named like the API's) and
+/// [`Flags`] (`common`, and the API v3 flags after `+`) for argument structs.
+macro_rules! flags {
+    (@v3 $args:ident) => { None };
+    (@v3 $args:ident $v3:ident) => { Some(&$args.$v3) };
+    (@v3_mut $args:ident) => { None };
+    (@v3_mut $args:ident $v3:ident) => { Some(&mut $args.$v3) };
+    ($($ty:ident { $($field:ident),+ $(,)? } $(+ $v3:ident)?)+) => {$(
+        impl $crate::batch::RowArgs for $ty {
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+
+            fn field_mut(&mut self, field: &str) -> Option<&mut Option<String>> {
+                match field {
+                    $(stringify!($field) => Some(&mut self.$field),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl $crate::ops::Flags for $ty {
+            fn common(&self) -> &$crate::args::CommonArgs {
+                &self.common
+            }
+
+            fn v3(&self) -> Option<&$crate::args::V3Args> {
+                $crate::ops::flags!(@v3 self $($v3)?)
+            }
+
+            fn settings_mut(&mut self) -> (&mut $crate::args::CommonArgs, Option<&mut $crate::args::V3Args>) {
+                (&mut self.common, $crate::ops::flags!(@v3_mut self $($v3)?))
+            }
+        }
+    )+};
+}
+pub(crate) use flags;
+
+/// One subcommand: its flags, and what the CLI does with the operation they build.
+pub(crate) trait CliOperation: Flags + RowArgs + std::fmt::Debug {
+    /// The protocol operation the flags build.
+    type Op: Operation<Output = Self::Output> + Send + 'static;
+    /// Its typed answer.
+    type Output: Serialize + Send + 'static;
 
     /// The validated request (errors name the field and the rule).
     fn request(&self) -> Result<Self::Op, CliError>;

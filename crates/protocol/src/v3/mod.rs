@@ -104,6 +104,19 @@ impl QueryParams {
     }
 }
 
+/// The parameters of a query string, percent-decoded, in order, for servers reading v3
+/// requests (the sandbox matches them against its data). A value that is not UTF-8 once decoded,
+/// or a parameter given twice, is an error naming it.
+///
+/// ```
+/// let params = wxpay_protocol::v3::query_params("sub_mchid=1900000109&out_order_no=P%7C1")?;
+/// assert_eq!(params[1], ("out_order_no".to_owned(), "P|1".to_owned()));
+/// # Ok::<(), wxpay_protocol::ValidationError>(())
+/// ```
+pub fn query_params(query: &str) -> Result<Vec<(String, String)>, ValidationError> {
+    QueryParams::parse(query).map(|q| q.0)
+}
+
 /// The parameter names of the v3 queries (for naming a repeated one).
 const KNOWN_PARAMS: &[&str] = &["sub_mchid", "transaction_id", "out_order_no", "order_id", "out_return_no"];
 
