@@ -48,6 +48,7 @@ pub mod cloudpay;
 mod common;
 mod endpoint;
 mod error;
+mod extra;
 mod lookup;
 mod number;
 mod paginate;
@@ -65,6 +66,7 @@ pub use error::{
     ApiError, ApiErrorOrigin, Error, ErrorCode, MalformedKind, MalformedResponse, Rule, TransportError,
     TransportErrorKind, UnverifiedResponse, ValidationError,
 };
+pub use extra::Extra;
 pub use lookup::{OrderRef, RefundLookup};
 pub use paginate::{PAGE_SIZE, PagingError, RefundPager};
 pub use retry::RetryClass;

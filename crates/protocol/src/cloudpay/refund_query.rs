@@ -1,16 +1,19 @@
 //! CloudPay refund query, 查询退款 (seeds/004), with its indexed or array refund lists.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::CloudPayOp;
 use super::encode::{Encoder, ListStyle, ReplyShape};
-use super::fields::{Fields, TimeParser};
+use super::fields::{Fields, TimeParser, Unread};
 use super::request::RequestBody;
 use super::status;
 use crate::amount::Fen;
 use crate::endpoint::{Api, BaseUrl, Operation};
 use crate::error::{Error, MalformedKind, ValidationError};
+use crate::extra::Extra;
 use crate::lookup::RefundLookup;
 use crate::timestamp::Timestamp;
 use crate::validate::{NonceStr, Offset, OutRefundNo, OutTradeNo, RefundId, SubMchId, TransactionId};
@@ -171,6 +174,10 @@ pub struct CouponRefund {
     pub coupon_refund_id: String,
     /// The amount refunded on this coupon.
     pub coupon_refund_fee: Fen,
+    /// Fields of this coupon no type knows (`name_$n_$m`, `name_array[$n][$m]`), keyed by
+    /// `name` as sent (see [`Extra`]).
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    pub extra: Extra,
 }
 
 /// One refund (`$n` in seeds/004).
@@ -201,6 +208,10 @@ pub struct Refund {
     pub refund_recv_accout: Option<String>,
     /// When it succeeded (`yyyy-MM-dd HH:mm:ss`, China time).
     pub refund_success_time: Option<Timestamp>,
+    /// Fields of this refund no type knows (`name_$n`, `name_list[$n]`), keyed by `name` as
+    /// sent (see [`Extra`]).
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    pub extra: Extra,
 }
 
 /// The refunds of an answer: listed, or counted but not returned (DESIGN.md 4.1).
@@ -249,6 +260,11 @@ pub struct RefundQueryResponse {
     pub total_refund_count: Option<u32>,
     /// The refunds.
     pub refunds: RefundDetails,
+    /// Fields of the answer no type knows, keyed as sent (see [`Extra`]). Per-refund and
+    /// per-coupon fields go to their refund or coupon; what cannot be placed there (an index no
+    /// listed refund has, a list whose length is not `refund_count`) stays here as sent.
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    pub extra: Extra,
 }
 
 /// Reads per-refund (and per-coupon) values in either list style.
@@ -322,7 +338,7 @@ impl RefundQueryResponse {
         status::check(&f, CloudPayOp::RefundQuery)?;
         let refund_count = f.u32("refund_count")?;
         let refunds = parse_refunds(&f, refund_count)?;
-        Ok(Self {
+        let mut answer = Self {
             appid: f.opt_str("appid")?,
             mch_id: f.opt_str("mch_id")?,
             sub_appid: f.opt_str("sub_appid")?,
@@ -338,7 +354,11 @@ impl RefundQueryResponse {
             refund_count,
             total_refund_count: f.opt_u32("total_refund_count")?,
             refunds,
-        })
+            extra: Extra::new(),
+        };
+        // Last: every other field has been read by now.
+        answer.extra = place_extra(&f, &mut answer.refunds);
+        Ok(answer)
     }
 
     /// The listed refunds (empty when details were not returned).
@@ -370,11 +390,26 @@ impl RefundQueryResponse {
         if let RefundDetails::Listed(refunds) = &self.refunds {
             encode_refunds(&mut e, refunds);
         }
+        e.extra(&self.extra);
         e.finish(CloudPayOp::RefundQuery)
     }
 }
 
+/// The documented list keys of the array style: `field_list` per refund, `field_array` per
+/// coupon.
+fn column_keys() -> impl Iterator<Item = String> {
+    let lists = LIST_FIELDS.iter().map(|field| format!("{field}_list"));
+    lists.chain(COUPON_FIELDS.iter().map(|field| format!("{field}_array")))
+}
+
 fn parse_refunds(f: &Fields<'_>, refund_count: u32) -> Result<RefundDetails, Error> {
+    // A documented list that is present but empty carries nothing (it is how "details not
+    // returned" arrives): it is read, not an extra field.
+    for key in column_keys() {
+        if matches!(f.peek(&key), Some(Value::Array(a)) if a.is_empty()) {
+            f.mark_read(&key);
+        }
+    }
     // Empty lists while refund_count > 0 mean "details not returned" (DESIGN.md 4.1).
     let lists = if f.has_list("refund_id_list") || f.has_list("out_refund_no_list") {
         Lists::Arrays
@@ -389,9 +424,7 @@ fn parse_refunds(f: &Fields<'_>, refund_count: u32) -> Result<RefundDetails, Err
     let count = refund_count as usize;
     match lists {
         Lists::Arrays => {
-            let lists = LIST_FIELDS.iter().map(|field| format!("{field}_list"));
-            let arrays = COUPON_FIELDS.iter().map(|field| format!("{field}_array"));
-            for key in lists.chain(arrays) {
+            for key in column_keys() {
                 if let Some(list) = f.opt_array(&key)?
                     && list.len() != count
                 {
@@ -454,6 +487,7 @@ fn parse_refund(f: &Fields<'_>, lists: Lists, n: usize) -> Result<Refund, Error>
             coupon_type: f.conv_str(&type_name, coupon_type)?.map(CouponType::from),
             coupon_refund_id,
             coupon_refund_fee: Fen::new(f.require(&fee_name, fee)?),
+            extra: Extra::new(),
         });
     }
     if let Some(expected) = coupon_refund_count
@@ -477,7 +511,129 @@ fn parse_refund(f: &Fields<'_>, lists: Lists, n: usize) -> Result<Refund, Error>
         refund_account: string("refund_account")?.map(RefundAccount::from),
         refund_recv_accout: string("refund_recv_accout")?,
         refund_success_time,
+        extra: Extra::new(),
     })
+}
+
+/// Places the fields no reader took (DESIGN.md 4.1's two list styles, seeds/004's `$n` and
+/// `$m`): `name_$n` and `name_list[$n]` go to refund `$n`, `name_$n_$m` and
+/// `name_array[$n][$m]` to coupon `$m` of refund `$n`, keyed by `name` as sent. The rest is the
+/// answer's own `extra`, as sent: keys of the gateway wrapper, indexes no listed refund or
+/// coupon has, lists whose shape does not match the refunds, documented per-refund fields
+/// beyond `refund_count`, and anything that would overwrite a field already placed.
+fn place_extra(f: &Fields<'_>, details: &mut RefundDetails) -> Extra {
+    let mut answer = Extra::new();
+    let refunds: &mut [Refund] = match details {
+        RefundDetails::Listed(refunds) => refunds,
+        RefundDetails::NotReturned => &mut [],
+    };
+    for field in f.unread() {
+        if field.wrapper || !place_field(field, refunds) {
+            answer.insert(field.key, field.value.clone());
+        }
+    }
+    answer
+}
+
+/// Places one field on a refund or coupon; `false` if it belongs to none.
+fn place_field(field: Unread<'_>, refunds: &mut [Refund]) -> bool {
+    if refunds.is_empty() {
+        return false;
+    }
+    if let Some((snake, name)) = strip_list_word(field.snake, field.key, "list") {
+        // A name ending in an index would read back as a coupon's (`name_$n_$m`).
+        let indexed = pop_index(snake, name).is_some();
+        return !LIST_FIELDS.contains(&snake) && !indexed && place_list(name, field.value, refunds);
+    }
+    if let Some((snake, name)) = strip_list_word(field.snake, field.key, "array") {
+        return !COUPON_FIELDS.contains(&snake) && place_arrays(name, field.value, refunds);
+    }
+    if field.value.is_null() {
+        return false;
+    }
+    let Some((snake, name, last)) = pop_index(field.snake, field.key) else { return false };
+    // `name_$n_$m`: a coupon of a listed refund, or none.
+    if let Some((coupon_snake, coupon_name, n)) = pop_index(snake, name) {
+        return match refunds.get_mut(n).and_then(|r| r.coupons.get_mut(last)) {
+            Some(coupon) if !COUPON_FIELDS.contains(&coupon_snake) && !coupon.extra.contains_key(coupon_name) => {
+                coupon.extra.insert(coupon_name, field.value.clone());
+                true
+            }
+            _ => false,
+        };
+    }
+    // `name_$n`: a refund.
+    if LIST_FIELDS.contains(&snake) {
+        return false;
+    }
+    match refunds.get_mut(last) {
+        Some(refund) if !refund.extra.contains_key(name) => {
+            refund.extra.insert(name, field.value.clone());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// `name_list` / `nameList` (with `word` = `list`): the snake_case and as-sent spellings of
+/// `name`, when both are non-empty.
+fn strip_list_word<'k>(snake: &'k str, key: &'k str, word: &str) -> Option<(&'k str, &'k str)> {
+    let snake = snake.strip_suffix(word)?.strip_suffix('_')?;
+    let at = key.len().checked_sub(word.len())?;
+    if !key.get(at..)?.eq_ignore_ascii_case(word) {
+        return None;
+    }
+    let name = key.get(..at)?;
+    let name = name.strip_suffix('_').unwrap_or(name);
+    (!snake.is_empty() && !name.is_empty()).then_some((snake, name))
+}
+
+/// `name_12` (or `name12` as sent): the snake_case and as-sent spellings of `name`, and 12.
+fn pop_index<'k>(snake: &'k str, key: &'k str) -> Option<(&'k str, &'k str, usize)> {
+    fn split(s: &str) -> Option<(&str, &str)> {
+        let head = s.trim_end_matches(|c: char| c.is_ascii_digit());
+        let digits = s.get(head.len()..)?;
+        (!digits.is_empty()).then(|| (head.strip_suffix('_').unwrap_or(head), digits))
+    }
+    let (snake, digits) = split(snake)?;
+    let (name, key_digits) = split(key)?;
+    let index = digits.parse().ok()?;
+    (digits == key_digits && !snake.is_empty() && !name.is_empty()).then_some((snake, name, index))
+}
+
+/// `name_list`: one value per refund (`null` where a refund has none).
+fn place_list(name: &str, value: &Value, refunds: &mut [Refund]) -> bool {
+    let Value::Array(values) = value else { return false };
+    let fits = values.len() == refunds.len()
+        && values.iter().any(|v| !v.is_null())
+        && refunds.iter().zip(values).all(|(r, v)| v.is_null() || !r.extra.contains_key(name));
+    if fits {
+        for (refund, value) in refunds.iter_mut().zip(values).filter(|(_, v)| !v.is_null()) {
+            refund.extra.insert(name, value.clone());
+        }
+    }
+    fits
+}
+
+/// `name_array`: per refund, one value per coupon (`null` where a coupon has none).
+fn place_arrays(name: &str, value: &Value, refunds: &mut [Refund]) -> bool {
+    let Value::Array(per_refund) = value else { return false };
+    let fits = per_refund.len() == refunds.len()
+        && refunds.iter().zip(per_refund).all(|(r, v)| {
+            v.as_array().is_some_and(|values| {
+                values.len() == r.coupons.len()
+                    && r.coupons.iter().zip(values).all(|(c, v)| v.is_null() || !c.extra.contains_key(name))
+            })
+        })
+        && per_refund.iter().filter_map(Value::as_array).flatten().any(|v| !v.is_null());
+    if fits {
+        for (refund, values) in refunds.iter_mut().zip(per_refund.iter().filter_map(Value::as_array)) {
+            for (coupon, value) in refund.coupons.iter_mut().zip(values).filter(|(_, v)| !v.is_null()) {
+                coupon.extra.insert(name, value.clone());
+            }
+        }
+    }
+    fits
 }
 
 /// The per-refund values of one refund, as (field, value) in documentation order.
@@ -515,11 +671,17 @@ fn encode_refunds(e: &mut Encoder, refunds: &[Refund]) {
                         e.value(format!("{field}_{n}"), value);
                     }
                 }
+                for (key, value) in r.extra.iter() {
+                    e.raw(format!("{key}_{n}"), value.clone());
+                }
                 for (m, c) in r.coupons.iter().enumerate() {
                     for (field, value) in coupon_values(e, c) {
                         if let Some(value) = value {
                             e.value(format!("{field}_{n}_{m}"), value);
                         }
+                    }
+                    for (key, value) in c.extra.iter() {
+                        e.raw(format!("{key}_{n}_{m}"), value.clone());
                     }
                 }
             }
@@ -548,6 +710,26 @@ fn encode_refunds(e: &mut Encoder, refunds: &[Refund]) {
                         .collect();
                     e.value(format!("{field}_array"), Value::Array(nested));
                 }
+            }
+            // Extra fields the same way, their keys as sent.
+            let suffix = e.list_suffix();
+            let keys: BTreeSet<&str> = refunds.iter().flat_map(|r| r.extra.keys()).collect();
+            for key in keys {
+                let column = refunds.iter().map(|r| r.extra.get(key).cloned().unwrap_or(Value::Null)).collect();
+                e.raw(format!("{key}{suffix}"), Value::Array(column));
+            }
+            let suffix = e.array_suffix();
+            let keys: BTreeSet<&str> = refunds.iter().flat_map(|r| &r.coupons).flat_map(|c| c.extra.keys()).collect();
+            for key in keys {
+                let nested = refunds
+                    .iter()
+                    .map(|r| {
+                        Value::Array(
+                            r.coupons.iter().map(|c| c.extra.get(key).cloned().unwrap_or(Value::Null)).collect(),
+                        )
+                    })
+                    .collect();
+                e.raw(format!("{key}{suffix}"), Value::Array(nested));
             }
         }
     }

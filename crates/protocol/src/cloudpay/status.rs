@@ -88,8 +88,10 @@ fn api_error(
     Ok(Error::Api(Box::new(e)))
 }
 
-/// Checks `return_code` and `result_code`; `Ok` means the business fields can be read.
+/// Checks `return_code` and `result_code`; `Ok` means the business fields can be read. The
+/// status and failure fields count as read either way: they are never extra fields.
 pub(crate) fn check(fields: &Fields<'_>, op: CloudPayOp) -> Result<(), Error> {
+    fields.mark_status_read();
     match fields.str("return_code")?.as_str() {
         "SUCCESS" => {}
         "FAIL" => {
