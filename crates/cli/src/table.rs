@@ -2,10 +2,13 @@
 //! fen with yuan in brackets, and lists (refunds, receivers) as grids.
 //!
 //! The tables are compact: signatures and nonces are left out (`--json` prints everything).
+//! Fields of an answer that no type knows are named in one `extra fields` row; `--json` prints
+//! their values.
 
+use std::collections::BTreeSet;
 use std::fmt::{self, Display};
 
-use wxpay_protocol::{Fen, cloudpay, v3};
+use wxpay_protocol::{Extra, Fen, cloudpay, v3};
 
 /// An amount as `888 (8.88 yuan)`.
 fn amount(fen: Fen) -> String {
@@ -123,6 +126,29 @@ fn or_none(value: Option<impl Display>) -> String {
     value.map_or_else(|| NONE.to_owned(), |v| v.to_string())
 }
 
+/// The names of extra fields, for one row: the answer's as they are, nested ones under their
+/// list (`receivers[].name`), each once.
+#[derive(Debug, Default)]
+struct ExtraNames(BTreeSet<String>);
+
+impl ExtraNames {
+    /// The fields of `extra`, under `path` (`""` for the answer itself).
+    fn add(&mut self, path: &str, extra: &Extra) -> &mut Self {
+        for key in extra.keys() {
+            self.0.insert(if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") });
+        }
+        self
+    }
+
+    /// The `extra fields` row, when there are any.
+    fn row(&self, t: &mut Table) {
+        if !self.0.is_empty() {
+            let names: Vec<&str> = self.0.iter().map(String::as_str).collect();
+            t.row("extra fields", format!("{} (values: --json)", names.join(", ")));
+        }
+    }
+}
+
 /// `wxpay cloudpay return-query`.
 pub(crate) fn cloudpay_return_query(a: &cloudpay::ReturnQueryResponse) -> String {
     let mut t = Table::default();
@@ -140,6 +166,7 @@ pub(crate) fn cloudpay_return_query(a: &cloudpay::ReturnQueryResponse) -> String
         .opt("mch_id", a.mch_id.as_ref())
         .opt("sub_mch_id", a.sub_mch_id.as_ref())
         .opt("appid", a.appid.as_ref());
+    ExtraNames::default().add("", &a.extra).row(&mut t);
     t.to_string()
 }
 
@@ -159,6 +186,12 @@ pub(crate) fn cloudpay_finish(a: &cloudpay::FinishResponse) -> String {
         .opt("sub_mch_id", a.sub_mch_id.as_ref())
         .opt("appid", a.appid.as_ref())
         .opt("sub_appid", a.sub_appid.as_ref());
+    let mut extra = ExtraNames::default();
+    extra.add("", &a.extra);
+    if let Some(r) = &a.receiver {
+        extra.add("receiver", &r.extra);
+    }
+    extra.row(&mut t);
     t.to_string()
 }
 
@@ -191,6 +224,15 @@ pub(crate) fn cloudpay_refund_query(a: &cloudpay::RefundQueryResponse) -> String
             t.row("refunds", "not shown (unknown kind of refund list; use --json)");
         }
     }
+    let mut extra = ExtraNames::default();
+    extra.add("", &a.extra);
+    for r in a.listed_refunds() {
+        extra.add("refunds[]", &r.extra);
+        for c in &r.coupons {
+            extra.add("refunds[].coupons[]", &c.extra);
+        }
+    }
+    extra.row(&mut t);
     t.to_string()
 }
 
@@ -218,6 +260,14 @@ pub(crate) fn cloudpay_all_refunds(refunds: &[cloudpay::Refund], total: Fen) -> 
     } else {
         t.grid("refunds", format!("{} listed (all pages)", refunds.len()), refund_grid(refunds));
     }
+    let mut extra = ExtraNames::default();
+    for r in refunds {
+        extra.add("refunds[]", &r.extra);
+        for c in &r.coupons {
+            extra.add("refunds[].coupons[]", &c.extra);
+        }
+    }
+    extra.row(&mut t);
     t.to_string()
 }
 
@@ -238,8 +288,16 @@ pub(crate) fn v3_order_query(a: &v3::OrderQueryResponse) -> String {
             t.row("receivers", "none");
         }
         Some(receivers) => {
-            let mut grid =
-                Grid::new(&["account", "type", "amount", "result", "finish_time", "fail_reason", "description"]);
+            let mut grid = Grid::new(&[
+                "account",
+                "type",
+                "amount",
+                "result",
+                "finish_time",
+                "fail_reason",
+                "detail_id",
+                "description",
+            ]);
             for r in receivers {
                 grid.push(vec![
                     or_none(r.receiver_account.as_ref().or(r.receiver_mchid.as_ref())),
@@ -248,12 +306,19 @@ pub(crate) fn v3_order_query(a: &v3::OrderQueryResponse) -> String {
                     r.result.to_string(),
                     or_none(r.finish_time.as_ref()),
                     or_none(r.fail_reason.as_ref()),
+                    or_none(r.detail_id.as_ref()),
                     r.description.clone(),
                 ]);
             }
             t.grid("receivers", format!("{} listed", receivers.len()), grid);
         }
     }
+    let mut extra = ExtraNames::default();
+    extra.add("", &a.extra);
+    for r in a.receivers.iter().flatten() {
+        extra.add("receivers[]", &r.extra);
+    }
+    extra.row(&mut t);
     t.to_string()
 }
 
@@ -270,6 +335,7 @@ pub(crate) fn v3_return_query(a: &v3::ReturnQueryResponse) -> String {
         .row("return_mchid", &a.return_mchid)
         .row("sub_mchid", &a.sub_mchid)
         .opt("finish_time", a.finish_time.as_ref());
+    ExtraNames::default().add("", &a.extra).row(&mut t);
     t.to_string()
 }
 
@@ -287,5 +353,23 @@ mod tests {
             t.to_string(),
             "a         x\nlong_key  888 (8.88 yuan)\nlist      1 listed\n  id     fee\n  12345  5 (0.05 yuan)\n"
         );
+    }
+
+    #[test]
+    fn detail_id_is_a_column_and_extra_fields_are_named() {
+        let body = br#"{"sub_mchid":"1900000109","transaction_id":"42","out_order_no":"P1","order_id":"300",
+            "status":"FINISHED","settle_mode":"T1","receivers":[{"type":"MERCHANT_ID","receiver_account":"1900000110",
+            "amount":100,"description":"d","result":"SUCCESS","detail_id":"3601111111111111111111","create_time":"x"}]}"#;
+        let answer = v3::OrderQueryResponse::parse(&http::Response::new(body.to_vec())).unwrap();
+        let table = v3_order_query(&answer);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines.iter().any(|l| l.trim_start().starts_with("account ") && l.contains("  detail_id  ")), "{table}");
+        assert!(lines.iter().any(|l| l.contains("3601111111111111111111")), "{table}");
+        let extra = lines.last().and_then(|l| l.strip_prefix("extra fields")).map(str::trim_start);
+        assert_eq!(extra, Some("receivers[].create_time, settle_mode (values: --json)"), "{table}");
+
+        let body = br#"{"sub_mchid":"1","transaction_id":"2","out_order_no":"3","order_id":"4","status":"FINISHED"}"#;
+        let answer = v3::OrderQueryResponse::parse(&http::Response::new(body.to_vec())).unwrap();
+        assert!(!v3_order_query(&answer).contains("extra fields"), "no row without extra fields");
     }
 }
