@@ -249,3 +249,36 @@ fn extra_serializes_as_an_object_on_cloudpay_answers_and_flat_on_v3_ones() {
     assert_eq!(out["receivers"][0]["newField"], 1);
     assert!(out.get("extra").is_none() && out["receivers"][0].get("extra").is_none());
 }
+
+#[test]
+fn keys_of_one_name_are_placed_together_or_kept_on_the_answer() {
+    // A name given both as a list and as indexed keys, and a null: placing any of them would
+    // write them back elsewhere, so they stay on the answer; `xFee_0` alone goes to its refund.
+    let mut m = refund_answer();
+    m.insert("xFee_0".into(), 1.into());
+    m.insert("other_list".into(), json!(["a"]));
+    m.insert("other_0".into(), "b".into());
+    m.insert("gap_0".into(), Value::Null);
+    let r = cloudpay::RefundQueryResponse::parse(&ok_json(&Value::Object(m))).unwrap();
+    assert_eq!(keys(&r.extra), ["gap_0", "other_0", "other_list"]);
+    assert_eq!(keys(&r.listed_refunds()[0].extra), ["xFee"]);
+    for shape in ReplyShape::all() {
+        assert_eq!(cloudpay::RefundQueryResponse::parse(&ok(&r.encode(shape))).unwrap(), r, "{shape:?}");
+    }
+}
+
+#[test]
+fn both_list_styles_in_one_answer_the_lists_win() {
+    // Lists and indexed keys at once (no documented shape does this): the lists are read, and
+    // the documented indexed keys of the listed refunds are read with them, not kept twice.
+    let body = json!({"return_code": "SUCCESS", "result_code": "SUCCESS", "transaction_id": "42",
+        "total_fee": 300, "cash_fee": 300, "refund_count": 1, "refund_id_list": ["5001"],
+        "out_refund_no_list": ["R1"], "refund_fee_list": [100], "refund_status_list": ["SUCCESS"],
+        "refund_id_0": "9999", "refund_fee_0": 1, "refund_fee_7": 7});
+    let r = cloudpay::RefundQueryResponse::parse(&ok_json(&body)).unwrap();
+    assert_eq!(r.listed_refunds()[0].refund_id, "5001");
+    assert_eq!(keys(&r.extra), ["refund_fee_7"], "an index no listed refund has is kept");
+    for shape in ReplyShape::all() {
+        assert_eq!(cloudpay::RefundQueryResponse::parse(&ok(&r.encode(shape))).unwrap(), r, "{shape:?}");
+    }
+}

@@ -746,6 +746,154 @@ proptest! {
     }
 }
 
+/// Keys that look like refund and coupon fields, lists, scaffolding or documented fields out
+/// of place: the places where a kept field could be written back somewhere else.
+const TRICKY_KEYS: &[&str] = &[
+    "x_0",
+    "x_1",
+    "x_7",
+    "x0",
+    "x00",
+    "xA_0",
+    "x_a_1",
+    "xA1",
+    "x_list",
+    "xList",
+    "x_a_list",
+    "x_0_list",
+    "x_0_0",
+    "x_1_0",
+    "x_0_1",
+    "x_0_0_0",
+    "x_array",
+    "xArray",
+    "X",
+    "x",
+    "list",
+    "_0",
+    "0",
+    "errMsg",
+    "errmsg",
+    "errcode",
+    "respdata",
+    "errCode",
+    "ErrCode",
+    "returnMsg",
+    "refund_fee_0",
+    "refund_fee_5",
+    "refundFee_1",
+    "refund_fee_list",
+    "refund_id_list",
+    "refund_status_list",
+    "coupon_type_0_0",
+    "coupon_refund_fee_0_1",
+    "coupon_type_array",
+    "coupon_refund_id_array",
+    "coupon_refund_fee_0",
+    "refund_fee_type_0",
+    "refundFeeType_1",
+    "mch_id",
+    "sub_appid",
+    "receiver",
+    "total_fee_0",
+    "cash_fee_list",
+    "refund_id_1",
+    "refund_id_2",
+    "out_refund_no_1",
+    "refund_channel_0",
+    "refundChannel_1",
+    "coupon_refund_id_0_0",
+    "coupon_refund_id_0_1",
+    "coupon_refund_id_1_0",
+    "coupon_type_1_0",
+    "x_2",
+    "x_00",
+    "xA_1",
+    "refund_fee_00",
+];
+
+fn tricky_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        "[a-z]{0,3}".prop_map(Value::from),
+        (0u64..3).prop_map(Value::from),
+        Just(json!({"k": 1})),
+    ];
+    leaf.prop_recursive(2, 12, 3, |inner| prop::collection::vec(inner, 0..4).prop_map(Value::from))
+}
+
+/// A CloudPay answer of every kind, written in a random reply shape, with tricky keys added
+/// inside it (and, when wrapped, beside it): the operation, the shape and the bytes.
+fn tricky_cloudpay_answer() -> impl Strategy<Value = (u8, Vec<u8>)> {
+    let answer = prop_oneof![
+        refund_query_json().prop_map(|v| (2u8, v)),
+        return_query_json().prop_map(|v| (0u8, v)),
+        finish_json().prop_map(|v| (1u8, v)),
+    ];
+    let shape = prop::sample::select(ReplyShape::all().collect::<Vec<_>>());
+    let keys = || prop::collection::btree_map(prop::sample::select(TRICKY_KEYS.to_vec()), tricky_value(), 0..6);
+    (answer, shape, keys(), keys()).prop_map(|((op, v), shape, inner, outer)| {
+        let body = v.to_string();
+        let encoded = match op {
+            0 => cloudpay::ReturnQueryResponse::parse(&ok(body.as_bytes())).unwrap().encode(shape),
+            1 => cloudpay::FinishResponse::parse(&ok(body.as_bytes())).unwrap().encode(shape),
+            _ => cloudpay::RefundQueryResponse::parse(&ok(body.as_bytes())).unwrap().encode(shape),
+        };
+        let mut value: Value = serde_json::from_slice(&encoded).unwrap();
+        let wrapper = value.as_object_mut().unwrap();
+        let object = if shape.wrapped {
+            for (k, v) in &outer {
+                wrapper.entry(k.to_string()).or_insert_with(|| v.clone());
+            }
+            wrapper.get_mut("respdata").unwrap().as_object_mut().unwrap()
+        } else {
+            wrapper
+        };
+        for (k, v) in inner {
+            object.insert(k.to_owned(), v);
+        }
+        (op, value.to_string().into_bytes())
+    })
+}
+
+/// Asserts that a parsed answer written in every reply shape parses back to itself.
+fn assert_round_trips<T: PartialEq + std::fmt::Debug>(
+    body: &[u8],
+    parse: fn(&http::Response<Vec<u8>>) -> Result<T, wxpay_protocol::Error>,
+    encode: fn(&T, ReplyShape) -> Vec<u8>,
+) -> Result<(), TestCaseError> {
+    if let Ok(typed) = parse(&ok(body)) {
+        for shape in ReplyShape::all() {
+            let bytes = encode(&typed, shape);
+            let again = parse(&ok(&bytes));
+            prop_assert_eq!(
+                again.as_ref().ok(),
+                Some(&typed),
+                "{:?}\n  from: {}\n  wrote: {}",
+                shape,
+                String::from_utf8_lossy(body),
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// What the fuzz targets assert, for answers full of keys no type knows: whatever parses
+    /// writes back in every shape to the same value.
+    #[test]
+    fn whatever_parses_round_trips_with_its_extra_fields((op, body) in tricky_cloudpay_answer()) {
+        match op {
+            0 => assert_round_trips(&body, cloudpay::ReturnQueryResponse::parse, cloudpay::ReturnQueryResponse::encode)?,
+            1 => assert_round_trips(&body, cloudpay::FinishResponse::parse, cloudpay::FinishResponse::encode)?,
+            _ => assert_round_trips(&body, cloudpay::RefundQueryResponse::parse, cloudpay::RefundQueryResponse::encode)?,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // No panics on arbitrary input.
 

@@ -25,9 +25,6 @@ pub(crate) type TimeParser = fn(&str) -> Result<Timestamp, crate::timestamp::Inv
 #[derive(Debug)]
 pub(crate) struct Fields<'a> {
     map: BTreeMap<String, Field>,
-    /// Keys of the gateway wrapper beside errcode / errmsg / respdata, by snake_case name: never
-    /// read, always extra.
-    wrapper: BTreeMap<String, Field>,
     read: RefCell<BTreeSet<String>>,
     status: StatusCode,
     body: &'a [u8],
@@ -49,15 +46,28 @@ pub(crate) struct Unread<'f> {
     pub(crate) key: &'f str,
     /// The value (possibly `null`).
     pub(crate) value: &'f Value,
-    /// Whether it was a key of the gateway wrapper rather than of the answer inside it.
-    pub(crate) wrapper: bool,
 }
 
-/// The status and failure fields (DESIGN.md 4.1, seeds/000, 002, 004). [`super::status`] reads
-/// them when an answer fails; in a successful answer they are wire scaffolding, not extra
-/// fields (seeds/004's example carries `err_code` next to `result_code = SUCCESS`).
-const STATUS_FIELDS: &[&str] =
-    &["return_code", "return_msg", "result_code", "err_code", "err_code_des", "error_code", "error_msg"];
+/// Wire scaffolding, by snake_case name: never an extra field (DESIGN.md 4.1).
+///
+/// The status and failure fields (seeds/000, 002, 004): [`super::status`] reads them when an
+/// answer fails; in a successful one they say nothing (seeds/004's example carries `err_code`
+/// next to `result_code = SUCCESS`). The gateway wrapper's `errcode` / `errmsg` / `respdata`
+/// and wx-server-sdk's `errMsg`, should they appear inside the answer as well: every reply
+/// shape writes its own.
+const SCAFFOLDING: &[&str] = &[
+    "return_code",
+    "return_msg",
+    "result_code",
+    "err_code",
+    "err_code_des",
+    "error_code",
+    "error_msg",
+    "errcode",
+    "errmsg",
+    "respdata",
+    "err_msg",
+];
 
 /// Converts a camelCase key to snake_case; snake_case keys come out unchanged.
 /// An index glued to a name (`refundId0`) gets its underscore back (`refund_id_0`).
@@ -122,7 +132,8 @@ impl<'a> Fields<'a> {
             return Err(malformed(MalformedKind::NotAnObject));
         };
         // Keys of the wrapper other than errcode / errmsg / respdata are not scaffolding: they
-        // are kept as extra fields, unless the answer inside has the same key.
+        // join the answer's fields (where it has no such key), so that nothing is dropped and
+        // every reply shape, wrapped or not, reads back the same.
         let mut outer = Map::new();
 
         // The open-API wrapper: `{"errcode":0,"errmsg":"ok","respdata":{...}}`. errcode 0 says
@@ -185,14 +196,10 @@ impl<'a> Fields<'a> {
                 }
             }
         }
-        let mut wrapper = BTreeMap::new();
         for (key, value) in outer {
-            let snake = snake_case(&key);
-            if !map.contains_key(&snake) {
-                wrapper.entry(snake).or_insert(Field { key, value });
-            }
+            map.entry(snake_case(&key)).or_insert(Field { key, value });
         }
-        Ok(Self { map, wrapper, read: RefCell::new(BTreeSet::new()), status, body })
+        Ok(Self { map, read: RefCell::new(BTreeSet::new()), status, body })
     }
 
     /// Records that `key` (snake_case) was read, so that it is not extra.
@@ -202,24 +209,22 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Records the status and failure fields as read (see [`STATUS_FIELDS`]).
+    /// Records the status fields and the rest of the wire scaffolding as read (see
+    /// [`SCAFFOLDING`]).
     pub(crate) fn mark_status_read(&self) {
-        for key in STATUS_FIELDS {
+        for key in SCAFFOLDING {
             self.mark_read(key);
         }
     }
 
-    /// The fields no reader asked for, in snake_case order, then the wrapper's own.
+    /// The fields no reader asked for, in snake_case order.
     pub(crate) fn unread(&self) -> Vec<Unread<'_>> {
         let read = self.read.borrow();
-        let inner = self.map.iter().filter(|(snake, _)| !read.contains(snake.as_str())).map(|(snake, f)| Unread {
-            snake,
-            key: &f.key,
-            value: &f.value,
-            wrapper: false,
-        });
-        let outer = self.wrapper.iter().map(|(snake, f)| Unread { snake, key: &f.key, value: &f.value, wrapper: true });
-        inner.chain(outer).collect()
+        self.map
+            .iter()
+            .filter(|(snake, _)| !read.contains(snake.as_str()))
+            .map(|(snake, f)| Unread { snake, key: &f.key, value: &f.value })
+            .collect()
     }
 
     /// The fields no reader asked for, keyed as sent: the `extra` of an answer without lists.

@@ -1,6 +1,6 @@
 //! CloudPay refund query, 查询退款 (seeds/004), with its indexed or array refund lists.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -445,7 +445,42 @@ fn parse_refunds(f: &Fields<'_>, refund_count: u32) -> Result<RefundDetails, Err
     for n in 0..count {
         refunds.push(parse_refund(f, lists, n)?);
     }
+    // Both styles in one answer: the style chosen above wins, and the documented keys of the
+    // other that the chosen one's reading would take are read, not extra fields (each reply
+    // shape writes them its own way).
+    match lists {
+        Lists::Indexed => column_keys().for_each(|key| f.mark_read(&key)),
+        Lists::Arrays => {
+            for field in f.unread() {
+                if indexed_reading_takes(field.snake, field.value, &refunds) {
+                    f.mark_read(field.snake);
+                }
+            }
+        }
+    }
     Ok(RefundDetails::Listed(refunds))
+}
+
+/// Whether the indexed style's reading of these refunds would take the documented key `snake`:
+/// a per-refund field of a listed refund (`field_$n`), the next refund's id when it has a value
+/// (which makes the list inconsistent), a field of a listed coupon (`field_$n_$m`), or the id of
+/// the coupon after a refund's last (which ends its coupons, or adds one).
+fn indexed_reading_takes(snake: &str, value: &Value, refunds: &[Refund]) -> bool {
+    let Some((base, _, last)) = pop_index(snake, snake) else { return false };
+    match pop_index(base, base) {
+        // The reading asks for `field_3_0`, never `field_03_00`.
+        Some((field, _, n)) if COUPON_FIELDS.contains(&field) => {
+            snake == format!("{field}_{n}_{last}")
+                && refunds
+                    .get(n)
+                    .is_some_and(|r| last < r.coupons.len() || (field == "coupon_refund_id" && last == r.coupons.len()))
+        }
+        _ => {
+            snake == format!("{base}_{last}")
+                && ((LIST_FIELDS.contains(&base) && last < refunds.len())
+                    || (["refund_id", "out_refund_no"].contains(&base) && last == refunds.len() && !value.is_null()))
+        }
+    }
 }
 
 fn parse_refund(f: &Fields<'_>, lists: Lists, n: usize) -> Result<Refund, Error> {
@@ -516,62 +551,158 @@ fn parse_refund(f: &Fields<'_>, lists: Lists, n: usize) -> Result<Refund, Error>
 }
 
 /// Places the fields no reader took (DESIGN.md 4.1's two list styles, seeds/004's `$n` and
-/// `$m`): `name_$n` and `name_list[$n]` go to refund `$n`, `name_$n_$m` and
-/// `name_array[$n][$m]` to coupon `$m` of refund `$n`, keyed by `name` as sent. The rest is the
-/// answer's own `extra`, as sent: keys of the gateway wrapper, indexes no listed refund or
-/// coupon has, lists whose shape does not match the refunds, documented per-refund fields
-/// beyond `refund_count`, and anything that would overwrite a field already placed.
+/// `$m`) and returns the answer's own `extra`.
+///
+/// `name_$n` and `name_list[$n]` go to refund `$n`, `name_$n_$m` and `name_array[$n][$m]` to
+/// coupon `$m` of refund `$n`, keyed by `name` as sent. The keys of one `name` are placed
+/// together or not at all, so that every reply shape writes them back to the same place:
+/// a `name` is placed when it comes either as one list that fits the refunds (or coupons),
+/// with a value somewhere, or as indexed keys of one spelling, one per refund (coupon), none
+/// `null`. The answer keeps, as sent, what is not placed, and keys whose index no listed refund
+/// or coupon has.
 fn place_extra(f: &Fields<'_>, details: &mut RefundDetails) -> Extra {
     let mut answer = Extra::new();
     let refunds: &mut [Refund] = match details {
         RefundDetails::Listed(refunds) => refunds,
         RefundDetails::NotReturned => &mut [],
     };
+    let mut groups: BTreeMap<(Level, &str), Vec<Candidate<'_>>> = BTreeMap::new();
     for field in f.unread() {
-        if field.wrapper || !place_field(field, refunds) {
-            answer.insert(field.key, field.value.clone());
+        match classify(field, refunds) {
+            Some((level, base, candidate)) => groups.entry((level, base)).or_default().push(candidate),
+            None => {
+                answer.insert(field.key, field.value.clone());
+            }
+        }
+    }
+    for ((level, _), group) in groups {
+        if !place_group(level, &group, refunds) {
+            for candidate in group {
+                answer.insert(candidate.field.key, candidate.field.value.clone());
+            }
         }
     }
     answer
 }
 
-/// Places one field on a refund or coupon; `false` if it belongs to none.
-fn place_field(field: Unread<'_>, refunds: &mut [Refund]) -> bool {
+/// Whether a field belongs to refunds or to coupons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Refund,
+    Coupon,
+}
+
+/// Where a field would go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// `name_$n`.
+    Refund(usize),
+    /// `name_list`.
+    RefundList,
+    /// `name_$n_$m`.
+    Coupon(usize, usize),
+    /// `name_array`.
+    CouponArray,
+}
+
+/// A field that names a refund or coupon level: its `name` as sent and its slot.
+#[derive(Debug, Clone, Copy)]
+struct Candidate<'f> {
+    field: Unread<'f>,
+    name: &'f str,
+    slot: Slot,
+}
+
+/// The level, the snake_case `name` and the slot of a field, or `None` if it is the answer's:
+/// there are no refunds, it does not look like a list or an index, its `name` is a documented
+/// field of that level (beyond the listed refunds), or its index is one no refund or coupon has.
+fn classify<'f>(field: Unread<'f>, refunds: &[Refund]) -> Option<(Level, &'f str, Candidate<'f>)> {
     if refunds.is_empty() {
-        return false;
+        return None;
     }
-    if let Some((snake, name)) = strip_list_word(field.snake, field.key, "list") {
+    let candidate = |name, slot| Candidate { field, name, slot };
+    if let Some((base, name)) = strip_list_word(field.snake, field.key, "list") {
         // A name ending in an index would read back as a coupon's (`name_$n_$m`).
-        let indexed = pop_index(snake, name).is_some();
-        return !LIST_FIELDS.contains(&snake) && !indexed && place_list(name, field.value, refunds);
+        let indexed = pop_index(base, name).is_some();
+        return (!LIST_FIELDS.contains(&base) && !indexed)
+            .then(|| (Level::Refund, base, candidate(name, Slot::RefundList)));
     }
-    if let Some((snake, name)) = strip_list_word(field.snake, field.key, "array") {
-        return !COUPON_FIELDS.contains(&snake) && place_arrays(name, field.value, refunds);
+    if let Some((base, name)) = strip_list_word(field.snake, field.key, "array") {
+        return (!COUPON_FIELDS.contains(&base)).then(|| (Level::Coupon, base, candidate(name, Slot::CouponArray)));
     }
-    if field.value.is_null() {
+    let (base, name, last) = pop_index(field.snake, field.key)?;
+    if let Some((base, name, n)) = pop_index(base, name) {
+        let exists = refunds.get(n).is_some_and(|r| last < r.coupons.len());
+        return (exists && !COUPON_FIELDS.contains(&base))
+            .then(|| (Level::Coupon, base, candidate(name, Slot::Coupon(n, last))));
+    }
+    (last < refunds.len() && !LIST_FIELDS.contains(&base))
+        .then(|| (Level::Refund, base, candidate(name, Slot::Refund(last))))
+}
+
+/// Places the fields of one `name` on their refunds or coupons, all of them or none.
+fn place_group(level: Level, group: &[Candidate<'_>], refunds: &mut [Refund]) -> bool {
+    let Some(first) = group.first() else { return true };
+    let name = first.name;
+    if group.iter().any(|c| c.name != name) {
         return false;
     }
-    let Some((snake, name, last)) = pop_index(field.snake, field.key) else { return false };
-    // `name_$n_$m`: a coupon of a listed refund, or none.
-    if let Some((coupon_snake, coupon_name, n)) = pop_index(snake, name) {
-        return match refunds.get_mut(n).and_then(|r| r.coupons.get_mut(last)) {
-            Some(coupon) if !COUPON_FIELDS.contains(&coupon_snake) && !coupon.extra.contains_key(coupon_name) => {
-                coupon.extra.insert(coupon_name, field.value.clone());
-                true
+    // Where each value goes: (refund, coupon) with the value; `null`s of a list are gaps.
+    let mut places: Vec<(usize, Option<usize>, &Value)> = Vec::new();
+    match group {
+        [Candidate { field, slot: Slot::RefundList, .. }] => {
+            let Value::Array(values) = field.value else { return false };
+            if values.len() != refunds.len() {
+                return false;
             }
-            _ => false,
-        };
+            places.extend(values.iter().enumerate().filter(|(_, v)| !v.is_null()).map(|(n, v)| (n, None, v)));
+        }
+        [Candidate { field, slot: Slot::CouponArray, .. }] => {
+            let Value::Array(per_refund) = field.value else { return false };
+            if per_refund.len() != refunds.len() {
+                return false;
+            }
+            for (n, (refund, values)) in refunds.iter().zip(per_refund).enumerate() {
+                match values {
+                    Value::Array(values) if values.len() == refund.coupons.len() => places
+                        .extend(values.iter().enumerate().filter(|(_, v)| !v.is_null()).map(|(m, v)| (n, Some(m), v))),
+                    _ => return false,
+                }
+            }
+        }
+        _ => {
+            for c in group {
+                let place = match (level, c.slot) {
+                    (Level::Refund, Slot::Refund(n)) => (n, None),
+                    (Level::Coupon, Slot::Coupon(n, m)) => (n, Some(m)),
+                    // A list beside indexed keys of the same name.
+                    _ => return false,
+                };
+                if c.field.value.is_null() || places.iter().any(|(n, m, _)| (*n, *m) == place) {
+                    return false;
+                }
+                places.push((place.0, place.1, c.field.value));
+            }
+        }
     }
-    // `name_$n`: a refund.
-    if LIST_FIELDS.contains(&snake) {
+    let free = places.iter().all(|&(n, m, _)| extra_at(refunds, n, m).is_some_and(|e| !e.contains_key(name)));
+    if places.is_empty() || !free {
         return false;
     }
-    match refunds.get_mut(last) {
-        Some(refund) if !refund.extra.contains_key(name) => {
-            refund.extra.insert(name, field.value.clone());
-            true
+    for (n, m, value) in places {
+        if let Some(extra) = extra_at(refunds, n, m) {
+            extra.insert(name, value.clone());
         }
-        _ => false,
+    }
+    true
+}
+
+/// The `extra` of refund `n`, or of its coupon `m`.
+fn extra_at(refunds: &mut [Refund], n: usize, m: Option<usize>) -> Option<&mut Extra> {
+    let refund = refunds.get_mut(n)?;
+    match m {
+        None => Some(&mut refund.extra),
+        Some(m) => refund.coupons.get_mut(m).map(|c| &mut c.extra),
     }
 }
 
@@ -599,41 +730,6 @@ fn pop_index<'k>(snake: &'k str, key: &'k str) -> Option<(&'k str, &'k str, usiz
     let (name, key_digits) = split(key)?;
     let index = digits.parse().ok()?;
     (digits == key_digits && !snake.is_empty() && !name.is_empty()).then_some((snake, name, index))
-}
-
-/// `name_list`: one value per refund (`null` where a refund has none).
-fn place_list(name: &str, value: &Value, refunds: &mut [Refund]) -> bool {
-    let Value::Array(values) = value else { return false };
-    let fits = values.len() == refunds.len()
-        && values.iter().any(|v| !v.is_null())
-        && refunds.iter().zip(values).all(|(r, v)| v.is_null() || !r.extra.contains_key(name));
-    if fits {
-        for (refund, value) in refunds.iter_mut().zip(values).filter(|(_, v)| !v.is_null()) {
-            refund.extra.insert(name, value.clone());
-        }
-    }
-    fits
-}
-
-/// `name_array`: per refund, one value per coupon (`null` where a coupon has none).
-fn place_arrays(name: &str, value: &Value, refunds: &mut [Refund]) -> bool {
-    let Value::Array(per_refund) = value else { return false };
-    let fits = per_refund.len() == refunds.len()
-        && refunds.iter().zip(per_refund).all(|(r, v)| {
-            v.as_array().is_some_and(|values| {
-                values.len() == r.coupons.len()
-                    && r.coupons.iter().zip(values).all(|(c, v)| v.is_null() || !c.extra.contains_key(name))
-            })
-        })
-        && per_refund.iter().filter_map(Value::as_array).flatten().any(|v| !v.is_null());
-    if fits {
-        for (refund, values) in refunds.iter_mut().zip(per_refund.iter().filter_map(Value::as_array)) {
-            for (coupon, value) in refund.coupons.iter_mut().zip(values).filter(|(_, v)| !v.is_null()) {
-                coupon.extra.insert(name, value.clone());
-            }
-        }
-    }
-    fits
 }
 
 /// The per-refund values of one refund, as (field, value) in documentation order.
