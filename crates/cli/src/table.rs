@@ -3,10 +3,15 @@
 //! operation's table is written next to the operation ([`crate::ops`]).
 //!
 //! The tables are compact: signatures and nonces are left out (`--json` prints everything).
+//! Fields of an answer that no type knows are named in one `extra fields` row; `--json` prints
+//! their values.
+//!
+//! The tables are compact: signatures and nonces are left out (`--json` prints everything).
 
+use std::collections::BTreeSet;
 use std::fmt::{self, Display};
 
-use wxpay_protocol::Fen;
+use wxpay_protocol::{Extra, Fen};
 
 /// An amount as `888 (8.88 yuan)`.
 pub(crate) fn amount(fen: Fen) -> String {
@@ -122,6 +127,29 @@ impl Display for Table {
 /// A value or [`NONE`].
 pub(crate) fn or_none(value: Option<impl Display>) -> String {
     value.map_or_else(|| NONE.to_owned(), |v| v.to_string())
+}
+
+/// The names of extra fields, for one row: the answer's as they are, nested ones under their
+/// list (`receivers[].name`), each once.
+#[derive(Debug, Default)]
+pub(crate) struct ExtraNames(BTreeSet<String>);
+
+impl ExtraNames {
+    /// The fields of `extra`, under `path` (`""` for the answer itself).
+    pub(crate) fn add(&mut self, path: &str, extra: &Extra) -> &mut Self {
+        for key in extra.keys() {
+            self.0.insert(if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") });
+        }
+        self
+    }
+
+    /// The `extra fields` row, when there are any.
+    pub(crate) fn row(&self, t: &mut Table) {
+        if !self.0.is_empty() {
+            let names: Vec<&str> = self.0.iter().map(String::as_str).collect();
+            t.row("extra fields", format!("{} (values: --json)", names.join(", ")));
+        }
+    }
 }
 
 #[cfg(test)]

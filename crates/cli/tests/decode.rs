@@ -108,6 +108,7 @@ fn seed_003_v3_order_query() {
             "SUCCESS",
             "2015-05-20T13:29:35.120+08:00",
             "ACCOUNT_ABNORMAL",
+            "-",
             "分给商户1900000110"
         ]
     );

@@ -103,6 +103,7 @@ pub mod cloudpay;
 mod common;
 mod endpoint;
 mod error;
+mod extra;
 pub mod header;
 mod lookup;
 mod number;
@@ -122,6 +123,7 @@ pub use error::{
     ApiError, ApiErrorOrigin, Error, ErrorCode, MalformedKind, MalformedResponse, Rule, TransportError,
     TransportErrorKind, UnverifiedResponse, ValidationError,
 };
+pub use extra::Extra;
 pub use lookup::{OrderRef, RefundLookup};
 pub use operation::{
     Access, Answer, Api, FailureFields, Method, Operation, OperationSpec, RateLimit, RateScope, operation_at,

@@ -499,8 +499,9 @@ fn v3_order_query_json() -> impl Strategy<Value = Value> {
         opt(enum_value(&["ACCOUNT_ABNORMAL", "NO_RELATION", "RECEIVER_HIGH_RISK"])),
         opt(enum_value(&["MERCHANT_ID", "PERSONAL_OPENID"])),
         opt(alnum(64)),
+        opt(alnum(64)),
     )
-        .prop_map(|(mchid, amount, desc, result, time, fail, ty, account)| {
+        .prop_map(|(mchid, amount, desc, result, time, fail, ty, account, detail_id)| {
             let mut r = json!({"amount": amount, "description": desc, "result": result});
             let o = r.as_object_mut().unwrap();
             insert_opt(o, "receiver_mchid", mchid.map(Value::from));
@@ -508,6 +509,7 @@ fn v3_order_query_json() -> impl Strategy<Value = Value> {
             insert_opt(o, "fail_reason", fail.map(Value::from));
             insert_opt(o, "type", ty.map(Value::from));
             insert_opt(o, "receiver_account", account.map(Value::from));
+            insert_opt(o, "detail_id", detail_id.map(Value::from));
             r
         });
     (alnum(32), alnum(32), merchant_no(64), alnum(64), enum_value(&["PROCESSING", "FINISHED"]),
@@ -593,6 +595,303 @@ proptest! {
         let typed = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&ok(o.to_string().as_bytes()))).unwrap();
         let again = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&ok(&serde_json::to_vec(&typed).unwrap()))).unwrap();
         prop_assert_eq!(again, typed);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extra fields: keys no type knows, added to the generated answers at every level, come back in
+// `extra` spelled as sent and survive every reply shape (DESIGN.md 3, 4.1).
+
+/// How a generated extra field is spelled: `x_name` or `xName`, always the same for one name
+/// (so that no two spellings of a name meet in one answer), never like a documented field.
+fn spell(name: &str) -> String {
+    if name.len().is_multiple_of(2) {
+        format!("x_{name}")
+    } else {
+        let mut chars = name.chars();
+        let first = chars.next().map(|c| c.to_ascii_uppercase()).into_iter();
+        format!("x{}", first.chain(chars).collect::<String>())
+    }
+}
+
+fn extra_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        text().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<bool>().prop_map(Value::from),
+        text().prop_map(|t| json!({"note": t, "n": [1, 2]})),
+    ]
+}
+
+/// Up to three extra fields. Names end in a letter and never in `list` / `array`: such keys
+/// would read as per-refund indexes or lists, which the refund tests place on purpose.
+fn extras() -> impl Strategy<Value = Map<String, Value>> {
+    prop::collection::btree_map("[a-z]{1,6}", extra_value(), 0..4).prop_map(|m| {
+        m.into_iter()
+            .filter(|(n, _)| !n.ends_with("list") && !n.ends_with("array"))
+            .map(|(n, v)| (spell(&n), v))
+            .collect()
+    })
+}
+
+fn extend(target: &mut Map<String, Value>, extra: &Map<String, Value>, suffix: &str) {
+    for (k, v) in extra {
+        target.insert(format!("{k}{suffix}"), v.clone());
+    }
+}
+
+/// A generated refund query answer with extra fields on the answer, on each listed refund
+/// (`name_$n`) and on each listed coupon (`name_$n_$m`), and those extras.
+#[allow(clippy::type_complexity)]
+fn refund_query_with_extras()
+-> impl Strategy<Value = (Value, Map<String, Value>, Vec<Map<String, Value>>, Vec<Vec<Map<String, Value>>>)> {
+    refund_query_json().prop_flat_map(|v| {
+        let listed = if v.get("refund_id_0").is_some() { v["refund_count"].as_u64().unwrap() as usize } else { 0 };
+        let coupons: Vec<usize> = (0..listed)
+            .map(|n| (0..).take_while(|m| v.get(format!("coupon_refund_id_{n}_{m}")).is_some()).count())
+            .collect();
+        let per_coupon: Vec<_> = coupons.iter().map(|&c| prop::collection::vec(extras(), c)).collect();
+        (Just(v), extras(), prop::collection::vec(extras(), listed), per_coupon)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn cloudpay_extras_are_kept_and_round_trip_in_every_shape(
+        (mut refund, top, per_refund, per_coupon) in refund_query_with_extras(),
+        rq in return_query_json(), rq_extra in extras(),
+        fin in finish_json(), fin_extra in extras(), receiver_extra in extras(),
+    ) {
+        // Refund query: each level's extras where they belong.
+        let m = refund.as_object_mut().unwrap();
+        extend(m, &top, "");
+        for (n, extra) in per_refund.iter().enumerate() {
+            extend(m, extra, &format!("_{n}"));
+        }
+        for (n, coupons) in per_coupon.iter().enumerate() {
+            for (c, extra) in coupons.iter().enumerate() {
+                extend(m, extra, &format!("_{n}_{c}"));
+            }
+        }
+        let typed = cloudpay::RefundQueryResponse::parse(&ok(refund.to_string().as_bytes())).unwrap();
+        prop_assert_eq!(typed.extra.as_map(), &top);
+        for (n, r) in typed.listed_refunds().iter().enumerate() {
+            prop_assert_eq!(r.extra.as_map(), &per_refund[n]);
+            for (c, coupon) in r.coupons.iter().enumerate() {
+                prop_assert_eq!(coupon.extra.as_map(), &per_coupon[n][c]);
+            }
+        }
+        for shape in ReplyShape::all() {
+            let again = cloudpay::RefundQueryResponse::parse(&ok(&typed.encode(shape)));
+            prop_assert_eq!(again.as_ref().ok(), Some(&typed), "{:?}", shape);
+        }
+
+        // Return query.
+        let mut rq = rq;
+        extend(rq.as_object_mut().unwrap(), &rq_extra, "");
+        let typed = cloudpay::ReturnQueryResponse::parse(&ok(rq.to_string().as_bytes())).unwrap();
+        prop_assert_eq!(typed.extra.as_map(), &rq_extra);
+        for shape in ReplyShape::all() {
+            let again = cloudpay::ReturnQueryResponse::parse(&ok(&typed.encode(shape)));
+            prop_assert_eq!(again.as_ref().ok(), Some(&typed), "{:?}", shape);
+        }
+
+        // Finish, with extras on the answer and inside its receiver string.
+        let mut fin = fin;
+        let m = fin.as_object_mut().unwrap();
+        extend(m, &fin_extra, "");
+        let receiver = m.get("receiver").and_then(Value::as_str).map(|s| serde_json::from_str::<Map<String, Value>>(s).unwrap());
+        if let Some(mut r) = receiver.clone() {
+            extend(&mut r, &receiver_extra, "");
+            m.insert("receiver".into(), Value::Object(r).to_string().into());
+        }
+        let typed = cloudpay::FinishResponse::parse(&ok(fin.to_string().as_bytes())).unwrap();
+        prop_assert_eq!(typed.extra.as_map(), &fin_extra);
+        if let Some(r) = &typed.receiver {
+            prop_assert_eq!(r.extra.as_map(), &receiver_extra);
+        }
+        for shape in ReplyShape::all() {
+            let again = cloudpay::FinishResponse::parse(&ok(&typed.encode(shape)));
+            prop_assert_eq!(again.as_ref().ok(), Some(&typed), "{:?}", shape);
+        }
+    }
+
+    #[test]
+    fn v3_extras_are_kept_and_written_back(
+        r in v3_return_query_json(), r_extra in extras(),
+        o in v3_order_query_json(), o_extra in extras(), receiver_extras in prop::collection::vec(extras(), 4),
+    ) {
+        let mut r = r;
+        extend(r.as_object_mut().unwrap(), &r_extra, "");
+        let typed = v3::ReturnQueryResponse::parse(&danger::inspect_unverified(&ok(r.to_string().as_bytes()))).unwrap();
+        prop_assert_eq!(typed.extra.as_map(), &r_extra);
+        prop_assert_eq!(serde_json::to_value(&typed).unwrap(), r);
+
+        let mut o = o;
+        extend(o.as_object_mut().unwrap(), &o_extra, "");
+        if let Some(receivers) = o.get_mut("receivers").and_then(Value::as_array_mut) {
+            for (receiver, extra) in receivers.iter_mut().zip(&receiver_extras) {
+                extend(receiver.as_object_mut().unwrap(), extra, "");
+            }
+        }
+        let typed = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&ok(o.to_string().as_bytes()))).unwrap();
+        prop_assert_eq!(typed.extra.as_map(), &o_extra);
+        for (i, receiver) in typed.receivers.iter().flatten().enumerate() {
+            prop_assert_eq!(receiver.extra.as_map(), &receiver_extras[i]);
+            prop_assert_eq!(receiver.detail_id.as_deref(), o["receivers"][i].get("detail_id").and_then(Value::as_str));
+        }
+        let again = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&ok(&serde_json::to_vec(&typed).unwrap()))).unwrap();
+        prop_assert_eq!(&again, &typed);
+    }
+}
+
+/// Keys that look like refund and coupon fields, lists, scaffolding or documented fields out
+/// of place: the places where a kept field could be written back somewhere else.
+const TRICKY_KEYS: &[&str] = &[
+    "x_0",
+    "x_1",
+    "x_7",
+    "x0",
+    "x00",
+    "xA_0",
+    "x_a_1",
+    "xA1",
+    "x_list",
+    "xList",
+    "x_a_list",
+    "x_0_list",
+    "x_0_0",
+    "x_1_0",
+    "x_0_1",
+    "x_0_0_0",
+    "x_array",
+    "xArray",
+    "X",
+    "x",
+    "list",
+    "_0",
+    "0",
+    "errMsg",
+    "errmsg",
+    "errcode",
+    "respdata",
+    "errCode",
+    "ErrCode",
+    "returnMsg",
+    "refund_fee_0",
+    "refund_fee_5",
+    "refundFee_1",
+    "refund_fee_list",
+    "refund_id_list",
+    "refund_status_list",
+    "coupon_type_0_0",
+    "coupon_refund_fee_0_1",
+    "coupon_type_array",
+    "coupon_refund_id_array",
+    "coupon_refund_fee_0",
+    "refund_fee_type_0",
+    "refundFeeType_1",
+    "mch_id",
+    "sub_appid",
+    "receiver",
+    "total_fee_0",
+    "cash_fee_list",
+    "refund_id_1",
+    "refund_id_2",
+    "out_refund_no_1",
+    "refund_channel_0",
+    "refundChannel_1",
+    "coupon_refund_id_0_0",
+    "coupon_refund_id_0_1",
+    "coupon_refund_id_1_0",
+    "coupon_type_1_0",
+    "x_2",
+    "x_00",
+    "xA_1",
+    "refund_fee_00",
+];
+
+fn tricky_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        "[a-z]{0,3}".prop_map(Value::from),
+        (0u64..3).prop_map(Value::from),
+        Just(json!({"k": 1})),
+    ];
+    leaf.prop_recursive(2, 12, 3, |inner| prop::collection::vec(inner, 0..4).prop_map(Value::from))
+}
+
+/// A CloudPay answer of every kind, written in a random reply shape, with tricky keys added
+/// inside it (and, when wrapped, beside it): the operation, the shape and the bytes.
+fn tricky_cloudpay_answer() -> impl Strategy<Value = (u8, Vec<u8>)> {
+    let answer = prop_oneof![
+        refund_query_json().prop_map(|v| (2u8, v)),
+        return_query_json().prop_map(|v| (0u8, v)),
+        finish_json().prop_map(|v| (1u8, v)),
+    ];
+    let shape = prop::sample::select(ReplyShape::all().collect::<Vec<_>>());
+    let keys = || prop::collection::btree_map(prop::sample::select(TRICKY_KEYS.to_vec()), tricky_value(), 0..6);
+    (answer, shape, keys(), keys()).prop_map(|((op, v), shape, inner, outer)| {
+        let body = v.to_string();
+        let encoded = match op {
+            0 => cloudpay::ReturnQueryResponse::parse(&ok(body.as_bytes())).unwrap().encode(shape),
+            1 => cloudpay::FinishResponse::parse(&ok(body.as_bytes())).unwrap().encode(shape),
+            _ => cloudpay::RefundQueryResponse::parse(&ok(body.as_bytes())).unwrap().encode(shape),
+        };
+        let mut value: Value = serde_json::from_slice(&encoded).unwrap();
+        let wrapper = value.as_object_mut().unwrap();
+        let object = if shape.wrapped {
+            for (k, v) in &outer {
+                wrapper.entry(k.to_string()).or_insert_with(|| v.clone());
+            }
+            wrapper.get_mut("respdata").unwrap().as_object_mut().unwrap()
+        } else {
+            wrapper
+        };
+        for (k, v) in inner {
+            object.insert(k.to_owned(), v);
+        }
+        (op, value.to_string().into_bytes())
+    })
+}
+
+/// Asserts that a parsed answer written in every reply shape parses back to itself.
+fn assert_round_trips<T: PartialEq + std::fmt::Debug>(
+    body: &[u8],
+    parse: fn(&http::Response<Vec<u8>>) -> Result<T, wxpay_protocol::Error>,
+    encode: fn(&T, ReplyShape) -> Vec<u8>,
+) -> Result<(), TestCaseError> {
+    if let Ok(typed) = parse(&ok(body)) {
+        for shape in ReplyShape::all() {
+            let bytes = encode(&typed, shape);
+            let again = parse(&ok(&bytes));
+            prop_assert_eq!(
+                again.as_ref().ok(),
+                Some(&typed),
+                "{:?}\n  from: {}\n  wrote: {}",
+                shape,
+                String::from_utf8_lossy(body),
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// What the fuzz targets assert, for answers full of keys no type knows: whatever parses
+    /// writes back in every shape to the same value.
+    #[test]
+    fn whatever_parses_round_trips_with_its_extra_fields((op, body) in tricky_cloudpay_answer()) {
+        match op {
+            0 => assert_round_trips(&body, cloudpay::ReturnQueryResponse::parse, cloudpay::ReturnQueryResponse::encode)?,
+            1 => assert_round_trips(&body, cloudpay::FinishResponse::parse, cloudpay::FinishResponse::encode)?,
+            _ => assert_round_trips(&body, cloudpay::RefundQueryResponse::parse, cloudpay::RefundQueryResponse::encode)?,
+        }
     }
 }
 

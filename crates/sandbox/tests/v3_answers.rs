@@ -45,6 +45,16 @@ async fn order_query_answers_the_fixture_signed() {
     assert_eq!(receivers[0].receiver_mchid.as_deref(), Some("1900000110"));
     assert_eq!(receivers[0].result, v3::ReceiverResult::Success);
     assert_eq!(receivers[0].finish_time.as_ref().map(Timestamp::original), Some("2015-05-20T13:29:35.120+08:00"));
+    // The fixture's detail_id and its made-up fields reach the client, at their level.
+    assert_eq!(receivers[0].detail_id.as_deref(), Some("3601111111111111111111"));
+    assert!(receivers[0].extra.contains_key("x_future_field"));
+    assert_eq!(
+        answer.extra.get("x_future_field").map(|v| v["note"].clone()),
+        Some("an order field no type knows".into())
+    );
+    let body: serde_json::Value = serde_json::from_slice(&raw.body).unwrap();
+    assert_eq!(body["receivers"][0]["detail_id"], "3601111111111111111111");
+    assert_eq!(body["x_future_field"]["since"], "sandbox");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use super::{CliOperation, Flags, Shown, dispatch, flags, shown};
 use crate::args::CommonArgs;
 use crate::exit::CliError;
 use crate::request::{field, nonce_str, optional, order_ref};
-use crate::table::{Grid, Table, amount, or_none};
+use crate::table::{ExtraNames, Grid, Table, amount, or_none};
 
 /// The CloudPay operations.
 #[derive(Debug, Subcommand)]
@@ -224,6 +224,7 @@ fn return_query_table(a: &cloudpay::ReturnQueryResponse) -> String {
         .opt("mch_id", a.mch_id.as_ref())
         .opt("sub_mch_id", a.sub_mch_id.as_ref())
         .opt("appid", a.appid.as_ref());
+    ExtraNames::default().add("", &a.extra).row(&mut t);
     t.to_string()
 }
 
@@ -243,6 +244,12 @@ fn finish_table(a: &cloudpay::FinishResponse) -> String {
         .opt("sub_mch_id", a.sub_mch_id.as_ref())
         .opt("appid", a.appid.as_ref())
         .opt("sub_appid", a.sub_appid.as_ref());
+    let mut extra = ExtraNames::default();
+    extra.add("", &a.extra);
+    if let Some(r) = &a.receiver {
+        extra.add("receiver", &r.extra);
+    }
+    extra.row(&mut t);
     t.to_string()
 }
 
@@ -275,7 +282,21 @@ fn refund_query_table(a: &cloudpay::RefundQueryResponse) -> String {
             t.row("refunds", "not shown (unknown kind of refund list; use --json)");
         }
     }
+    let mut extra = ExtraNames::default();
+    extra.add("", &a.extra);
+    refund_extras(&mut extra, a.listed_refunds());
+    extra.row(&mut t);
     t.to_string()
+}
+
+/// The extra fields of refunds and their coupons.
+fn refund_extras(extra: &mut ExtraNames, refunds: &[cloudpay::Refund]) {
+    for r in refunds {
+        extra.add("refunds[]", &r.extra);
+        for c in &r.coupons {
+            extra.add("refunds[].coupons[]", &c.extra);
+        }
+    }
 }
 
 /// The refunds as a grid, one row each.
@@ -302,5 +323,8 @@ pub(crate) fn all_refunds_table(refunds: &[cloudpay::Refund], total: Fen) -> Str
     } else {
         t.grid("refunds", format!("{} listed (all pages)", refunds.len()), refund_grid(refunds));
     }
+    let mut extra = ExtraNames::default();
+    refund_extras(&mut extra, refunds);
+    extra.row(&mut t);
     t.to_string()
 }

@@ -10,7 +10,7 @@ use super::{CliOperation, Flags, decode_v3, dispatch, flags};
 use crate::args::{CommonArgs, V3Args};
 use crate::exit::CliError;
 use crate::request::{field, order_ref, sub_mchid};
-use crate::table::{Grid, Table, amount, or_none};
+use crate::table::{ExtraNames, Grid, Table, amount, or_none};
 
 /// Text shown at the end of `wxpay ecommerce --help` and its subcommands.
 pub(crate) const V3_AFTER_HELP: &str = "\
@@ -148,8 +148,16 @@ fn order_query_table(a: &v3::OrderQueryResponse) -> String {
             t.row("receivers", "none");
         }
         Some(receivers) => {
-            let mut grid =
-                Grid::new(&["account", "type", "amount", "result", "finish_time", "fail_reason", "description"]);
+            let mut grid = Grid::new(&[
+                "account",
+                "type",
+                "amount",
+                "result",
+                "finish_time",
+                "fail_reason",
+                "detail_id",
+                "description",
+            ]);
             for r in receivers {
                 grid.push(vec![
                     or_none(r.receiver_account.as_ref().or(r.receiver_mchid.as_ref())),
@@ -158,12 +166,19 @@ fn order_query_table(a: &v3::OrderQueryResponse) -> String {
                     r.result.to_string(),
                     or_none(r.finish_time.as_ref()),
                     or_none(r.fail_reason.as_ref()),
+                    or_none(r.detail_id.as_ref()),
                     r.description.clone(),
                 ]);
             }
             t.grid("receivers", format!("{} listed", receivers.len()), grid);
         }
     }
+    let mut extra = ExtraNames::default();
+    extra.add("", &a.extra);
+    for r in a.receivers.iter().flatten() {
+        extra.add("receivers[]", &r.extra);
+    }
+    extra.row(&mut t);
     t.to_string()
 }
 
@@ -180,5 +195,33 @@ fn return_query_table(a: &v3::ReturnQueryResponse) -> String {
         .row("return_mchid", &a.return_mchid)
         .row("sub_mchid", &a.sub_mchid)
         .opt("finish_time", a.finish_time.as_ref());
+    ExtraNames::default().add("", &a.extra).row(&mut t);
     t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use wxpay_protocol::security::danger;
+
+    use super::*;
+
+    #[test]
+    fn detail_id_is_a_column_and_extra_fields_are_named() {
+        let body = br#"{"sub_mchid":"1900000109","transaction_id":"42","out_order_no":"P1","order_id":"300",
+            "status":"FINISHED","settle_mode":"T1","receivers":[{"type":"MERCHANT_ID","receiver_account":"1900000110",
+            "amount":100,"description":"d","result":"SUCCESS","detail_id":"3601111111111111111111","create_time":"x"}]}"#;
+        let response = http::Response::new(body.to_vec());
+        let answer = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&response)).unwrap();
+        let table = order_query_table(&answer);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines.iter().any(|l| l.trim_start().starts_with("account ") && l.contains("  detail_id  ")), "{table}");
+        assert!(lines.iter().any(|l| l.contains("3601111111111111111111")), "{table}");
+        let extra = lines.last().and_then(|l| l.strip_prefix("extra fields")).map(str::trim_start);
+        assert_eq!(extra, Some("receivers[].create_time, settle_mode (values: --json)"), "{table}");
+
+        let body = br#"{"sub_mchid":"1","transaction_id":"2","out_order_no":"3","order_id":"4","status":"FINISHED"}"#;
+        let response = http::Response::new(body.to_vec());
+        let answer = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&response)).unwrap();
+        assert!(!order_query_table(&answer).contains("extra fields"), "no row without extra fields");
+    }
 }

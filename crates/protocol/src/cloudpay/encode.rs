@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::CloudPayOp;
+use crate::extra::Extra;
 
 /// The case of the keys of a CloudPay answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -135,11 +136,43 @@ pub(crate) fn camel_case(key: &str) -> String {
 pub(crate) struct Encoder {
     shape: ReplyShape,
     entries: Vec<(String, Value)>,
+    /// Extra fields: written with their keys as they are, in every key case.
+    raw: Vec<(String, Value)>,
 }
 
 impl Encoder {
     pub(crate) fn new(shape: ReplyShape) -> Self {
-        Self { shape, entries: Vec::new() }
+        Self { shape, entries: Vec::new(), raw: Vec::new() }
+    }
+
+    /// A field whose key is written as it is in every key case: an extra field keeps the
+    /// spelling it arrived in. A known field of the same key wins.
+    pub(crate) fn raw(&mut self, key: impl Into<String>, value: Value) {
+        self.raw.push((key.into(), value));
+    }
+
+    /// The extra fields of an answer, as they are.
+    pub(crate) fn extra(&mut self, extra: &Extra) {
+        for (key, value) in extra.iter() {
+            self.raw(key, value.clone());
+        }
+    }
+
+    /// What follows a field's name for its parallel list in this key case: `_list` or `List`.
+    pub(crate) fn list_suffix(&self) -> &'static str {
+        match self.shape.keys {
+            KeyCase::Snake => "_list",
+            KeyCase::Camel => "List",
+        }
+    }
+
+    /// What follows a field's name for its per-coupon arrays in this key case: `_array` or
+    /// `Array`.
+    pub(crate) fn array_suffix(&self) -> &'static str {
+        match self.shape.keys {
+            KeyCase::Snake => "_array",
+            KeyCase::Camel => "Array",
+        }
     }
 
     pub(crate) fn shape(&self) -> ReplyShape {
@@ -188,6 +221,9 @@ impl Encoder {
                 KeyCase::Camel => camel_case(&key),
             };
             object.insert(key, value);
+        }
+        for (key, value) in self.raw {
+            object.entry(key).or_insert(value);
         }
         if self.shape.keys == KeyCase::Camel {
             object.insert("errCode".into(), Value::from(0));

@@ -1,13 +1,16 @@
 //! Reading a CloudPay answer of any documented shape into one normalised field map
-//! (DESIGN.md 4.1).
+//! (DESIGN.md 4.1), remembering which fields were read so that the rest is kept as
+//! [`Extra`](crate::Extra).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 
 use http::StatusCode;
 use serde_json::{Map, Value};
 
 use crate::amount::Fen;
 use crate::error::{ApiError, ApiErrorOrigin, Error, MalformedKind, MalformedResponse};
+use crate::extra::Extra;
 use crate::number::u64_from_value;
 use crate::timestamp::Timestamp;
 
@@ -15,12 +18,56 @@ use crate::timestamp::Timestamp;
 pub(crate) type TimeParser = fn(&str) -> Result<Timestamp, crate::timestamp::InvalidTimestamp>;
 
 /// The fields of an unwrapped CloudPay answer, keyed by their snake_case names.
+///
+/// Every key a reader asks for ([`get`](Self::get) and the typed readers built on it) is
+/// recorded; [`unread`](Self::unread) gives the others, spelled as sent, for the answer's
+/// `extra`. [`has`](Self::has) and [`has_list`](Self::has_list) only look.
 #[derive(Debug)]
 pub(crate) struct Fields<'a> {
-    map: BTreeMap<String, Value>,
+    map: BTreeMap<String, Field>,
+    read: RefCell<BTreeSet<String>>,
     status: StatusCode,
     body: &'a [u8],
 }
+
+/// One field: its key as sent (snake_case or camelCase) and its value.
+#[derive(Debug)]
+struct Field {
+    key: String,
+    value: Value,
+}
+
+/// A field no reader asked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unread<'f> {
+    /// The snake_case name.
+    pub(crate) snake: &'f str,
+    /// The key as sent.
+    pub(crate) key: &'f str,
+    /// The value (possibly `null`).
+    pub(crate) value: &'f Value,
+}
+
+/// Wire scaffolding, by snake_case name: never an extra field (DESIGN.md 4.1).
+///
+/// The status and failure fields (seeds/000, 002, 004): [`super::status`] reads them when an
+/// answer fails; in a successful one they say nothing (seeds/004's example carries `err_code`
+/// next to `result_code = SUCCESS`). The gateway wrapper's `errcode` / `errmsg` / `respdata`
+/// and wx-server-sdk's `errMsg`, should they appear inside the answer as well: every reply
+/// shape writes its own.
+const SCAFFOLDING: &[&str] = &[
+    "return_code",
+    "return_msg",
+    "result_code",
+    "err_code",
+    "err_code_des",
+    "error_code",
+    "error_msg",
+    "errcode",
+    "errmsg",
+    "respdata",
+    "err_msg",
+];
 
 /// Converts a camelCase key to snake_case; snake_case keys come out unchanged.
 /// An index glued to a name (`refundId0`) gets its underscore back (`refund_id_0`).
@@ -84,6 +131,10 @@ impl<'a> Fields<'a> {
         let Value::Object(mut object) = value else {
             return Err(malformed(MalformedKind::NotAnObject));
         };
+        // Keys of the wrapper other than errcode / errmsg / respdata are not scaffolding: they
+        // join the answer's fields (where it has no such key), so that nothing is dropped and
+        // every reply shape, wrapped or not, reads back the same.
+        let mut outer = Map::new();
 
         // The open-API wrapper: `{"errcode":0,"errmsg":"ok","respdata":{...}}`. errcode 0 says
         // nothing about the business result; a non-zero one is the gateway's own error.
@@ -94,11 +145,11 @@ impl<'a> Fields<'a> {
             if code != 0 {
                 return Err(gateway_error(status, Some(code), object.get("errmsg")));
             }
-            match object.remove("respdata") {
-                Some(Value::Object(inner)) => object = inner,
+            let inner = match object.remove("respdata") {
+                Some(Value::Object(inner)) => Some(inner),
                 // Some gateways pass the business JSON through as a string.
                 Some(Value::String(text)) => match serde_json::from_str(&text) {
-                    Ok(Value::Object(inner)) => object = inner,
+                    Ok(Value::Object(inner)) => Some(inner),
                     _ => {
                         return Err(malformed(MalformedKind::InvalidField {
                             field: "respdata".into(),
@@ -112,10 +163,12 @@ impl<'a> Fields<'a> {
                         expected: "a JSON object",
                     }));
                 }
-                None => {
-                    object.remove("errcode");
-                    object.remove("errmsg");
-                }
+                None => None,
+            };
+            object.remove("errcode");
+            object.remove("errmsg");
+            if let Some(inner) = inner {
+                outer = std::mem::replace(&mut object, inner);
             }
         }
 
@@ -131,19 +184,52 @@ impl<'a> Fields<'a> {
             object.remove("errMsg");
         }
 
-        let mut map = BTreeMap::new();
+        let mut map: BTreeMap<String, Field> = BTreeMap::new();
         for (key, value) in object {
-            let key = snake_case(&key);
-            match map.get(&key) {
-                Some(existing) if existing != &value => {
-                    return Err(malformed(MalformedKind::ConflictingField(key)));
-                }
-                _ => {
-                    map.insert(key, value);
+            let snake = snake_case(&key);
+            match map.get(&snake) {
+                // The same field in both spellings: one field, kept as first spelled.
+                Some(existing) if existing.value == value => {}
+                Some(_) => return Err(malformed(MalformedKind::ConflictingField(snake))),
+                None => {
+                    map.insert(snake, Field { key, value });
                 }
             }
         }
-        Ok(Self { map, status, body })
+        for (key, value) in outer {
+            map.entry(snake_case(&key)).or_insert(Field { key, value });
+        }
+        Ok(Self { map, read: RefCell::new(BTreeSet::new()), status, body })
+    }
+
+    /// Records that `key` (snake_case) was read, so that it is not extra.
+    pub(crate) fn mark_read(&self, key: &str) {
+        if self.map.contains_key(key) {
+            self.read.borrow_mut().insert(key.to_owned());
+        }
+    }
+
+    /// Records the status fields and the rest of the wire scaffolding as read (see
+    /// [`SCAFFOLDING`]).
+    pub(crate) fn mark_status_read(&self) {
+        for key in SCAFFOLDING {
+            self.mark_read(key);
+        }
+    }
+
+    /// The fields no reader asked for, in snake_case order.
+    pub(crate) fn unread(&self) -> Vec<Unread<'_>> {
+        let read = self.read.borrow();
+        self.map
+            .iter()
+            .filter(|(snake, _)| !read.contains(snake.as_str()))
+            .map(|(snake, f)| Unread { snake, key: &f.key, value: &f.value })
+            .collect()
+    }
+
+    /// The fields no reader asked for, keyed as sent: the `extra` of an answer without lists.
+    pub(crate) fn extra(&self) -> Extra {
+        self.unread().into_iter().map(|u| (u.key.to_owned(), u.value.clone())).collect()
     }
 
     /// The HTTP status of the answer.
@@ -152,8 +238,9 @@ impl<'a> Fields<'a> {
     }
 
     /// Whether the field is present and not an empty array: an empty list carries no refund.
+    /// Only looks: the field is not recorded as read.
     pub(crate) fn has_list(&self, key: &str) -> bool {
-        self.get(key).is_some_and(|v| !matches!(v, Value::Array(a) if a.is_empty()))
+        self.peek(key).is_some_and(|v| !matches!(v, Value::Array(a) if a.is_empty()))
     }
 
     pub(crate) fn malformed(&self, kind: MalformedKind) -> Error {
@@ -164,9 +251,15 @@ impl<'a> Fields<'a> {
         self.malformed(MalformedKind::InvalidField { field: field.to_owned(), expected })
     }
 
-    /// The raw value; `null` counts as absent.
+    /// The raw value, recording the field as read; `null` counts as absent.
     pub(crate) fn get(&self, key: &str) -> Option<&Value> {
-        self.map.get(key).filter(|v| !v.is_null())
+        self.mark_read(key);
+        self.peek(key)
+    }
+
+    /// The raw value without recording it as read; `null` counts as absent.
+    pub(crate) fn peek(&self, key: &str) -> Option<&Value> {
+        self.map.get(key).map(|f| &f.value).filter(|v| !v.is_null())
     }
 
     /// Converts a string value. Numbers are taken as their decimal text (ids such as
@@ -294,9 +387,10 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Whether the field is present (and not `null`).
+    /// Whether the field is present (and not `null`). Only looks: the field is not recorded as
+    /// read.
     pub(crate) fn has(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.peek(key).is_some()
     }
 }
 

@@ -12,6 +12,7 @@ use super::status;
 use crate::amount::Fen;
 use crate::endpoint::BaseUrl;
 use crate::error::{Error, MalformedKind, ValidationError};
+use crate::extra::Extra;
 use crate::number::u64_from_value;
 use crate::operation::{Access, FailureFields, Operation, OperationSpec, RateLimit, RateScope};
 use crate::validate::{Description, NonceStr, OutOrderNo, SubMchId, TransactionId};
@@ -131,6 +132,9 @@ pub struct Receiver {
     pub amount: Option<Fen>,
     /// The description, when given.
     pub description: Option<String>,
+    /// Keys of the `receiver` object this type does not know, as sent (see [`Extra`]).
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    pub extra: Extra,
 }
 
 /// A finish request accepted (seeds/002); its outcome is read with the profit-sharing query.
@@ -157,6 +161,9 @@ pub struct FinishResponse {
     pub out_order_no: String,
     /// WeChat's profit-sharing order number.
     pub order_id: String,
+    /// Fields of the answer this type does not know, keyed as sent (see [`Extra`]).
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    pub extra: Extra,
 }
 
 impl FinishResponse {
@@ -179,6 +186,8 @@ impl FinishResponse {
             transaction_id: f.str("transaction_id")?,
             out_order_no: f.str("out_order_no")?,
             order_id: f.str("order_id")?,
+            // Last: every other field has been read by now.
+            extra: f.extra(),
         })
     }
 
@@ -200,6 +209,9 @@ impl FinishResponse {
             if let Some(d) = &r.description {
                 object.insert("description".into(), d.as_str().into());
             }
+            for (key, value) in r.extra.iter() {
+                object.entry(key).or_insert_with(|| value.clone());
+            }
             e.str("receiver", &Value::Object(object).to_string());
         }
         e.opt_str("nonce_str", self.nonce_str.as_deref());
@@ -207,6 +219,7 @@ impl FinishResponse {
         e.str("transaction_id", &self.transaction_id);
         e.str("out_order_no", &self.out_order_no);
         e.str("order_id", &self.order_id);
+        e.extra(&self.extra);
         e.finish(CloudPayOp::Finish)
     }
 }
@@ -231,10 +244,14 @@ fn parse_receiver(f: &Fields<'_>, object: &Map<String, Value>) -> Result<Receive
         None | Some(Value::Null) => None,
         Some(v) => Some(Fen::new(u64_from_value(v).ok_or_else(|| invalid("amount", "a non-negative integer"))?)),
     };
-    Ok(Receiver {
-        receiver_type: ReceiverType::from(receiver_type),
-        account,
-        amount,
-        description: string("description")?,
-    })
+    let description = string("description")?;
+    let extra = object
+        .iter()
+        .filter(|(key, _)| !RECEIVER_FIELDS.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    Ok(Receiver { receiver_type: ReceiverType::from(receiver_type), account, amount, description, extra })
 }
+
+/// The keys of the `receiver` object that [`Receiver`] reads (seeds/002, DESIGN.md 4.6).
+const RECEIVER_FIELDS: &[&str] = &["type", "account", "amount", "description"];

@@ -1,16 +1,19 @@
 //! CloudPay refund query, 查询退款 (seeds/004), with its indexed or array refund lists.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::CloudPayOp;
 use super::encode::{Encoder, ListStyle, ReplyShape};
-use super::fields::{Fields, TimeParser};
+use super::fields::{Fields, TimeParser, Unread};
 use super::request::RequestBody;
 use super::status;
 use crate::amount::Fen;
 use crate::endpoint::BaseUrl;
 use crate::error::{Error, MalformedKind, ValidationError};
+use crate::extra::Extra;
 use crate::lookup::RefundLookup;
 use crate::operation::{Access, FailureFields, Operation, OperationSpec};
 use crate::timestamp::Timestamp;
@@ -182,6 +185,10 @@ pub struct CouponRefund {
     pub coupon_refund_id: String,
     /// The amount refunded on this coupon.
     pub coupon_refund_fee: Fen,
+    /// Fields of this coupon no type knows (`name_$n_$m`, `name_array[$n][$m]`), keyed by
+    /// `name` as sent (see [`Extra`]).
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    pub extra: Extra,
 }
 
 /// One refund (`$n` in seeds/004).
@@ -212,6 +219,10 @@ pub struct Refund {
     pub refund_recv_accout: Option<String>,
     /// When it succeeded (`yyyy-MM-dd HH:mm:ss`, China time).
     pub refund_success_time: Option<Timestamp>,
+    /// Fields of this refund no type knows (`name_$n`, `name_list[$n]`), keyed by `name` as
+    /// sent (see [`Extra`]).
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    pub extra: Extra,
 }
 
 /// The refunds of an answer: listed, or counted but not returned (DESIGN.md 4.1).
@@ -260,6 +271,11 @@ pub struct RefundQueryResponse {
     pub total_refund_count: Option<u32>,
     /// The refunds.
     pub refunds: RefundDetails,
+    /// Fields of the answer no type knows, keyed as sent (see [`Extra`]). Per-refund and
+    /// per-coupon fields go to their refund or coupon; what cannot be placed there (an index no
+    /// listed refund has, a list whose length is not `refund_count`) stays here as sent.
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    pub extra: Extra,
 }
 
 /// Reads per-refund (and per-coupon) values in either list style.
@@ -333,7 +349,7 @@ impl RefundQueryResponse {
         status::check(&f, CloudPayOp::RefundQuery)?;
         let refund_count = f.u32("refund_count")?;
         let refunds = parse_refunds(&f, refund_count)?;
-        Ok(Self {
+        let mut answer = Self {
             appid: f.opt_str("appid")?,
             mch_id: f.opt_str("mch_id")?,
             sub_appid: f.opt_str("sub_appid")?,
@@ -349,7 +365,11 @@ impl RefundQueryResponse {
             refund_count,
             total_refund_count: f.opt_u32("total_refund_count")?,
             refunds,
-        })
+            extra: Extra::new(),
+        };
+        // Last: every other field has been read by now.
+        answer.extra = place_extra(&f, &mut answer.refunds);
+        Ok(answer)
     }
 
     /// The listed refunds (empty when details were not returned).
@@ -381,11 +401,26 @@ impl RefundQueryResponse {
         if let RefundDetails::Listed(refunds) = &self.refunds {
             encode_refunds(&mut e, refunds);
         }
+        e.extra(&self.extra);
         e.finish(CloudPayOp::RefundQuery)
     }
 }
 
+/// The documented list keys of the array style: `field_list` per refund, `field_array` per
+/// coupon.
+fn column_keys() -> impl Iterator<Item = String> {
+    let lists = LIST_FIELDS.iter().map(|field| format!("{field}_list"));
+    lists.chain(COUPON_FIELDS.iter().map(|field| format!("{field}_array")))
+}
+
 fn parse_refunds(f: &Fields<'_>, refund_count: u32) -> Result<RefundDetails, Error> {
+    // A documented list that is present but empty carries nothing (it is how "details not
+    // returned" arrives): it is read, not an extra field.
+    for key in column_keys() {
+        if matches!(f.peek(&key), Some(Value::Array(a)) if a.is_empty()) {
+            f.mark_read(&key);
+        }
+    }
     // Empty lists while refund_count > 0 mean "details not returned" (DESIGN.md 4.1).
     let lists = if f.has_list("refund_id_list") || f.has_list("out_refund_no_list") {
         Lists::Arrays
@@ -400,9 +435,7 @@ fn parse_refunds(f: &Fields<'_>, refund_count: u32) -> Result<RefundDetails, Err
     let count = refund_count as usize;
     match lists {
         Lists::Arrays => {
-            let lists = LIST_FIELDS.iter().map(|field| format!("{field}_list"));
-            let arrays = COUPON_FIELDS.iter().map(|field| format!("{field}_array"));
-            for key in lists.chain(arrays) {
+            for key in column_keys() {
                 if let Some(list) = f.opt_array(&key)?
                     && list.len() != count
                 {
@@ -423,7 +456,42 @@ fn parse_refunds(f: &Fields<'_>, refund_count: u32) -> Result<RefundDetails, Err
     for n in 0..count {
         refunds.push(parse_refund(f, lists, n)?);
     }
+    // Both styles in one answer: the style chosen above wins, and the documented keys of the
+    // other that the chosen one's reading would take are read, not extra fields (each reply
+    // shape writes them its own way).
+    match lists {
+        Lists::Indexed => column_keys().for_each(|key| f.mark_read(&key)),
+        Lists::Arrays => {
+            for field in f.unread() {
+                if indexed_reading_takes(field.snake, field.value, &refunds) {
+                    f.mark_read(field.snake);
+                }
+            }
+        }
+    }
     Ok(RefundDetails::Listed(refunds))
+}
+
+/// Whether the indexed style's reading of these refunds would take the documented key `snake`:
+/// a per-refund field of a listed refund (`field_$n`), the next refund's id when it has a value
+/// (which makes the list inconsistent), a field of a listed coupon (`field_$n_$m`), or the id of
+/// the coupon after a refund's last (which ends its coupons, or adds one).
+fn indexed_reading_takes(snake: &str, value: &Value, refunds: &[Refund]) -> bool {
+    let Some((base, _, last)) = pop_index(snake, snake) else { return false };
+    match pop_index(base, base) {
+        // The reading asks for `field_3_0`, never `field_03_00`.
+        Some((field, _, n)) if COUPON_FIELDS.contains(&field) => {
+            snake == format!("{field}_{n}_{last}")
+                && refunds
+                    .get(n)
+                    .is_some_and(|r| last < r.coupons.len() || (field == "coupon_refund_id" && last == r.coupons.len()))
+        }
+        _ => {
+            snake == format!("{base}_{last}")
+                && ((LIST_FIELDS.contains(&base) && last < refunds.len())
+                    || (["refund_id", "out_refund_no"].contains(&base) && last == refunds.len() && !value.is_null()))
+        }
+    }
 }
 
 fn parse_refund(f: &Fields<'_>, lists: Lists, n: usize) -> Result<Refund, Error> {
@@ -465,6 +533,7 @@ fn parse_refund(f: &Fields<'_>, lists: Lists, n: usize) -> Result<Refund, Error>
             coupon_type: f.conv_str(&type_name, coupon_type)?.map(CouponType::from),
             coupon_refund_id,
             coupon_refund_fee: Fen::new(f.require(&fee_name, fee)?),
+            extra: Extra::new(),
         });
     }
     if let Some(expected) = coupon_refund_count
@@ -488,7 +557,190 @@ fn parse_refund(f: &Fields<'_>, lists: Lists, n: usize) -> Result<Refund, Error>
         refund_account: string("refund_account")?.map(RefundAccount::from),
         refund_recv_accout: string("refund_recv_accout")?,
         refund_success_time,
+        extra: Extra::new(),
     })
+}
+
+/// Places the fields no reader took (DESIGN.md 4.1's two list styles, seeds/004's `$n` and
+/// `$m`) and returns the answer's own `extra`.
+///
+/// `name_$n` and `name_list[$n]` go to refund `$n`, `name_$n_$m` and `name_array[$n][$m]` to
+/// coupon `$m` of refund `$n`, keyed by `name` as sent. The keys of one `name` are placed
+/// together or not at all, so that every reply shape writes them back to the same place:
+/// a `name` is placed when it comes either as one list that fits the refunds (or coupons),
+/// with a value somewhere, or as indexed keys of one spelling, one per refund (coupon), none
+/// `null`. The answer keeps, as sent, what is not placed, and keys whose index no listed refund
+/// or coupon has.
+fn place_extra(f: &Fields<'_>, details: &mut RefundDetails) -> Extra {
+    let mut answer = Extra::new();
+    let refunds: &mut [Refund] = match details {
+        RefundDetails::Listed(refunds) => refunds,
+        RefundDetails::NotReturned => &mut [],
+    };
+    let mut groups: BTreeMap<(Level, &str), Vec<Candidate<'_>>> = BTreeMap::new();
+    for field in f.unread() {
+        match classify(field, refunds) {
+            Some((level, base, candidate)) => groups.entry((level, base)).or_default().push(candidate),
+            None => {
+                answer.insert(field.key, field.value.clone());
+            }
+        }
+    }
+    for ((level, _), group) in groups {
+        if !place_group(level, &group, refunds) {
+            for candidate in group {
+                answer.insert(candidate.field.key, candidate.field.value.clone());
+            }
+        }
+    }
+    answer
+}
+
+/// Whether a field belongs to refunds or to coupons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Refund,
+    Coupon,
+}
+
+/// Where a field would go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// `name_$n`.
+    Refund(usize),
+    /// `name_list`.
+    RefundList,
+    /// `name_$n_$m`.
+    Coupon(usize, usize),
+    /// `name_array`.
+    CouponArray,
+}
+
+/// A field that names a refund or coupon level: its `name` as sent and its slot.
+#[derive(Debug, Clone, Copy)]
+struct Candidate<'f> {
+    field: Unread<'f>,
+    name: &'f str,
+    slot: Slot,
+}
+
+/// The level, the snake_case `name` and the slot of a field, or `None` if it is the answer's:
+/// there are no refunds, it does not look like a list or an index, its `name` is a documented
+/// field of that level (beyond the listed refunds), or its index is one no refund or coupon has.
+fn classify<'f>(field: Unread<'f>, refunds: &[Refund]) -> Option<(Level, &'f str, Candidate<'f>)> {
+    if refunds.is_empty() {
+        return None;
+    }
+    let candidate = |name, slot| Candidate { field, name, slot };
+    if let Some((base, name)) = strip_list_word(field.snake, field.key, "list") {
+        // A name ending in an index would read back as a coupon's (`name_$n_$m`).
+        let indexed = pop_index(base, name).is_some();
+        return (!LIST_FIELDS.contains(&base) && !indexed)
+            .then(|| (Level::Refund, base, candidate(name, Slot::RefundList)));
+    }
+    if let Some((base, name)) = strip_list_word(field.snake, field.key, "array") {
+        return (!COUPON_FIELDS.contains(&base)).then(|| (Level::Coupon, base, candidate(name, Slot::CouponArray)));
+    }
+    let (base, name, last) = pop_index(field.snake, field.key)?;
+    if let Some((base, name, n)) = pop_index(base, name) {
+        let exists = refunds.get(n).is_some_and(|r| last < r.coupons.len());
+        return (exists && !COUPON_FIELDS.contains(&base))
+            .then(|| (Level::Coupon, base, candidate(name, Slot::Coupon(n, last))));
+    }
+    (last < refunds.len() && !LIST_FIELDS.contains(&base))
+        .then(|| (Level::Refund, base, candidate(name, Slot::Refund(last))))
+}
+
+/// Places the fields of one `name` on their refunds or coupons, all of them or none.
+fn place_group(level: Level, group: &[Candidate<'_>], refunds: &mut [Refund]) -> bool {
+    let Some(first) = group.first() else { return true };
+    let name = first.name;
+    if group.iter().any(|c| c.name != name) {
+        return false;
+    }
+    // Where each value goes: (refund, coupon) with the value; `null`s of a list are gaps.
+    let mut places: Vec<(usize, Option<usize>, &Value)> = Vec::new();
+    match group {
+        [Candidate { field, slot: Slot::RefundList, .. }] => {
+            let Value::Array(values) = field.value else { return false };
+            if values.len() != refunds.len() {
+                return false;
+            }
+            places.extend(values.iter().enumerate().filter(|(_, v)| !v.is_null()).map(|(n, v)| (n, None, v)));
+        }
+        [Candidate { field, slot: Slot::CouponArray, .. }] => {
+            let Value::Array(per_refund) = field.value else { return false };
+            if per_refund.len() != refunds.len() {
+                return false;
+            }
+            for (n, (refund, values)) in refunds.iter().zip(per_refund).enumerate() {
+                match values {
+                    Value::Array(values) if values.len() == refund.coupons.len() => places
+                        .extend(values.iter().enumerate().filter(|(_, v)| !v.is_null()).map(|(m, v)| (n, Some(m), v))),
+                    _ => return false,
+                }
+            }
+        }
+        _ => {
+            for c in group {
+                let place = match (level, c.slot) {
+                    (Level::Refund, Slot::Refund(n)) => (n, None),
+                    (Level::Coupon, Slot::Coupon(n, m)) => (n, Some(m)),
+                    // A list beside indexed keys of the same name.
+                    _ => return false,
+                };
+                if c.field.value.is_null() || places.iter().any(|(n, m, _)| (*n, *m) == place) {
+                    return false;
+                }
+                places.push((place.0, place.1, c.field.value));
+            }
+        }
+    }
+    let free = places.iter().all(|&(n, m, _)| extra_at(refunds, n, m).is_some_and(|e| !e.contains_key(name)));
+    if places.is_empty() || !free {
+        return false;
+    }
+    for (n, m, value) in places {
+        if let Some(extra) = extra_at(refunds, n, m) {
+            extra.insert(name, value.clone());
+        }
+    }
+    true
+}
+
+/// The `extra` of refund `n`, or of its coupon `m`.
+fn extra_at(refunds: &mut [Refund], n: usize, m: Option<usize>) -> Option<&mut Extra> {
+    let refund = refunds.get_mut(n)?;
+    match m {
+        None => Some(&mut refund.extra),
+        Some(m) => refund.coupons.get_mut(m).map(|c| &mut c.extra),
+    }
+}
+
+/// `name_list` / `nameList` (with `word` = `list`): the snake_case and as-sent spellings of
+/// `name`, when both are non-empty.
+fn strip_list_word<'k>(snake: &'k str, key: &'k str, word: &str) -> Option<(&'k str, &'k str)> {
+    let snake = snake.strip_suffix(word)?.strip_suffix('_')?;
+    let at = key.len().checked_sub(word.len())?;
+    if !key.get(at..)?.eq_ignore_ascii_case(word) {
+        return None;
+    }
+    let name = key.get(..at)?;
+    let name = name.strip_suffix('_').unwrap_or(name);
+    (!snake.is_empty() && !name.is_empty()).then_some((snake, name))
+}
+
+/// `name_12` (or `name12` as sent): the snake_case and as-sent spellings of `name`, and 12.
+fn pop_index<'k>(snake: &'k str, key: &'k str) -> Option<(&'k str, &'k str, usize)> {
+    fn split(s: &str) -> Option<(&str, &str)> {
+        let head = s.trim_end_matches(|c: char| c.is_ascii_digit());
+        let digits = s.get(head.len()..)?;
+        (!digits.is_empty()).then(|| (head.strip_suffix('_').unwrap_or(head), digits))
+    }
+    let (snake, digits) = split(snake)?;
+    let (name, key_digits) = split(key)?;
+    let index = digits.parse().ok()?;
+    (digits == key_digits && !snake.is_empty() && !name.is_empty()).then_some((snake, name, index))
 }
 
 /// The per-refund values of one refund, as (field, value) in documentation order.
@@ -526,11 +778,17 @@ fn encode_refunds(e: &mut Encoder, refunds: &[Refund]) {
                         e.value(format!("{field}_{n}"), value);
                     }
                 }
+                for (key, value) in r.extra.iter() {
+                    e.raw(format!("{key}_{n}"), value.clone());
+                }
                 for (m, c) in r.coupons.iter().enumerate() {
                     for (field, value) in coupon_values(e, c) {
                         if let Some(value) = value {
                             e.value(format!("{field}_{n}_{m}"), value);
                         }
+                    }
+                    for (key, value) in c.extra.iter() {
+                        e.raw(format!("{key}_{n}_{m}"), value.clone());
                     }
                 }
             }
@@ -559,6 +817,26 @@ fn encode_refunds(e: &mut Encoder, refunds: &[Refund]) {
                         .collect();
                     e.value(format!("{field}_array"), Value::Array(nested));
                 }
+            }
+            // Extra fields the same way, their keys as sent.
+            let suffix = e.list_suffix();
+            let keys: BTreeSet<&str> = refunds.iter().flat_map(|r| r.extra.keys()).collect();
+            for key in keys {
+                let column = refunds.iter().map(|r| r.extra.get(key).cloned().unwrap_or(Value::Null)).collect();
+                e.raw(format!("{key}{suffix}"), Value::Array(column));
+            }
+            let suffix = e.array_suffix();
+            let keys: BTreeSet<&str> = refunds.iter().flat_map(|r| &r.coupons).flat_map(|c| c.extra.keys()).collect();
+            for key in keys {
+                let nested = refunds
+                    .iter()
+                    .map(|r| {
+                        Value::Array(
+                            r.coupons.iter().map(|c| c.extra.get(key).cloned().unwrap_or(Value::Null)).collect(),
+                        )
+                    })
+                    .collect();
+                e.raw(format!("{key}{suffix}"), Value::Array(nested));
             }
         }
     }

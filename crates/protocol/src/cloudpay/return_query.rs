@@ -11,6 +11,7 @@ use super::status;
 use crate::amount::Fen;
 use crate::endpoint::BaseUrl;
 use crate::error::{Error, ValidationError};
+use crate::extra::Extra;
 use crate::lookup::OrderRef;
 use crate::operation::{Access, FailureFields, Operation, OperationSpec, RateLimit, RateScope};
 use crate::timestamp::Timestamp;
@@ -176,6 +177,9 @@ pub struct ReturnQueryResponse {
     pub fail_reason: Option<ReturnFailReason>,
     /// When it finished (`yyyyMMddHHmmss`, China time); absent while processing.
     pub finish_time: Option<Timestamp>,
+    /// Fields of the answer this type does not know, keyed as sent (see [`Extra`]).
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    pub extra: Extra,
 }
 
 impl ReturnQueryResponse {
@@ -200,6 +204,8 @@ impl ReturnQueryResponse {
             result: f.enumeration("result")?,
             fail_reason: f.opt_enum("fail_reason")?,
             finish_time: f.opt_time("finish_time", Timestamp::parse_compact_china, "a yyyyMMddHHmmss time")?,
+            // Last: every other field has been read by now.
+            extra: f.extra(),
         })
     }
 
@@ -223,6 +229,7 @@ impl ReturnQueryResponse {
         e.str("result", self.result.as_str());
         e.opt_str("fail_reason", self.fail_reason.as_ref().map(|v| v.as_str()));
         e.opt_str("finish_time", self.finish_time.as_ref().map(Timestamp::original));
+        e.extra(&self.extra);
         e.finish(CloudPayOp::ReturnQuery)
     }
 }

@@ -91,9 +91,11 @@ fn api_error(
     Ok(Error::Api(Box::new(e)))
 }
 
-/// Checks `return_code` and `result_code`; `Ok` means the business fields can be read.
+/// Checks `return_code` and `result_code`; `Ok` means the business fields can be read. The
+/// status and failure fields count as read either way: they are never extra fields.
 pub(crate) fn check(fields: &Fields<'_>, op: CloudPayOp) -> Result<(), Error> {
     let failure = op.spec().failure;
+    fields.mark_status_read();
     match fields.str("return_code")?.as_str() {
         "SUCCESS" => {}
         "FAIL" => {

@@ -6,6 +6,7 @@ use crate::amount::Fen;
 use crate::common::ReceiverType;
 use crate::endpoint::BaseUrl;
 use crate::error::{Error, ValidationError};
+use crate::extra::Extra;
 use crate::operation::{Operation, OperationSpec};
 use crate::security::Verified;
 use crate::timestamp::{self, Timestamp};
@@ -136,10 +137,16 @@ wire_enum! {
 }
 
 /// One receiver of a profit-sharing order (seeds/003 `receivers[]`).
+///
+/// The fields are seeds/003's (V1.5, 2020) and `detail_id`, which the current documentation
+/// adds (see [`detail_id`](Self::detail_id)). Anything else WeChat Pay sends is kept in
+/// [`extra`](Self::extra).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct OrderReceiver {
-    /// The receiving merchant (older answers; newer ones use `type` and `receiver_account`).
+    /// The receiving merchant (older answers; newer ones use `type` and `receiver_account`,
+    /// and community SDKs that track the documentation mark `receiver_mchid` retired on
+    /// 2025-09-29).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_mchid: Option<String>,
     /// The amount shared (an integer in fen; the seed's example value is a copy of an id).
@@ -160,6 +167,22 @@ pub struct OrderReceiver {
     /// The receiver's account (merchant id or openid).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_account: Option<String>,
+    /// WeChat Pay's profit-sharing detail number (微信分账明细单号): the number of this one
+    /// transfer to this receiver, "可与资金账单对账使用" (for reconciling with the fund bill).
+    /// A string of 1 to 64 characters, e.g. `3601111111111111111111`.
+    ///
+    /// Not in seeds/003 (2020). Sources: WxJava's e-commerce `ProfitSharingResult.Receiver`
+    /// (`detail_id`, `string[1,64]`, required when querying), SKIT.FlurlHttpClient.Wechat's
+    /// e-commerce order-query model (added in 2025 "随官方更新"), and wechatpay-go's
+    /// `profitsharing.OrderReceiverDetail.DetailId` for the sibling service-provider API
+    /// `GET /v3/profitsharing/orders/{out_order_no}`, with the same wording. Optional here
+    /// because answers written to the older document lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_id: Option<String>,
+    /// Fields of this receiver no type knows, keyed as sent (see [`Extra`]); written back next
+    /// to the known ones.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The result of a profit-sharing order (seeds/003).
@@ -188,6 +211,10 @@ pub struct OrderQueryResponse {
     /// The finish's description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_description: Option<String>,
+    /// Fields of the answer no type knows, keyed as sent (see [`Extra`]); written back next to
+    /// the known ones, so serializing the answer gives the answer.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl OrderQueryResponse {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::amount::Fen;
 use crate::endpoint::BaseUrl;
 use crate::error::{Error, ValidationError};
+use crate::extra::Extra;
 use crate::lookup::OrderRef;
 use crate::operation::{Operation, OperationSpec};
 use crate::security::Verified;
@@ -145,6 +146,10 @@ pub struct ReturnQueryResponse {
     /// When it finished; absent while processing.
     #[serde(default, with = "timestamp::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub finish_time: Option<Timestamp>,
+    /// Fields of the answer no type knows, keyed as sent (see [`Extra`]); written back next to
+    /// the known ones, so serializing the answer gives the answer.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl ReturnQueryResponse {
