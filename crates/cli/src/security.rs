@@ -47,7 +47,9 @@ pub(crate) fn sign(request: &mut http::Request<Vec<u8>>, args: &V3Args) -> Resul
 /// The note for standard error after `--decode` verified an answer.
 pub(crate) fn verified_note(verification: &Verification) -> Option<String> {
     match verification {
-        Verification::Signed { serial } => Some(format!("note: signature verified (Wechatpay-Serial {serial})")),
+        Verification::Signed { serial } => {
+            Some(format!("note: signature verified ({} {serial})", wxpay_protocol::header::WECHATPAY_SERIAL))
+        }
         // An unsigned error answer is parsed into its API error, which is all it may be used for.
         _ => None,
     }
