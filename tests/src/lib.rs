@@ -1,6 +1,8 @@
 //! Shared set-up of the end-to-end tests: a sandbox, and clients of both transports pointed at
 //! it over HTTPS (v3) and HTTP (CloudPay), trusting its CA and verifying with its keys.
 
+pub mod redis;
+
 use std::time::Duration;
 
 /// The README's examples compile (and, unless `no_run`, run) as doctests here, where every

@@ -49,6 +49,8 @@ pub(crate) const ENV_BASE_URL: &str = "WXPAY_BASE_URL";
 pub(crate) const ENV_CLOUDPAY_URL: &str = "WXPAY_CLOUDPAY_URL";
 /// The environment variable for `--ca-cert`.
 pub(crate) const ENV_CA_CERT: &str = "WXPAY_CA_CERT";
+/// The environment variable for `--redis`.
+pub(crate) const ENV_REDIS_URL: &str = "WXPAY_REDIS_URL";
 /// The environment variable for `--config`.
 pub(crate) const ENV_CONFIG: &str = "WXPAY_CONFIG";
 
@@ -122,7 +124,7 @@ pub(crate) struct CommonArgs {
     pub(crate) cloudpay_url: Option<String>,
 
     /// Settings from a TOML file (keys: mchid, merchant_serial, private_key, public_key,
-    /// public_key_id, platform_certs, apiv3_key_file, base_url, cloudpay_url, ca_cert); flags and
+    /// public_key_id, platform_certs, apiv3_key_file, base_url, cloudpay_url, ca_cert, redis_url); flags and
     /// WXPAY_* variables win over it. Relative paths in it are relative to its directory.
     #[arg(long, value_name = "FILE", env = ENV_CONFIG, help_heading = "Sending")]
     pub(crate) config: Option<PathBuf>,
@@ -167,6 +169,52 @@ pub(crate) struct CommonArgs {
         help_heading = "Batch"
     )]
     pub(crate) concurrency: u16,
+
+    /// Take only the rows of shard I of N (`1/4` ... `4/4`): row k belongs to shard
+    /// ((k - 1) mod N) + 1, so N workers given the same file and `--shard 1/N` ... `N/N` share
+    /// it without overlap. Give each worker its own --output.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, requires = "batch", help_heading = "Batch")]
+    pub(crate) shard: Option<Shard>,
+
+    /// Obtain rate-limit slots from a budget shared through Redis (`redis://host:port/db`) with
+    /// every other worker that uses the same Redis, so that together they keep WeChat Pay's
+    /// per-merchant limits. When Redis cannot be reached nothing is sent: the call waits and
+    /// fails after --redis-wait.
+    #[arg(long, value_name = "URL", env = ENV_REDIS_URL, hide_env_values = true, help_heading = "Sending")]
+    pub(crate) redis: Option<String>,
+
+    /// How long a call waits for an unreachable --redis before it fails, in seconds (default 60).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, requires = "redis", help_heading = "Sending")]
+    pub(crate) redis_wait: Option<Duration>,
+}
+
+/// One shard of a batch: the `index`-th (1-based) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shard {
+    /// Which shard, from 1.
+    pub(crate) index: u32,
+    /// How many shards.
+    pub(crate) count: u32,
+}
+
+impl Shard {
+    /// Whether data row `number` (from 1) belongs to this shard.
+    pub(crate) fn takes(self, number: usize) -> bool {
+        let count = usize::try_from(self.count).unwrap_or(usize::MAX);
+        let index = usize::try_from(self.index).unwrap_or(usize::MAX);
+        number.checked_sub(1).is_some_and(|k| k % count + 1 == index)
+    }
+}
+
+/// `I/N` with 1 <= I <= N.
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let (i, n) = s.split_once('/').ok_or("expected I/N, such as 2/4")?;
+    let number = |t: &str| t.trim().parse::<u32>().map_err(|_| format!("{t:?} is not a whole number"));
+    let (index, count) = (number(i)?, number(n)?);
+    if count == 0 || index == 0 || index > count {
+        return Err(format!("the shard must be 1 to {count} of {count} (1 <= I <= N, N > 0)"));
+    }
+    Ok(Shard { index, count })
 }
 
 /// A positive number of seconds (`0.5`, `30`).

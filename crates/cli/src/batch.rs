@@ -354,7 +354,7 @@ fn progress(len: usize) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}") {
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}  {msg}") {
         bar.set_style(style);
     }
     bar
@@ -379,6 +379,8 @@ pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliE
     let common = args.common();
     let file = path.display().to_string();
     let rows = parse_rows(&read_file(path)?, &file)?;
+    // With --shard, this worker's rows only; the others' are theirs, and not counted here.
+    let rows: Vec<Row> = rows.into_iter().filter(|row| common.shard.is_none_or(|s| s.takes(row.number))).collect();
     let output = common.output.as_deref();
     let (previous, note) = match output {
         Some(output) => resume(output)?,
@@ -439,37 +441,65 @@ pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliE
     let mut out = open_output(output)?;
     let bar = progress(jobs.len());
     let concurrency = usize::from(common.concurrency);
-    let written = send::with_client(common, args.v3(), A::Op::SPEC.api, async |client| -> Result<(), CliError> {
-        let mut lines = futures_util::stream::iter(jobs)
-            .map(|job| async move {
-                let result = match job.call {
-                    Ok((args, op)) => args.send(client, op).await,
-                    Err(e) => Err(e),
-                };
-                (job.row, job.key, job.input, result)
-            })
-            .buffer_unordered(concurrency);
-        while let Some((row, key, input, result)) = lines.next().await {
-            let mut line = json!({"row": row, "key": key, "input": input});
-            match result {
-                Ok(shown) => line["result"] = shown.json,
-                Err(e) => line["error"] = render::error_json(&e)["error"].take(),
+    let budget = send::redis_budget(common)?;
+    let watched = budget.clone();
+    let written = send::with_client_and_budget(
+        common,
+        args.v3(),
+        A::Op::SPEC.api,
+        budget,
+        async |client| -> Result<(), CliError> {
+            // Say on the progress line when the shared budget's Redis is unreachable (nothing is sent
+            // meanwhile).
+            let watch = watched.map(|budget| {
+                let bar = bar.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let message = budget.unreachable_since().map(|since| {
+                            format!(
+                                "waiting for Redis (unreachable for {}s; nothing is sent)",
+                                since.elapsed().as_secs()
+                            )
+                        });
+                        bar.set_message(message.unwrap_or_default());
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                })
+            });
+            let mut lines = futures_util::stream::iter(jobs)
+                .map(|job| async move {
+                    let result = match job.call {
+                        Ok((args, op)) => args.send(client, op).await,
+                        Err(e) => Err(e),
+                    };
+                    (job.row, job.key, job.input, result)
+                })
+                .buffer_unordered(concurrency);
+            while let Some((row, key, input, result)) = lines.next().await {
+                let mut line = json!({"row": row, "key": key, "input": input});
+                match result {
+                    Ok(shown) => line["result"] = shown.json,
+                    Err(e) => line["error"] = render::error_json(&e)["error"].take(),
+                }
+                if let Some(outcome) = Outcome::of_line(&line) {
+                    tally.count(&outcome);
+                }
+                let text = render::json_line(&line)?;
+                let mut write = || out.write_all(text.as_bytes()).and_then(|()| out.flush());
+                // On standard output, keep the bar off the lines that share the terminal.
+                let written = if output.is_none() { bar.suspend(write) } else { write() };
+                written.map_err(|source| match output {
+                    Some(p) => CliError::BatchOutput { file: p.display().to_string(), source },
+                    None => CliError::Output(source),
+                })?;
+                bar.inc(1);
             }
-            if let Some(outcome) = Outcome::of_line(&line) {
-                tally.count(&outcome);
+            if let Some(watch) = watch {
+                watch.abort();
             }
-            let text = render::json_line(&line)?;
-            let mut write = || out.write_all(text.as_bytes()).and_then(|()| out.flush());
-            // On standard output, keep the bar off the lines that share the terminal.
-            let written = if output.is_none() { bar.suspend(write) } else { write() };
-            written.map_err(|source| match output {
-                Some(p) => CliError::BatchOutput { file: p.display().to_string(), source },
-                None => CliError::Output(source),
-            })?;
-            bar.inc(1);
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
     bar.finish_and_clear();
     // A client that cannot be set up fails every row the same way: report it once.
     written??;

@@ -50,6 +50,8 @@ struct ConfigFile {
     cloudpay_url: Option<String>,
     /// `--ca-cert` (a path).
     ca_cert: Option<PathBuf>,
+    /// `--redis` (a URL; never printed).
+    redis_url: Option<String>,
 }
 
 /// Fills the settings of the chosen operation that no flag or variable gave from its
@@ -109,6 +111,7 @@ fn fill_common(common: &mut CommonArgs, file: &ConfigFile) {
     fill(&mut common.base_url, &file.base_url);
     fill(&mut common.cloudpay_url, &file.cloudpay_url);
     fill(&mut common.ca_cert, &file.ca_cert);
+    fill(&mut common.redis, &file.redis_url);
 }
 
 /// The API v3 credentials and keys.

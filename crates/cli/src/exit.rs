@@ -82,6 +82,9 @@ pub(crate) enum CliError {
         /// What is wrong (it names the key; it quotes no value).
         message: String,
     },
+    /// The `--redis` URL was refused (the URL is not repeated: it may hold a password).
+    #[error("invalid --redis URL (env WXPAY_REDIS_URL)")]
+    Redis(#[source] wxpay_ratelimit_redis::OpenError),
     /// An operation on a wire this CLI does not serve.
     #[error("the CLI does not serve operations on the {0:?} wire")]
     UnsupportedWire(wxpay_protocol::Api),
@@ -190,7 +193,7 @@ impl CliError {
             CliError::ReadConfig { .. } | CliError::Config { .. } => Exit::InvalidInput,
             CliError::Batch { .. } | CliError::BadRow(_) => Exit::InvalidInput,
             CliError::BatchOutput { .. } => Exit::Internal,
-            CliError::NoVerifyingKeys | CliError::CaCert { .. } => Exit::InvalidInput,
+            CliError::NoVerifyingKeys | CliError::CaCert { .. } | CliError::Redis(_) => Exit::InvalidInput,
             // A root the user gave was refused; anything else is the CLI's own fault.
             CliError::Client(wxpay_transport_hyper::BuildError::Root(_)) => Exit::InvalidInput,
             CliError::Client(_) | CliError::EmbeddedSandbox(_) => Exit::Internal,
@@ -199,7 +202,9 @@ impl CliError {
                 wxpay_protocol::Error::Api(_) => Exit::Api,
                 wxpay_protocol::Error::Malformed(_) | wxpay_protocol::Error::Verification(_) => Exit::Malformed,
                 wxpay_protocol::Error::InvalidRequest(_) => Exit::InvalidInput,
-                wxpay_protocol::Error::Transport(_) => Exit::Transport,
+                // Nothing was sent: the shared budget's store was unreachable (retryable later,
+                // like a connect failure).
+                wxpay_protocol::Error::Transport(_) | wxpay_protocol::Error::RateBudget(_) => Exit::Transport,
                 _ => Exit::Internal,
             },
             CliError::Signing(_) | CliError::UnsupportedWire(_) => Exit::Internal,

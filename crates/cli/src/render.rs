@@ -246,6 +246,12 @@ pub(crate) fn error_json(err: &CliError) -> Value {
                 object.insert("advice".into(), OUTCOME_UNKNOWN.into());
             }
         }
+        CliError::Answer(wxpay_protocol::Error::RateBudget(_)) => {
+            object.insert("transport_kind".into(), "rate_budget".into());
+            object.insert("outcome_unknown".into(), false.into());
+            // Nothing was sent: a later run may send it (a batch resends the row on resume).
+            object.insert("retryable".into(), true.into());
+        }
         CliError::Paging(e) => {
             object.insert("malformed".into(), e.to_string().into());
         }

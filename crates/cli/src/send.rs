@@ -6,10 +6,13 @@
 //! resolves what the client is configured with (endpoints, credentials, keys, extra roots, from
 //! flags, the environment, a config file, or an embedded sandbox) and calls it.
 
+use std::sync::Arc;
+
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use wxpay_protocol::client::{ClientConfig, KeyMode, RetryPolicy};
 use wxpay_protocol::{Api, BaseUrl, Operation};
+use wxpay_ratelimit_redis::{Options, RedisBudget};
 use wxpay_sandbox::{Sandbox, SandboxConfig};
 use wxpay_transport_hyper::Client;
 
@@ -31,12 +34,25 @@ struct Setup {
 
 /// What every client gets: the retry policy of `--max-attempts` and a `User-Agent` naming the
 /// CLI after the SDK.
-fn base_config(common: &CommonArgs) -> ClientConfig {
+fn base_config(common: &CommonArgs, budget: Option<&Arc<RedisBudget>>) -> ClientConfig {
     let mut config = ClientConfig::new().user_agent_suffix(concat!("wxpay-cli/", env!("CARGO_PKG_VERSION")));
     if let Some(attempts) = common.max_attempts {
         config = config.retry_policy(RetryPolicy::new().max_attempts(attempts));
     }
+    if let Some(budget) = budget {
+        config = config.shared_budget(budget.clone());
+    }
     config
+}
+
+/// The budget of `--redis`, if given (the URL is never printed: it may hold a password).
+pub(crate) fn redis_budget(common: &CommonArgs) -> Result<Option<Arc<RedisBudget>>, CliError> {
+    let Some(url) = &common.redis else { return Ok(None) };
+    let mut options = Options::default();
+    if let Some(wait) = common.redis_wait {
+        options = options.unavailable_after(wait);
+    }
+    Ok(Some(Arc::new(RedisBudget::open(url, options).map_err(CliError::Redis)?)))
 }
 
 /// The certificates of `--ca-cert` (a PEM file that may hold several).
@@ -56,9 +72,14 @@ fn ca_roots(common: &CommonArgs) -> Result<Vec<CertificateDer<'static>>, CliErro
 
 /// The set-up from flags, variables and the config file, checked before anything is sent: the
 /// endpoint the call uses, and for API v3 the merchant's credentials and a way to verify answers.
-fn prepare(common: &CommonArgs, v3: Option<&V3Args>, api: Api) -> Result<Setup, CliError> {
+fn prepare(
+    common: &CommonArgs,
+    v3: Option<&V3Args>,
+    api: Api,
+    budget: Option<&Arc<RedisBudget>>,
+) -> Result<Setup, CliError> {
     let endpoints = Endpoints::from_args(common)?;
-    let mut config = base_config(common).cloudpay_base(endpoints.cloudpay.clone());
+    let mut config = base_config(common, budget).cloudpay_base(endpoints.cloudpay.clone());
     if api == Api::V3 {
         // The protocol refuses a plain-http v3 URL that is not loopback (`Rule::PlainHttp`).
         config = config.v3_base(endpoints.v3.clone())?;
@@ -78,9 +99,13 @@ fn prepare(common: &CommonArgs, v3: Option<&V3Args>, api: Api) -> Result<Setup, 
 
 /// The set-up for the embedded sandbox: its URLs, its merchant credentials, its public key and
 /// platform certificate, and its CA.
-fn prepare_sandbox(common: &CommonArgs, sandbox: &Sandbox) -> Result<Setup, CliError> {
+fn prepare_sandbox(
+    common: &CommonArgs,
+    sandbox: &Sandbox,
+    budget: Option<&Arc<RedisBudget>>,
+) -> Result<Setup, CliError> {
     let base = |url: Option<String>| BaseUrl::parse(&url.unwrap_or_default());
-    let mut config = base_config(common)
+    let mut config = base_config(common, budget)
         .v3_base(base(sandbox.https_url())?)?
         .cloudpay_base(base(sandbox.http_url())?)
         .keys(KeyMode::Static(sandbox.keys().wechatpay_keys().map_err(CliError::EmbeddedSandbox)?));
@@ -113,7 +138,19 @@ pub(crate) fn with_client<T>(
     api: Api,
     work: impl AsyncFnOnce(&Client) -> T,
 ) -> Result<T, CliError> {
-    let prepared = if common.sandbox { None } else { Some(prepare(common, v3, api)?) };
+    with_client_and_budget(common, v3, api, redis_budget(common)?, work)
+}
+
+/// [`with_client`] with the `--redis` budget already opened (a batch watches it for its
+/// progress line).
+pub(crate) fn with_client_and_budget<T>(
+    common: &CommonArgs,
+    v3: Option<&V3Args>,
+    api: Api,
+    budget: Option<Arc<RedisBudget>>,
+    work: impl AsyncFnOnce(&Client) -> T,
+) -> Result<T, CliError> {
+    let prepared = if common.sandbox { None } else { Some(prepare(common, v3, api, budget.as_ref())?) };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -129,7 +166,7 @@ pub(crate) fn with_client<T>(
                     sandbox.http_url().unwrap_or_default(),
                     sandbox.https_url().unwrap_or_default()
                 );
-                (prepare_sandbox(common, &sandbox)?, Some(sandbox))
+                (prepare_sandbox(common, &sandbox, budget.as_ref())?, Some(sandbox))
             }
         };
         let client = build(setup, common);

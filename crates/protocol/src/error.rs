@@ -41,6 +41,9 @@ pub enum Error {
     /// A v3 answer's signature was missing or did not verify: it may be forged.
     #[error(transparent)]
     Verification(Box<UnverifiedResponse>),
+    /// The shared rate budget gave no slot; the request was not sent.
+    #[error(transparent)]
+    RateBudget(#[from] crate::client::BudgetError),
 }
 
 impl From<UnverifiedResponse> for Error {

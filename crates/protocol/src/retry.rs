@@ -38,6 +38,8 @@ impl Error {
         let retryable = match self {
             // A bad signature is refused, not retried: resending cannot make a forgery genuine.
             Error::InvalidRequest(_) | Error::Malformed(_) | Error::Signing(_) | Error::Verification(_) => false,
+            // The backend was already retried for as long as it is configured to be.
+            Error::RateBudget(_) => false,
             Error::Transport(e) => e.kind() != TransportErrorKind::Tls,
             Error::Api(e) => {
                 e.code().is_some_and(|c| c.is_retryable())

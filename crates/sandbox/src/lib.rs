@@ -226,6 +226,10 @@ pub struct Stats {
     pub tls_handshakes: u64,
     /// Requests served.
     pub requests: u64,
+    /// Requests of an operation with a QPS limit that the limit let through.
+    pub limited_admitted: u64,
+    /// Requests refused with FREQUENCY_LIMITED by the QPS limits.
+    pub frequency_limited: u64,
 }
 
 /// A running sandbox. Dropping it stops it (and removes its temporary key directory, if it has

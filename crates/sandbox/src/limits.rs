@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::time::Instant;
 use wxpay_protocol::OperationSpec;
@@ -26,11 +27,15 @@ struct Bucket {
 pub(crate) struct Limits {
     qps: HashMap<String, u32>,
     buckets: Mutex<HashMap<(String, String), Bucket>>,
+    /// Requests of a limited operation let through.
+    admitted: AtomicU64,
+    /// Requests refused with FREQUENCY_LIMITED.
+    refused: AtomicU64,
 }
 
 impl Limits {
     pub(crate) fn new(qps: HashMap<String, u32>) -> Self {
-        Self { qps, buckets: Mutex::default() }
+        Self { qps, buckets: Mutex::default(), admitted: AtomicU64::new(0), refused: AtomicU64::new(0) }
     }
 
     /// Takes a token for a request of `spec` naming `sub_merchant`; `false` means
@@ -38,9 +43,19 @@ impl Limits {
     /// one bucket.
     pub(crate) fn admit(&self, spec: &OperationSpec, sub_merchant: Option<&str>) -> bool {
         let Some(&qps) = self.qps.get(spec.name) else { return true };
-        if qps == 0 {
-            return false;
-        }
+        let admitted = qps > 0 && self.take(spec, sub_merchant, qps);
+        let counter = if admitted { &self.admitted } else { &self.refused };
+        counter.fetch_add(1, Ordering::Relaxed);
+        admitted
+    }
+
+    /// (Requests of limited operations let through, requests refused) so far.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (self.admitted.load(Ordering::Relaxed), self.refused.load(Ordering::Relaxed))
+    }
+
+    /// Takes a token from the bucket of `spec` and `sub_merchant`.
+    fn take(&self, spec: &OperationSpec, sub_merchant: Option<&str>, qps: u32) -> bool {
         let subject = spec.rate_subject(sub_merchant);
         let rate = f64::from(qps);
         let now = Instant::now();

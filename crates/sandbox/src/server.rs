@@ -85,10 +85,13 @@ impl Shared {
 
     /// Connections accepted, TLS handshakes completed and requests served so far.
     pub(crate) fn stats(&self) -> crate::Stats {
+        let (limited_admitted, frequency_limited) = self.limits.counts();
         crate::Stats {
             connections: self.connections.load(Ordering::Relaxed),
             tls_handshakes: self.tls_handshakes.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
+            limited_admitted,
+            frequency_limited,
         }
     }
 

@@ -346,7 +346,11 @@ async fn stats_count_connections_handshakes_and_requests() {
     let raw = common::http(&sandbox, &Req::get("/_sandbox/stats")).await;
     assert_eq!(raw.status, 200);
     // The stats request itself is counted.
-    assert_eq!(raw.json(), serde_json::json!({"connections": 4, "tls_handshakes": 2, "requests": 4}));
+    // The order query has no limit by default: no limited request was admitted or refused.
+    assert_eq!(
+        raw.json(),
+        serde_json::json!({"connections": 4, "tls_handshakes": 2, "requests": 4, "limited_admitted": 0, "frequency_limited": 0})
+    );
     let stats = sandbox.stats();
     assert_eq!((stats.connections, stats.tls_handshakes, stats.requests), (4, 2, 4));
 }

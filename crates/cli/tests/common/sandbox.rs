@@ -36,9 +36,15 @@ pub(crate) struct SandboxProcess {
 impl SandboxProcess {
     /// Starts `wxpay sandbox` with its keys in a new temporary directory.
     pub(crate) fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts `wxpay sandbox` with `extra` flags (`--qps OP=N`, ...).
+    pub(crate) fn start_with(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut child = Command::new(assert_cmd::cargo::cargo_bin!("wxpay"))
             .args(["sandbox", "--key-dir", dir.path().to_str().expect("a UTF-8 path")])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -106,10 +112,15 @@ impl SandboxProcess {
 
     /// Requests served since start, this stats request included.
     pub(crate) fn requests(&self) -> u64 {
+        self.stat("requests")
+    }
+
+    /// One count of `/_sandbox/stats` (`requests`, `limited_admitted`, `frequency_limited`).
+    pub(crate) fn stat(&self, name: &str) -> u64 {
         let (status, answer) = self.admin("GET", "/_sandbox/stats", "");
         assert_eq!(status, 200, "{answer}");
         let stats: Value = serde_json::from_str(&answer).expect("stats are JSON");
-        stats["requests"].as_u64().expect("a request count")
+        stats[name].as_u64().unwrap_or_else(|| panic!("no count {name} in {stats}"))
     }
 
     /// One admin request over plain HTTP/1.1: the status and the body.

@@ -1,10 +1,11 @@
 //! A client's configuration and the state its clones share: the keys (which a certificate
 //! download updates), the refresh state and the rate limiter.
 
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use super::backoff::RetryPolicy;
+use super::budget::{Permit, SharedBudget};
 use super::limiter::RateLimiter;
 use crate::endpoint::BaseUrl;
 use crate::error::{Error, UnverifiedResponse, ValidationError};
@@ -39,6 +40,7 @@ pub struct ClientConfig {
     pub(crate) refresh: RefreshPolicy,
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: RateLimiter,
+    pub(crate) shared_budget: Option<Arc<dyn SharedBudget>>,
     pub(crate) user_agent: String,
 }
 
@@ -60,6 +62,7 @@ impl ClientConfig {
             refresh: RefreshPolicy::default(),
             retry: RetryPolicy::default(),
             limiter: RateLimiter::documented(),
+            shared_budget: None,
             user_agent: security::default_user_agent(),
         }
     }
@@ -114,6 +117,14 @@ impl ClientConfig {
     /// Client-side rate limits ([`RateLimiter::off`] for none).
     pub fn rate_limits(mut self, limiter: RateLimiter) -> Self {
         self.limiter = limiter;
+        self
+    }
+
+    /// Obtains rate-limit slots from `budget`, a budget shared with other processes (Redis:
+    /// `wxpay-ratelimit-redis`), instead of this process's own: the limits stay those of
+    /// [`rate_limits`](Self::rate_limits), counted for every process that shares the budget.
+    pub fn shared_budget(mut self, budget: Arc<dyn SharedBudget>) -> Self {
+        self.shared_budget = Some(budget);
         self
     }
 
@@ -180,6 +191,17 @@ impl ClientCore {
 
     pub(crate) fn reserve(&self, spec: &OperationSpec, sub_merchant: Option<&str>, now: Duration) -> Duration {
         lock(&self.limiter).reserve(spec, sub_merchant, now)
+    }
+
+    /// The permit a call of `spec` naming `sub_merchant` needs from a shared budget, if the
+    /// operation is limited.
+    pub(crate) fn permit(&self, spec: &OperationSpec, sub_merchant: Option<&str>) -> Option<Permit> {
+        let limit = lock(&self.limiter).limit(spec.name)?;
+        let permit = Permit::new(spec.name, spec.rate_subject(sub_merchant), limit.qps);
+        Some(match &self.config.credentials {
+            Some(credentials) => permit.merchant(credentials.mchid().as_str()),
+            None => permit,
+        })
     }
 
     pub(crate) fn scheduled_refresh(&self, unix: i64) -> RefreshDecision {

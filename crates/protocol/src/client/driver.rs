@@ -125,6 +125,13 @@ impl<I: Io> Driver<I> {
             let step = span.in_scope(|| exchange.poll(self.io.monotonic(), self.io.unix_now(), &mut entropy));
             match step {
                 Step::Sleep(delay) => self.io.sleep(delay).await,
+                Step::Reserve { permit, budget } => {
+                    let reserved = budget.reserve(&permit).await;
+                    if let Err(e) = &reserved {
+                        span.in_scope(|| tracing::warn!(budget = permit.key(), error = %e, "no rate-limit slot"));
+                    }
+                    exchange.on_reserved(reserved);
+                }
                 Step::Send(request) => {
                     span.record("attempt", exchange.attempts());
                     let path = request.uri().path().to_owned();

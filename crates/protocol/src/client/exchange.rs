@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::budget::{BudgetError, Permit, SharedBudget};
 use super::config::ClientCore;
 use super::entropy::{Entropy, random_nonce};
 use crate::error::{Error, TransportError, UnverifiedResponse};
@@ -19,6 +20,14 @@ pub enum Step<T> {
     /// Send this request, then report with [`Exchange::on_response`] or
     /// [`Exchange::on_transport_error`].
     Send(http::Request<Vec<u8>>),
+    /// Reserve a slot of `permit` from the shared `budget`, then report with
+    /// [`Exchange::on_reserved`].
+    Reserve {
+        /// What to reserve.
+        permit: Permit,
+        /// Where ([`ClientConfig::shared_budget`](super::ClientConfig::shared_budget)).
+        budget: Arc<dyn SharedBudget>,
+    },
     /// The call is over.
     Done(Result<T, Error>),
 }
@@ -35,6 +44,8 @@ enum AfterCertificates {
 enum State<T> {
     Start,
     RateLimit,
+    AwaitingPermit,
+    Reserved(Duration),
     Ready,
     AwaitingAnswer,
     Backoff(Error),
@@ -113,7 +124,20 @@ impl<O: Operation> Exchange<O> {
                 }
                 State::RateLimit => {
                     self.state = State::Ready;
+                    if let Some(budget) = self.core.config.shared_budget.clone() {
+                        if let Some(permit) = self.core.permit(&O::SPEC, self.operation.sub_merchant()) {
+                            self.state = State::AwaitingPermit;
+                            return Step::Reserve { permit, budget };
+                        }
+                        continue;
+                    }
                     let wait = self.core.reserve(&O::SPEC, self.operation.sub_merchant(), now);
+                    if !wait.is_zero() {
+                        return Step::Sleep(wait);
+                    }
+                }
+                State::Reserved(wait) => {
+                    self.state = State::Ready;
                     if !wait.is_zero() {
                         return Step::Sleep(wait);
                     }
@@ -145,7 +169,7 @@ impl<O: Operation> Exchange<O> {
                     self.state = State::AwaitingCertificates(then);
                     return Step::Send(request);
                 }
-                State::AwaitingAnswer | State::AwaitingCertificates(_) => {
+                State::AwaitingAnswer | State::AwaitingCertificates(_) | State::AwaitingPermit => {
                     // Polled before reporting the answer: a driver bug, reported rather than hung.
                     return self.finish(Err(SigningError::OutOfOrder.into()));
                 }
@@ -170,6 +194,20 @@ impl<O: Operation> Exchange<O> {
                         _ => self.state = State::RateLimit,
                     },
                     AfterCertificates::Reverify(answer) => self.take_answer(answer, unix),
+                }
+            }
+            other => self.state = other,
+        }
+    }
+
+    /// Reports what the shared budget of the last [`Step::Reserve`] said: how long to wait for
+    /// the slot it reserved, or why it gave none (the call then ends: nothing was sent).
+    pub fn on_reserved(&mut self, reserved: Result<Duration, BudgetError>) {
+        match std::mem::replace(&mut self.state, State::Start) {
+            State::AwaitingPermit => {
+                self.state = match reserved {
+                    Ok(wait) => State::Reserved(wait),
+                    Err(e) => State::Done(Some(Err(e.into()))),
                 }
             }
             other => self.state = other,

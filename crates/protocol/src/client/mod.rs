@@ -40,6 +40,7 @@
 //! ```
 
 mod backoff;
+mod budget;
 mod config;
 mod driver;
 mod entropy;
@@ -47,6 +48,7 @@ mod exchange;
 mod limiter;
 
 pub use backoff::RetryPolicy;
+pub use budget::{BudgetError, Permit, Reservation, SharedBudget};
 pub use config::{ClientConfig, ClientCore, KeyMode};
 pub use driver::{Driver, Io, RefundPages, RefundsError, now_or_never};
 pub use entropy::{Entropy, random_alphanumeric, random_nonce};
