@@ -41,3 +41,53 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         }
     }
 }
+
+/// `cargo xtask bench-batch [ROWS...]`: builds `wxpay`, the sandbox and the benchmark in release
+/// mode, then runs `wxpay --batch` over each size (default 10k, 100k, 1M rows).
+pub(crate) fn batch(args: &[String]) -> ExitCode {
+    if let Some(bad) = args.iter().find(|a| a.parse::<u64>().is_err()) {
+        return crate::usage_error(&format!("`bench-batch` takes numbers of rows, got `{bad}`"));
+    }
+    let build = Cmd::this_cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "wxpay-cli",
+        "-p",
+        "wxpay-sandbox",
+        "-p",
+        "wxpay-tests",
+        "--bins",
+    ]);
+    println!("==> {build}");
+    match build.status() {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            eprintln!("xtask bench-batch: the build exited with {status}");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("xtask bench-batch: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let release = crate::workspace_root().join("target/release");
+    let bench = Cmd::new(&release.join("bench-batch").to_string_lossy()).args(
+        [release.join("wxpay"), release.join("wxpay-sandbox")]
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .chain(args.iter().cloned()),
+    );
+    println!("==> {bench}");
+    match bench.status() {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(status) => {
+            eprintln!("xtask bench-batch: the benchmark exited with {status}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("xtask bench-batch: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

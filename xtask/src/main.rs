@@ -6,6 +6,7 @@
 //! cargo xtask fuzz --smoke [--seconds N]           every fuzz target for N s (default 10)
 //! cargo xtask fuzz --target T [--seconds N]        one fuzz target for N s (default 60)
 //! cargo xtask bench-e2e [CALLS]                    load benchmark against the sandbox
+//! cargo xtask bench-batch [ROWS...]                 wxpay --batch memory and speed by input size
 //! cargo xtask help                                 this text
 //! ```
 
@@ -40,6 +41,9 @@ commands:
             Each run writes new inputs to a fresh temporary corpus and only reads the checked-in
             corpus/<target>, so the repository is never modified; crashes land in
             crates/protocol/fuzz/artifacts/<target>/.
+  bench-batch [ROWS...]
+            build wxpay, wxpay-sandbox and bench-batch in release mode and run `wxpay --batch`
+            over inputs of ROWS rows (default 10000 100000 1000000): peak RSS, rows/s, v3 CPU
   bench-e2e [CALLS]
             build wxpay-sandbox and bench-e2e in release mode and run the load benchmark of
             the async client against a sandbox process on loopback (default 2000 calls);
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         "ci" => ci::run(rest),
         "fuzz" => fuzz::run(rest),
         "bench-e2e" => bench::run(rest),
+        "bench-batch" => bench::batch(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             ExitCode::from(USAGE_ERROR)

@@ -86,41 +86,140 @@ fn key_of(fields: &Fields) -> String {
     fields.iter().map(|(k, v)| format!("{}={}", escape(k), escape(v))).collect::<Vec<_>>().join("&")
 }
 
-/// Reads the whole batch file (`-` for standard input).
-fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    let file = path.display().to_string();
-    let mut bytes = Vec::new();
-    let result = if path.as_os_str() == "-" {
-        io::stdin().lock().read_to_end(&mut bytes).map(|_| ())
-    } else {
-        File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map(|_| ())
-    };
-    result.map_err(|e| CliError::Batch { file, reason: None, source: Some(e) })?;
-    Ok(bytes)
+/// The longest JSON line read as a row; a longer one is an invalid row (the rest of it is
+/// skipped without being held in memory).
+const MAX_LINE: usize = 1024 * 1024;
+
+/// The rows of a batch input, read as they are needed: memory holds one row at a time, whatever
+/// the size of the file.
+struct Rows {
+    /// The rows, numbered from 1.
+    rows: Box<dyn Iterator<Item = Row>>,
+    /// The CSV header's column names (JSON lines name their columns row by row).
+    header: Option<Vec<String>>,
 }
 
-/// The rows of `bytes`: JSON lines when the first non-space character is `{`, else CSV.
-fn parse_rows(bytes: &[u8], file: &str) -> Result<Vec<Row>, CliError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => Ok(Vec::new()),
-        Some(b'{') => Ok(json_rows(bytes)),
-        Some(_) => csv_rows(bytes, file),
+/// Opens the batch input (`-` for standard input): JSON lines when the first non-space
+/// character is `{`, else CSV with a header row.
+fn open_rows(path: &Path) -> Result<Rows, CliError> {
+    let file = path.display().to_string();
+    let reader: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(io::stdin())
+    } else {
+        Box::new(File::open(path).map_err(|e| CliError::Batch { file: file.clone(), reason: None, source: Some(e) })?)
+    };
+    rows_of(io::BufReader::new(reader), &file)
+}
+
+/// The rows of `reader` (see [`open_rows`]).
+fn rows_of(mut reader: io::BufReader<Box<dyn Read>>, file: &str) -> Result<Rows, CliError> {
+    let read_error = |e| CliError::Batch { file: file.to_owned(), reason: None, source: Some(e) };
+    // Skip a UTF-8 byte order mark and leading white space, to see the first character.
+    let mut first = None;
+    let mut at_start = true;
+    loop {
+        let buffer = io::BufRead::fill_buf(&mut reader).map_err(read_error)?;
+        if buffer.is_empty() {
+            break;
+        }
+        if at_start && buffer.starts_with(b"\xEF\xBB\xBF") {
+            io::BufRead::consume(&mut reader, 3);
+            at_start = false;
+            continue;
+        }
+        at_start = false;
+        match buffer.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                first = Some(buffer[i]);
+                io::BufRead::consume(&mut reader, i);
+                break;
+            }
+            None => {
+                let n = buffer.len();
+                io::BufRead::consume(&mut reader, n);
+            }
+        }
+    }
+    match first {
+        None => Ok(Rows { rows: Box::new(std::iter::empty()), header: None }),
+        Some(b'{') => {
+            Ok(Rows { rows: Box::new(JsonRows { reader, line: 0, number: 0, buffer: Vec::new() }), header: None })
+        }
+        Some(_) => csv_rows(reader, file),
     }
 }
 
-/// JSON lines: one object per non-blank line; values are strings or whole numbers (ids too long
-/// for a JSON number must be strings); `null` counts as absent.
-fn json_rows(bytes: &[u8]) -> Vec<Row> {
-    let text = String::from_utf8_lossy(bytes);
-    let lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-    lines
-        .enumerate()
-        .map(|(i, (line, text))| Row {
-            number: i + 1,
-            columns: json_row(text).map_err(|e| format!("line {}: {e}", line + 1)),
-        })
-        .collect()
+/// JSON lines, one row per non-blank line.
+struct JsonRows {
+    reader: io::BufReader<Box<dyn Read>>,
+    /// The line last read (1-based).
+    line: usize,
+    /// The row last produced (1-based).
+    number: usize,
+    buffer: Vec<u8>,
+}
+
+impl Iterator for JsonRows {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        loop {
+            self.buffer.clear();
+            let (read, too_long) = match read_line_bounded(&mut self.reader, &mut self.buffer, MAX_LINE) {
+                Ok(read) => read,
+                Err(e) => {
+                    self.number += 1;
+                    self.line += 1;
+                    let columns = Err(format!("line {}: cannot be read ({e})", self.line));
+                    // A read error ends the input: report it as this row, then stop.
+                    self.buffer.clear();
+                    let row = Row { number: self.number, columns };
+                    self.reader = io::BufReader::new(Box::new(io::empty()));
+                    return Some(row);
+                }
+            };
+            if read == 0 {
+                return None;
+            }
+            self.line += 1;
+            if !too_long && self.buffer.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            self.number += 1;
+            let columns = if too_long {
+                Err(format!("line {}: longer than {MAX_LINE} bytes", self.line))
+            } else {
+                json_row(&String::from_utf8_lossy(&self.buffer)).map_err(|e| format!("line {}: {e}", self.line))
+            };
+            return Some(Row { number: self.number, columns });
+        }
+    }
+}
+
+/// Reads up to and including the next `\n` into `buffer`, keeping at most `max` bytes (the
+/// rest of a longer line is read and dropped). Returns the bytes read and whether the line was
+/// longer than `max`.
+fn read_line_bounded(reader: &mut impl io::BufRead, buffer: &mut Vec<u8>, max: usize) -> io::Result<(usize, bool)> {
+    let (mut read, mut too_long) = (0, false);
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok((read, too_long));
+        }
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        let room = max.saturating_sub(buffer.len());
+        buffer.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        too_long |= chunk.len() > room;
+        let n = chunk.len();
+        reader.consume(n);
+        read += n;
+        if done {
+            return Ok((read, too_long));
+        }
+    }
 }
 
 /// One JSON line's columns.
@@ -146,9 +245,9 @@ fn json_row(line: &str) -> Result<Fields, String> {
 }
 
 /// CSV with a header row of field names; cells are trimmed, empty cells count as absent.
-fn csv_rows(bytes: &[u8], file: &str) -> Result<Vec<Row>, CliError> {
+fn csv_rows(reader: io::BufReader<Box<dyn Read>>, file: &str) -> Result<Rows, CliError> {
     let invalid = |reason: String| CliError::Batch { file: file.to_owned(), reason: Some(reason), source: None };
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| invalid(format!("the CSV header row cannot be read ({e})")))?
@@ -163,23 +262,51 @@ fn csv_rows(bytes: &[u8], file: &str) -> Result<Vec<Row>, CliError> {
             return Err(invalid(format!("column `{name}` appears twice in the header row")));
         }
     }
-    Ok(reader
-        .records()
-        .enumerate()
-        .map(|(i, record)| Row {
-            number: i + 1,
-            columns: record
-                .map(|r| {
-                    header
-                        .iter()
-                        .zip(r.iter())
-                        .filter(|(_, v)| !v.is_empty())
-                        .map(|(k, v)| (k.clone(), v.to_owned()))
-                        .collect()
-                })
-                .map_err(|e| e.to_string()),
-        })
-        .collect())
+    let names = header.clone();
+    let rows = reader.into_records().enumerate().map(move |(i, record)| Row {
+        number: i + 1,
+        columns: record
+            .map(|r| {
+                names
+                    .iter()
+                    .zip(r.iter())
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| (k.clone(), v.to_owned()))
+                    .collect()
+            })
+            .map_err(|e| e.to_string()),
+    });
+    Ok(Rows { rows: Box::new(rows), header: Some(header) })
+}
+
+/// How many data rows a batch file has, counted without holding it (for the progress bar's
+/// length and time left): its non-blank lines, less the header of a CSV file. `None` for
+/// standard input.
+fn count_rows(path: &Path) -> Option<u64> {
+    if path.as_os_str() == "-" {
+        return None;
+    }
+    let mut reader = io::BufReader::new(File::open(path).ok()?);
+    let (mut lines, mut blank, mut first) = (0u64, true, None);
+    loop {
+        let buffer = io::BufRead::fill_buf(&mut reader).ok()?;
+        if buffer.is_empty() {
+            break;
+        }
+        for &b in buffer {
+            if b == b'\n' {
+                lines += u64::from(!blank);
+                blank = true;
+            } else if !b.is_ascii_whitespace() {
+                first.get_or_insert(b);
+                blank = false;
+            }
+        }
+        let n = buffer.len();
+        io::BufRead::consume(&mut reader, n);
+    }
+    lines += u64::from(!blank);
+    Some(if first == Some(b'{') { lines } else { lines.saturating_sub(1) })
 }
 
 /// What a line of the output file says about its row.
@@ -232,38 +359,106 @@ impl Outcome {
     }
 }
 
-/// The outcomes an existing output file records, by key (the last line of a key wins), after
-/// cutting off a half-written last line. Returns the outcomes and a note for standard error.
-fn resume(path: &Path) -> Result<(HashMap<String, Outcome>, Option<String>), CliError> {
+/// How many rows of an existing output file keep their key, to check that a resumed run reads
+/// the same input.
+const KEY_SAMPLE: usize = 1024;
+
+/// What an existing output file records, read line by line (its size does not matter): the
+/// rows that have a final line (one bit each), their outcomes counted, and a sample of keys.
+#[derive(Debug, Default)]
+struct Previous {
+    /// Bit `n` is set when row `n` has a final line.
+    done: Vec<u64>,
+    /// The outcomes of those rows.
+    tally: Tally,
+    /// The keys of up to [`KEY_SAMPLE`] of those rows.
+    sample: HashMap<usize, String>,
+}
+
+impl Previous {
+    /// Whether row `number` has a final line.
+    fn has(&self, number: usize) -> bool {
+        self.done.get(number / 64).is_some_and(|word| word & (1 << (number % 64)) != 0)
+    }
+
+    /// Records row `number`'s final line; `false` if it had one already.
+    fn mark(&mut self, number: usize) -> bool {
+        let (word, bit) = (number / 64, 1u64 << (number % 64));
+        if self.done.len() <= word {
+            self.done.resize(word + 1, 0);
+        }
+        let fresh = self.done[word] & bit == 0;
+        self.done[word] |= bit;
+        fresh
+    }
+}
+
+/// Reads an existing output file (after cutting off a half-written last line: an interrupted
+/// run, whose row is sent again). Returns what it records and a note for standard error.
+fn resume(path: &Path) -> Result<(Previous, Option<String>), CliError> {
     let file = path.display().to_string();
     let failed = |source| CliError::BatchOutput { file: file.clone(), source };
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((HashMap::new(), None)),
+    let mut reader = match File::open(path) {
+        Ok(f) => io::BufReader::new(f),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Previous::default(), None)),
         Err(e) => return Err(failed(e)),
     };
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let mut outcomes = HashMap::new();
-    let mut unreadable = 0;
-    for line in bytes[..complete].split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
-        let value = serde_json::from_slice::<Value>(line).ok();
-        match value.as_ref().and_then(|v| Some((v.get("key")?.as_str()?.to_owned(), Outcome::of_line(v)?))) {
-            Some((key, outcome)) => {
-                outcomes.insert(key, outcome);
+    let mut previous = Previous::default();
+    let (mut complete, mut unreadable, mut buffer) = (0u64, 0usize, Vec::new());
+    let mut cut = false;
+    loop {
+        buffer.clear();
+        let (read, too_long) = read_line_bounded(&mut reader, &mut buffer, MAX_LINE).map_err(failed)?;
+        if read == 0 {
+            break;
+        }
+        if buffer.last() != Some(&b'\n') {
+            cut = true;
+            break;
+        }
+        complete += read as u64;
+        if buffer.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let value = (!too_long).then(|| serde_json::from_slice::<Value>(&buffer).ok()).flatten();
+        let recorded = value.as_ref().and_then(|v| {
+            let row = usize::try_from(v.get("row")?.as_u64()?).ok()?;
+            Some((row, v.get("key")?.as_str()?.to_owned(), Outcome::of_line(v)?))
+        });
+        match recorded {
+            Some((row, key, outcome)) if outcome.is_final() => {
+                if previous.mark(row) {
+                    previous.tally.count(&outcome);
+                    if previous.sample.len() < KEY_SAMPLE {
+                        previous.sample.insert(row, key);
+                    }
+                }
             }
+            Some(_) => {}
             None => unreadable += 1,
         }
     }
     let mut notes = Vec::new();
-    if complete < bytes.len() {
-        // An interrupted run: the row of the half-written line is sent again.
-        OpenOptions::new().write(true).open(path).and_then(|f| f.set_len(complete as u64)).map_err(failed)?;
+    if cut {
+        OpenOptions::new().write(true).open(path).and_then(|f| f.set_len(complete)).map_err(failed)?;
         notes.push(format!("note: cut off a half-written last line of {file}; its row is sent again"));
     }
     if unreadable > 0 {
         notes.push(format!("note: {unreadable} line(s) of {file} are not batch results and were ignored"));
     }
-    Ok((outcomes, (!notes.is_empty()).then(|| notes.join("\n"))))
+    Ok((previous, (!notes.is_empty()).then(|| notes.join("\n"))))
+}
+
+/// The command line of this run, quoted for a POSIX shell, to resume it.
+fn this_command() -> String {
+    std::env::args_os()
+        .map(|arg| {
+            let arg = arg.to_string_lossy().into_owned();
+            let plain = !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
+            if plain { arg } else { format!("'{}'", arg.replace('\'', "'\\''")) }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A row ready to run: its number, key and input, and its call (or why it has none).
@@ -349,11 +544,11 @@ impl Tally {
 }
 
 /// A progress bar on standard error when it is a terminal; hidden otherwise.
-fn progress(len: usize) -> ProgressBar {
+fn progress(len: Option<u64>) -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}  {msg}") {
         bar.set_style(style);
     }
@@ -375,57 +570,84 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CliError> {
 
 /// Runs the operation of `args` for every row of `path`: each row's columns merged over the
 /// flags, validated exactly as a single run validates flags, and sent the way a single run sends.
+/// The input is read as the rows are sent, so memory is bounded by `--concurrency`, not by the
+/// size of the file.
 pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliError> {
     let common = args.common();
     let file = path.display().to_string();
-    let rows = parse_rows(&read_file(path)?, &file)?;
-    // With --shard, this worker's rows only; the others' are theirs, and not counted here.
-    let rows: Vec<Row> = rows.into_iter().filter(|row| common.shard.is_none_or(|s| s.takes(row.number))).collect();
+    let Rows { rows, header } = open_rows(path)?;
     let output = common.output.as_deref();
-    let (previous, note) = match output {
+    let (mut previous, note) = match output {
         Some(output) => resume(output)?,
-        None => (HashMap::new(), None),
+        None => (Previous::default(), None),
     };
+    let mut tally = std::mem::take(&mut previous.tally);
     if let Some(note) = note {
         eprintln!("{note}");
     }
-    let extra: Vec<String> = {
-        let mut names: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.columns.as_ref().ok())
-            .flat_map(|c| c.keys())
-            .filter(|name| !A::FIELDS.contains(&name.as_str()))
+    let mut noted = std::collections::BTreeSet::new();
+    let mut note_columns = |names: &mut dyn Iterator<Item = &String>| {
+        let new: Vec<String> = names
+            .filter(|n| !A::FIELDS.contains(&n.as_str()) && noted.len() < 100 && noted.insert((*n).clone()))
             .cloned()
             .collect();
-        names.sort();
-        names.dedup();
-        names
+        if !new.is_empty() {
+            eprintln!(
+                "note: column(s) {} are not fields of this operation ({}); they are kept in each line's input, not sent",
+                new.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                A::FIELDS.join(", ")
+            );
+        }
     };
-    if !extra.is_empty() {
-        eprintln!(
-            "note: column(s) {} are not fields of this operation ({}); they are kept in each line's input, not sent",
-            extra.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
-            A::FIELDS.join(", ")
-        );
+    if let Some(header) = &header {
+        note_columns(&mut header.iter());
     }
 
-    let mut tally = Tally { rows: rows.len(), ..Tally::default() };
-    let mut jobs = Vec::new();
-    for row in rows {
+    let shard = common.shard;
+    let total = if io::stderr().is_terminal() {
+        count_rows(path).map(|n| match shard {
+            Some(s) => (n + u64::from(s.count) - u64::from(s.index)) / u64::from(s.count),
+            None => n,
+        })
+    } else {
+        None
+    };
+    let counters = Counters::default();
+    let mismatch = std::cell::RefCell::new(None::<CliError>);
+    let jobs = rows.filter(|row| shard.is_none_or(|s| s.takes(row.number))).filter_map(|row| {
+        counters.rows.set(counters.rows.get() + 1);
         let job = match row.columns {
             Ok(columns) => {
+                if header.is_none() {
+                    note_columns(&mut columns.keys());
+                }
                 let merged = merged(args, &columns);
                 let fields = effective(&merged);
                 let key = key_of(&fields);
-                if let Some(outcome) = previous.get(&key).filter(|o| o.is_final()) {
-                    tally.skipped += 1;
-                    tally.count(outcome);
-                    continue;
+                if previous.has(row.number) {
+                    if let Some(recorded) = previous.sample.get(&row.number).filter(|k| **k != key) {
+                        let reason = format!(
+                            "row {} is `{key}` here, but the output file records it as `{recorded}`: \
+                             the output belongs to another input (give another --output)",
+                            row.number
+                        );
+                        mismatch.replace(Some(CliError::Batch {
+                            file: file.clone(),
+                            reason: Some(reason),
+                            source: None,
+                        }));
+                    }
+                    counters.skipped.set(counters.skipped.get() + 1);
+                    return None;
                 }
                 let mut input: Map<String, Value> = columns.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
                 input.extend(fields.into_iter().map(|(k, v)| (k, Value::String(v))));
                 let call = merged.request().map(|op| (merged, op));
                 Job { row: row.number, key, input: Value::Object(input), call }
+            }
+            Err(_) if previous.has(row.number) => {
+                counters.skipped.set(counters.skipped.get() + 1);
+                return None;
             }
             Err(reason) => Job {
                 row: row.number,
@@ -434,13 +656,14 @@ pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliE
                 call: Err(CliError::BadRow(reason)),
             },
         };
-        jobs.push(job);
-    }
-    tally.sent = jobs.iter().filter(|j| j.call.is_ok()).count();
+        counters.sent.set(counters.sent.get() + usize::from(job.call.is_ok()));
+        Some(job)
+    });
 
     let mut out = open_output(output)?;
-    let bar = progress(jobs.len());
+    let bar = progress(total);
     let concurrency = usize::from(common.concurrency);
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let budget = send::redis_budget(common)?;
     let watched = budget.clone();
     let written = send::with_client_and_budget(
@@ -449,8 +672,20 @@ pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliE
         A::Op::SPEC.api,
         budget,
         async |client| -> Result<(), CliError> {
-            // Say on the progress line when the shared budget's Redis is unreachable (nothing is sent
-            // meanwhile).
+            // Ctrl-C: no new rows are started; the calls in flight finish and are written. A second
+            // Ctrl-C ends the process at once (a half-written line is redone on resume).
+            let signals = {
+                let interrupted = interrupted.clone();
+                tokio::spawn(async move {
+                    while tokio::signal::ctrl_c().await.is_ok() {
+                        if interrupted.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                            std::process::exit(Exit::Interrupted as i32);
+                        }
+                    }
+                })
+            };
+            // Say on the progress line when the shared budget's Redis is unreachable (nothing is
+            // sent meanwhile).
             let watch = watched.map(|budget| {
                 let bar = bar.clone();
                 tokio::spawn(async move {
@@ -466,7 +701,9 @@ pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliE
                     }
                 })
             });
+            let stop = interrupted.clone();
             let mut lines = futures_util::stream::iter(jobs)
+                .take_while(move |_| std::future::ready(!stop.load(std::sync::atomic::Ordering::SeqCst)))
                 .map(|job| async move {
                     let result = match job.call {
                         Ok((args, op)) => args.send(client, op).await,
@@ -493,24 +730,76 @@ pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliE
                     None => CliError::Output(source),
                 })?;
                 bar.inc(1);
+                if let Some(e) = mismatch.take() {
+                    return Err(e);
+                }
             }
+            signals.abort();
             if let Some(watch) = watch {
                 watch.abort();
             }
-            Ok(())
+            mismatch.take().map_or(Ok(()), Err)
         },
     );
     bar.finish_and_clear();
     // A client that cannot be set up fails every row the same way: report it once.
     written??;
+    tally.rows = counters.rows.get();
+    tally.sent = counters.sent.get();
+    tally.skipped = counters.skipped.get();
     eprint!("{}", tally.summary(output, common.json));
+    if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        match output {
+            Some(_) => eprintln!("interrupted: the rows not sent are sent by the same command:\n  {}", this_command()),
+            None => eprintln!("interrupted: give --output FILE to be able to resume"),
+        }
+        return Ok(Report { exit: Exit::Interrupted, ..Report::new(String::new()) });
+    }
     Ok(Report { exit: tally.exit(), ..Report::new(String::new()) })
+}
+
+/// Counts kept while rows stream past.
+#[derive(Debug, Default)]
+struct Counters {
+    /// This run's rows (this shard's).
+    rows: std::cell::Cell<usize>,
+    /// Rows sent.
+    sent: std::cell::Cell<usize>,
+    /// Rows skipped: the output already has their final line.
+    skipped: std::cell::Cell<usize>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::args::{CommonArgs, V3Args};
+
+    /// The rows of `bytes`, read as a batch file is.
+    fn parse_rows(bytes: &[u8], file: &str) -> Result<Vec<Row>, CliError> {
+        let reader: Box<dyn Read> = Box::new(io::Cursor::new(bytes.to_vec()));
+        Ok(rows_of(io::BufReader::new(reader), file)?.rows.collect())
+    }
+
+    #[test]
+    fn lines_longer_than_the_limit_are_invalid_rows_and_the_next_row_is_read() {
+        let mut jsonl = b"{\"a\":\"".to_vec();
+        jsonl.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
+        jsonl.extend_from_slice(b"\"}\n\n{\"b\":\"2\"}\n");
+        let rows = parse_rows(&jsonl, "f").unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].columns.as_ref().unwrap_err().contains("longer than"), "{:?}", rows[0].columns);
+        assert_eq!((rows[1].number, rows[1].columns.as_ref().unwrap()["b"].as_str()), (2, "2"));
+    }
+
+    #[test]
+    fn a_resume_remembers_final_rows_by_number() {
+        let mut previous = Previous::default();
+        assert!(previous.mark(1) && previous.mark(64) && previous.mark(1_000_000));
+        assert!(!previous.mark(64), "a row is counted once");
+        assert!(previous.has(1) && previous.has(64) && previous.has(1_000_000));
+        assert!(!previous.has(2) && !previous.has(63) && !previous.has(5_000_000));
+        assert_eq!(previous.done.len(), 1_000_000 / 64 + 1, "one bit a row: 125 KB for a million");
+    }
 
     #[test]
     fn csv_and_json_lines_read_the_same_rows() {

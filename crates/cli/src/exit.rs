@@ -26,6 +26,9 @@ pub(crate) enum Exit {
     Malformed = 4,
     /// 5: the request could not be sent or its answer not read.
     Transport = 5,
+    /// 130: a batch stopped by Ctrl-C (the calls in flight finished and were written; the same
+    /// command resumes it).
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {

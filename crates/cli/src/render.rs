@@ -170,7 +170,7 @@ fn error_kind(err: &CliError) -> &'static str {
         Exit::Malformed if matches!(err, CliError::Answer(wxpay_protocol::Error::Verification(_))) => "unverifiable",
         Exit::Malformed => "malformed",
         Exit::Transport => "transport",
-        Exit::Ok | Exit::Internal => "internal",
+        Exit::Ok | Exit::Internal | Exit::Interrupted => "internal",
     }
 }
 
