@@ -106,6 +106,7 @@ mod error;
 mod extra;
 pub mod header;
 mod lookup;
+pub mod notify;
 mod number;
 mod operation;
 mod paginate;
