@@ -123,11 +123,12 @@ impl Notifier {
             None => None,
             Some(url) => {
                 check_url(&url)?;
-                // The platform certificate signs when there is one, as it signs answers that name
-                // no serial (crate::server::sign).
-                let (serial, signer) = match (&keys.platform, &keys.public_key) {
-                    (Some(p), _) => (p.serial.clone(), p.signer.clone()),
-                    (None, Some(k)) => (k.id.as_str().to_owned(), k.signer.clone()),
+                // WeChat Pay's public key signs when there is one (the mode WeChat Pay moves
+                // merchants to), else the platform certificate. A notification names no serial to
+                // sign with, unlike a request.
+                let (serial, signer) = match (&keys.public_key, &keys.platform) {
+                    (Some(k), _) => (k.id.as_str().to_owned(), k.signer.clone()),
+                    (None, Some(p)) => (p.serial.clone(), p.signer.clone()),
                     (None, None) => return Err(SandboxError::Config("no key to sign notifications with")),
                 };
                 Some(Arc::new(Sender {

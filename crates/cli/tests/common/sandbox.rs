@@ -36,9 +36,14 @@ pub(crate) struct SandboxProcess {
 impl SandboxProcess {
     /// Starts `wxpay sandbox` with its keys in a new temporary directory.
     pub(crate) fn start() -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
+        Self::start_with(tempfile::tempdir().expect("a temporary directory"), &[])
+    }
+
+    /// Starts `wxpay sandbox` with its keys in `dir` (reused if it holds a set) and `extra` flags.
+    pub(crate) fn start_with(dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin!("wxpay"))
             .args(["sandbox", "--key-dir", dir.path().to_str().expect("a UTF-8 path")])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -112,8 +117,16 @@ impl SandboxProcess {
         stats["requests"].as_u64().expect("a request count")
     }
 
+    /// Stops the sandbox and hands back its key directory.
+    pub(crate) fn into_dir(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
     /// One admin request over plain HTTP/1.1: the status and the body.
-    fn admin(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+    pub(crate) fn admin(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         let url = self.http_url();
         let authority = url.strip_prefix("http://").expect("an http URL");
         let mut stream = TcpStream::connect(authority).expect("the sandbox listens");
