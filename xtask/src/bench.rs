@@ -41,9 +41,8 @@ fn build_and_run(bench: &str, packages: &[&str], binaries: &[&str], args: &[Stri
         }
     }
     let release = crate::workspace_root().join("target/release");
-    let command = Cmd::new(&release.join(bench).to_string_lossy()).args(
-        binaries.iter().map(|b| release.join(b).to_string_lossy().into_owned()).chain(args.iter().cloned()),
-    );
+    let command = Cmd::new(&release.join(bench).to_string_lossy())
+        .args(binaries.iter().map(|b| release.join(b).to_string_lossy().into_owned()).chain(args.iter().cloned()));
     println!("==> {command}");
     match command.status() {
         Ok(status) if status.success() => ExitCode::SUCCESS,

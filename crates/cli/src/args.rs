@@ -77,6 +77,14 @@ pub(crate) enum Group {
     Demo(DemoArgs),
     /// Runs the local WeChat Pay sandbox in the foreground (the flags of `wxpay-sandbox`).
     Sandbox(SandboxCommandArgs),
+    /// Receives profit-sharing notifications on 127.0.0.1, verifies and decrypts them with the
+    /// configured keys, prints each, answers WeChat Pay's success body, and optionally forwards
+    /// them (as JSON) to your handler.
+    Listen(crate::listen::ListenArgs),
+    /// Profit-sharing notifications: `wxpay notify decode FILE` verifies, decrypts and prints a
+    /// captured one.
+    #[command(subcommand)]
+    Notify(crate::listen::NotifyCommand),
 }
 
 /// `wxpay demo`.
@@ -287,7 +295,7 @@ impl Group {
         match self {
             Group::Cloudpay(command) => Some(command.common()),
             Group::Ecommerce(command) => Some(command.common()),
-            Group::Demo(_) | Group::Sandbox(_) => None,
+            Group::Demo(_) | Group::Sandbox(_) | Group::Listen(_) | Group::Notify(_) => None,
         }
     }
 
@@ -297,7 +305,7 @@ impl Group {
         match self {
             Group::Cloudpay(command) => Some(command.settings_mut()),
             Group::Ecommerce(command) => Some(command.settings_mut()),
-            Group::Demo(_) | Group::Sandbox(_) => None,
+            Group::Demo(_) | Group::Sandbox(_) | Group::Listen(_) | Group::Notify(_) => None,
         }
     }
 
@@ -305,6 +313,8 @@ impl Group {
     pub(crate) fn json(&self) -> bool {
         match self {
             Group::Demo(args) => args.json,
+            Group::Listen(args) => args.json,
+            Group::Notify(crate::listen::NotifyCommand::Decode(args)) => args.json,
             _ => self.common().is_some_and(|c| c.json),
         }
     }

@@ -23,6 +23,9 @@ pub(crate) enum RawHttpError {
     /// The input ends before the blank line that closes the head.
     #[error("the HTTP head is incomplete (no blank line after the headers)")]
     IncompleteHead,
+    /// A captured request's method or target is not valid.
+    #[error("the request line `{0}` is not valid")]
+    RequestLine(String),
     /// The status code is outside 100..=999.
     #[error("HTTP status {0} is not valid")]
     Status(u16),
@@ -101,15 +104,25 @@ fn raw_response(input: &[u8]) -> Result<http::Response<Vec<u8>>, RawHttpError> {
     let code = head.code.ok_or(RawHttpError::IncompleteHead)?;
     let status = StatusCode::from_u16(code).map_err(|_| RawHttpError::Status(code))?;
 
-    let mut map = HeaderMap::with_capacity(head.headers.len());
-    for header in head.headers.iter() {
+    let (map, body) = headers_and_body(head.headers, &input[head_len..])?;
+
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = map;
+    Ok(response)
+}
+
+/// The headers and the body after a parsed head: the body framed by `Transfer-Encoding:
+/// chunked` or `Content-Length`, else everything that follows.
+fn headers_and_body(headers: &[httparse::Header<'_>], rest: &[u8]) -> Result<(HeaderMap, Vec<u8>), RawHttpError> {
+    let mut map = HeaderMap::with_capacity(headers.len());
+    for header in headers.iter() {
         let invalid = || RawHttpError::Header(header.name.to_owned());
         let name = HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| invalid())?;
         let value = HeaderValue::from_bytes(header.value).map_err(|_| invalid())?;
         map.append(name, value);
     }
 
-    let rest = &input[head_len..];
     let body = if is_chunked(&map)? {
         dechunk(rest)?
     } else {
@@ -122,10 +135,31 @@ fn raw_response(input: &[u8]) -> Result<http::Response<Vec<u8>>, RawHttpError> {
         }
     };
 
-    let mut response = http::Response::new(body);
-    *response.status_mut() = status;
-    *response.headers_mut() = map;
-    Ok(response)
+    Ok((map, body))
+}
+
+/// A captured notification: a raw HTTP/1.x request (request line, headers, blank line, body),
+/// as a proxy or `nc -l` shows it, into an `http::Request` with the body exactly as sent.
+pub(crate) fn request(input: &[u8]) -> Result<http::Request<Vec<u8>>, RawHttpError> {
+    let start = input.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(input.len());
+    let input = &input[start..];
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut head = httparse::Request::new(&mut headers);
+    let head_len = match head.parse(input).map_err(RawHttpError::Head)? {
+        httparse::Status::Complete(len) => len,
+        httparse::Status::Partial => return Err(RawHttpError::IncompleteHead),
+    };
+    let method = head.method.unwrap_or_default();
+    let method =
+        http::Method::from_bytes(method.as_bytes()).map_err(|_| RawHttpError::RequestLine(method.to_owned()))?;
+    let target = head.path.unwrap_or_default();
+    let uri: http::Uri = target.parse().map_err(|_| RawHttpError::RequestLine(target.to_owned()))?;
+    let (map, body) = headers_and_body(head.headers, &input[head_len..])?;
+    let mut request = http::Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = map;
+    Ok(request)
 }
 
 /// Whether the body is chunked; an error for any other transfer coding.
@@ -252,6 +286,19 @@ mod tests {
             raw.extend_from_slice(body);
             assert!(matches!(response(raw).unwrap_err(), RawHttpError::Chunked(_)), "{body:?}");
         }
+    }
+
+    #[test]
+    fn raw_requests_keep_method_target_headers_and_exact_body() {
+        let raw =
+            b"\nPOST /notify HTTP/1.1\r\nHost: 127.0.0.1\r\nWechatpay-Serial: S\r\nContent-Length: 4\r\n\r\n{} \nextra";
+        let request = request(raw).unwrap();
+        assert_eq!(request.method(), http::Method::POST);
+        assert_eq!(request.uri().path(), "/notify");
+        assert_eq!(request.headers()["wechatpay-serial"], "S");
+        assert_eq!(request.body(), b"{} \n");
+        assert_eq!(super::request(b"POST /n HTTP/1.1\r\n").unwrap_err(), RawHttpError::IncompleteHead);
+        assert!(matches!(super::request(b"HTTP/1.1 200 OK\r\n\r\n").unwrap_err(), RawHttpError::Head(_)));
     }
 
     #[test]

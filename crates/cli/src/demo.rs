@@ -37,6 +37,9 @@ pub(crate) enum DemoError {
     /// The tokio runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+    /// The notification did not arrive, or did not verify (a bug).
+    #[error("the notification failed: {0}")]
+    Notification(String),
     /// A demo value broke a rule (a bug).
     #[error("a demo request is invalid")]
     Invalid(#[from] wxpay_protocol::ValidationError),
@@ -65,7 +68,11 @@ struct Section {
 }
 
 async fn demo(json_output: bool) -> Result<String, DemoError> {
-    let sandbox = Sandbox::start(SandboxConfig::new()).await.map_err(DemoError::Sandbox)?;
+    // The demo's own notification handler, on a loopback port the sandbox is told about.
+    let socket = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.map_err(DemoError::Runtime)?;
+    let notify_url = format!("http://{}/wxpay/notify", socket.local_addr().map_err(DemoError::Runtime)?);
+    let config = SandboxConfig::new().notify_url(notify_url).notify_time_scale(0.001);
+    let sandbox = Sandbox::start(config).await.map_err(DemoError::Sandbox)?;
     let client = client(&sandbox)?;
     let mut sections = Vec::new();
     let sub = || SubMchId::new(SUB_MCH);
@@ -170,6 +177,8 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
         json: json!({"operation": "refund paging", "refunds": refunds.len(), "pages": pages, "refund_fee_total": total}),
     });
 
+    sections.push(notification(&sandbox, socket).await?);
+
     let stats = sandbox.stats();
     let info = sandbox.info().clone();
     sandbox.shutdown().await;
@@ -201,6 +210,73 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
         stats.requests, stats.connections, stats.tls_handshakes
     );
     Ok(out)
+}
+
+/// The last step: the sandbox sends a profit-sharing notification for the order, signed and
+/// encrypted like WeChat Pay's; the demo's handler on `socket` verifies and decrypts it with the
+/// keys the merchant holds (the WeChat Pay key and the APIv3 key), and answers success.
+async fn notification(sandbox: &Sandbox, socket: tokio::net::TcpListener) -> Result<Section, DemoError> {
+    use hyper::service::service_fn;
+    use wxpay_protocol::notify;
+
+    let keys = sandbox.keys().wechatpay_keys().map_err(DemoError::Sandbox)?;
+    let apiv3 = sandbox.keys().apiv3_key().clone();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = socket.accept().await {
+            let (keys, apiv3, tx) = (keys.clone(), apiv3.clone(), tx.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let (keys, apiv3, tx) = (keys.clone(), apiv3.clone(), tx.clone());
+                    async move {
+                        use http_body_util::BodyExt;
+                        let (parts, body) = request.into_parts();
+                        let body = body.collect().await?.to_bytes().to_vec();
+                        let request = http::Request::from_parts(parts, body);
+                        let parsed = notify::parse_notification(&request, wxpay_system::unix_now(), &keys, &apiv3);
+                        let answer = match &parsed {
+                            Ok(_) => notify::answer_success(),
+                            Err(e) => notify::answer_failure(http::StatusCode::UNAUTHORIZED, &e.to_string()),
+                        };
+                        let _ = tx.send(parsed.map_err(|e| e.to_string()));
+                        let (parts, body) = answer.into_parts();
+                        Ok::<_, hyper::Error>(http::Response::from_parts(
+                            parts,
+                            http_body_util::Full::new(bytes::Bytes::from(body)),
+                        ))
+                    }
+                });
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            });
+        }
+    });
+    // The order query above was the first to answer FINISHED: the sandbox sent the order's
+    // notification then (and the return's), as WeChat Pay does when a receiver is paid.
+    let wait = async {
+        while let Some(parsed) = rx.recv().await {
+            match parsed {
+                Ok(n) if n.event_type == notify::EventType::ProfitSharingSuccess => return Ok(n),
+                Ok(_) => {}
+                Err(e) => return Err(DemoError::Notification(e)),
+            }
+        }
+        Err(DemoError::Notification("the handler stopped".to_owned()))
+    };
+    let received = tokio::time::timeout(std::time::Duration::from_secs(10), wait).await;
+    server.abort();
+    let n = received.map_err(|_| DemoError::Notification("nothing arrived within 10 s".to_owned()))??;
+    let mut table = crate::listen::table(&n);
+    let _ = writeln!(
+        table,
+        "  (sent when the order query first answered FINISHED; verified and decrypted by the demo's \
+         handler, answered 200 SUCCESS)"
+    );
+    Ok(Section {
+        title: "A profit-sharing notification, sent by the sandbox and received".to_owned(),
+        table,
+        json: json!({"operation": "notification", "notification": n}),
+    })
 }
 
 fn to_json(operation: &str, answer: &impl serde::Serialize) -> Value {

@@ -167,6 +167,21 @@ pub(crate) enum CliError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] io::Error),
+    /// `wxpay listen` and `wxpay notify decode` need keys to verify and decrypt with.
+    #[error(
+        "no key to verify notifications with: give --public-key with --public-key-id \
+         (env WXPAY_PUBLIC_KEY, WXPAY_PUBLIC_KEY_ID) or --platform-cert, and --apiv3-key-file"
+    )]
+    NoNotificationKeys,
+    /// A notification was refused (verification, decryption or its JSON).
+    #[error(transparent)]
+    Notification(wxpay_protocol::notify::NotificationError),
+    /// `wxpay listen --forward` takes an http:// URL.
+    #[error("invalid --forward {0}: an http:// URL is expected")]
+    Forward(String),
+    /// `wxpay listen` could not listen on its address.
+    #[error("cannot listen on {0}")]
+    Listen(String, #[source] io::Error),
     /// The output could not be serialized as JSON.
     #[error("cannot serialize the output as JSON")]
     Json(#[source] serde_json::Error),
@@ -213,6 +228,8 @@ impl CliError {
             CliError::Signing(_) | CliError::UnsupportedWire(_) => Exit::Internal,
             CliError::Output(_) | CliError::Json(_) => Exit::Internal,
             CliError::Demo(_) | CliError::Runtime(_) => Exit::Internal,
+            CliError::NoNotificationKeys | CliError::Forward(_) | CliError::Listen(..) => Exit::InvalidInput,
+            CliError::Notification(_) => Exit::Malformed,
             // Bad sandbox flags or key files are the user's input.
             CliError::Sandbox(_) => Exit::InvalidInput,
         }

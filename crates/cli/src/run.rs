@@ -68,6 +68,8 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
         Group::Cloudpay(command) => command.accept(Run),
         Group::Ecommerce(command) => command.accept(Run),
         Group::Demo(args) => Ok(Report::new(crate::demo::run(args.json)?)),
+        Group::Listen(args) => crate::listen::listen(args),
+        Group::Notify(command) => crate::listen::decode(command),
         Group::Sandbox(args) => {
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;

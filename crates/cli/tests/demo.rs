@@ -21,7 +21,8 @@ fn demo_runs_the_five_operations_against_the_embedded_sandbox() {
             "ecommerce order-query",
             "ecommerce return-query",
             "cloudpay refund-query",
-            "refund paging"
+            "refund paging",
+            "notification"
         ]
     );
     let ops = &out["operations"];
@@ -32,6 +33,12 @@ fn demo_runs_the_five_operations_against_the_embedded_sandbox() {
     assert_eq!(ops[4]["answer"]["result"], "SUCCESS");
     assert_eq!(ops[5]["answer"]["refund_count"], 1);
     assert_eq!((ops[6]["refunds"].as_u64(), ops[6]["pages"].as_u64()), (Some(36), Some(4)));
+    // The notification the sandbox sent when the order settled, verified and decrypted.
+    let n = &ops[7]["notification"];
+    assert_eq!(n["event_type"], "PROFITSHARING.SUCCESS");
+    assert_eq!(n["event"]["out_order_no"], "P20150806125346");
+    assert_eq!(n["event"]["receiver"]["account"], "1900000110");
+    assert_eq!(n["event"]["receiver"]["amount"], 100);
     assert!(out["sandbox"]["https_url"].as_str().unwrap().starts_with("https://127.0.0.1:"));
     // Five v3 requests (the certificate download, two order queries, two return queries) share
     // pooled connections; the pool may open a second one when a request starts before the
@@ -51,6 +58,7 @@ fn demo_prints_a_table_per_operation() {
         "== API v3 e-commerce profit-sharing return query",
         "== CloudPay refund query (an injected SYSTEMERROR, retried: 2 requests)",
         "== Paging through the refunds of 4200000000000000000000000036",
+        "== A profit-sharing notification, sent by the sandbox and received",
     ] {
         assert!(text.contains(heading), "missing {heading:?} in:\n{text}");
     }

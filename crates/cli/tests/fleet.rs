@@ -71,7 +71,7 @@ fn lines(dir: &Path) -> (usize, usize) {
 #[test]
 fn four_workers_sharing_redis_keep_the_limit_and_use_the_budget() {
     let redis = RedisServer::start();
-    let sandbox = SandboxProcess::start_with(&["--qps", "profitsharingreturnquery=30"]);
+    let sandbox = SandboxProcess::with_flags(&["--qps", "profitsharingreturnquery=30"]);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let input = write_input(dir.path());
 
@@ -122,7 +122,7 @@ fn a_redis_killed_mid_run_sends_nothing_above_the_budget_and_the_batch_completes
     let mut redis = RedisServer::start();
     let port = redis.port();
     let url = redis.url();
-    let sandbox = SandboxProcess::start_with(&["--qps", "profitsharingreturnquery=30"]);
+    let sandbox = SandboxProcess::with_flags(&["--qps", "profitsharingreturnquery=30"]);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let input = write_input(dir.path());
     let refused_before = sandbox.stat("frequency_limited");
@@ -184,7 +184,7 @@ fn final_lines_per_row(dir: &Path) -> std::collections::BTreeMap<u64, usize> {
 
 #[test]
 fn a_worker_killed_with_sigkill_resumes_exactly_the_rows_without_a_final_line() {
-    let sandbox = SandboxProcess::start_with(&["--qps", "profitsharingreturnquery=40"]);
+    let sandbox = SandboxProcess::with_flags(&["--qps", "profitsharingreturnquery=40"]);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let input = write_input_with_duplicates(dir.path());
     let before = sandbox.stat("limited_admitted");
@@ -213,7 +213,7 @@ fn final_lines_per_row_lenient(dir: &Path) -> usize {
 
 #[test]
 fn ctrl_c_finishes_the_calls_in_flight_and_prints_the_resuming_command() {
-    let sandbox = SandboxProcess::start_with(&["--qps", "profitsharingreturnquery=40"]);
+    let sandbox = SandboxProcess::with_flags(&["--qps", "profitsharingreturnquery=40"]);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let input = write_input_with_duplicates(dir.path());
     let before = sandbox.stat("limited_admitted");

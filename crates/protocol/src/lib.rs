@@ -13,6 +13,7 @@
 //! | refund query | [`cloudpay::RefundQueryRequest`] (+ [`RefundPager`]) | CloudPay JSON |
 //! | e-commerce profit-sharing order query | [`v3::OrderQueryRequest`] | API v3 |
 //! | e-commerce profit-sharing return query | [`v3::ReturnQueryRequest`] | API v3 |
+//! | profit-sharing notifications (received) | [`notify::parse_notification`] | API v3 signature, AES-256-GCM |
 //!
 //! ```
 //! use wxpay_protocol::{cloudpay, BaseUrl, NonceStr, Operation, SubMchId, TransactionId, OutOrderNo, Description};
@@ -106,6 +107,7 @@ mod error;
 mod extra;
 pub mod header;
 mod lookup;
+pub mod notify;
 mod number;
 mod operation;
 mod paginate;
@@ -151,6 +153,9 @@ mod guide {
     struct V3OrderQuery;
     #[doc = include_str!("../../../docs/guide/v3-return-query.md")]
     struct V3ReturnQuery;
+    #[cfg(feature = "aws-lc-rs")]
+    #[doc = include_str!("../../../docs/guide/notifications.md")]
+    struct Notifications;
 }
 
 /// The crate's version, for `User-Agent` strings.

@@ -71,6 +71,14 @@ pub struct SandboxArgs {
     /// Orders that start PROCESSING settle this many seconds after their first query.
     #[arg(long, value_name = "SECONDS")]
     pub settle_after_secs: Option<i64>,
+    /// Send profit-sharing notifications to this http:// URL (when an order's receivers or a
+    /// return settle, and on `POST /_sandbox/notify`), retried on WeChat Pay's schedule.
+    #[arg(long, value_name = "URL")]
+    pub notify_url: Option<String>,
+    /// Multiply the notification retry schedule (15s, 15s, 30s, 3m, ... 6h) by this factor
+    /// (0.001: 15 ms, 15 ms, 30 ms, ...).
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, requires = "notify_url")]
+    pub notify_time_scale: f64,
 }
 
 /// CloudPay key case.
@@ -150,6 +158,9 @@ impl SandboxArgs {
         }
         if let Some(s) = self.settle_after_secs {
             config = config.settle(Settle::AfterSeconds(s));
+        }
+        if let Some(url) = &self.notify_url {
+            config = config.notify_url(url).notify_time_scale(self.notify_time_scale);
         }
         Ok(config)
     }

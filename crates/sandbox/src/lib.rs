@@ -35,6 +35,7 @@ mod fixtures;
 mod key_dir;
 mod keys;
 mod limits;
+mod notify;
 mod routes;
 mod server;
 mod state;
@@ -57,6 +58,7 @@ pub use faults::Fault;
 pub use fixtures::Fixtures;
 pub use key_dir::{KeyDir, KeyDirOrigin};
 pub use keys::{KeyFileArgs, KeyFiles, PlatformCertificate, PublicKeyPair, SandboxKeys};
+pub use notify::{Attempt, Delivery, DeliveryState, NotifyRequest};
 pub use server::Clock;
 pub use state::Settle;
 
@@ -80,6 +82,8 @@ pub struct SandboxConfig {
     settle: Settle,
     clock: Clock,
     key_store: KeyStore,
+    notify_url: Option<String>,
+    notify_time_scale: f64,
 }
 
 /// Where a sandbox keeps its keys.
@@ -104,6 +108,8 @@ impl std::fmt::Debug for SandboxConfig {
             .field("qps", &self.qps)
             .field("settle", &self.settle)
             .field("key_store", &self.key_store)
+            .field("notify_url", &self.notify_url)
+            .field("notify_time_scale", &self.notify_time_scale)
             .finish_non_exhaustive()
     }
 }
@@ -131,7 +137,26 @@ impl SandboxConfig {
             settle: Settle::PerFixture,
             clock: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
             key_store: KeyStore::Memory,
+            notify_url: None,
+            notify_time_scale: 1.0,
         }
+    }
+
+    /// Sends profit-sharing notifications to `url` (`http://`): when a v3 order's receivers or a
+    /// return are first answered in their final state, and on demand ([`Sandbox::notify`],
+    /// `POST /_sandbox/notify`). Signed with the sandbox's WeChat Pay key and encrypted under its
+    /// APIv3 key as WeChat Pay's are; a failed delivery is sent again on WeChat Pay's schedule
+    /// (DESIGN.md 4.6), scaled by [`notify_time_scale`](Self::notify_time_scale).
+    pub fn notify_url(mut self, url: impl Into<String>) -> Self {
+        self.notify_url = Some(url.into());
+        self
+    }
+
+    /// Multiplies the notification retry schedule (15 s, 15 s, 30 s, 3 min, ... 6 h): 0.001 makes
+    /// the first retries 15 ms apart. Negative or not-a-number is taken as 0.
+    pub fn notify_time_scale(mut self, scale: f64) -> Self {
+        self.notify_time_scale = if scale.is_finite() && scale > 0.0 { scale } else { 0.0 };
+        self
     }
 
     /// The plain HTTP listener's address (`None`: no HTTP listener).
@@ -310,7 +335,12 @@ impl Sandbox {
         };
         let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
         let (http, https) = (local(&http_listener), local(&https_listener));
-        let info = info(&keys, http, https, &config.qps);
+        let mut info = info(&keys, http, https, &config.qps);
+        if let Some(object) = info.as_object_mut() {
+            object.insert("notify_url".into(), serde_json::json!(config.notify_url));
+        }
+        let notifier =
+            notify::Notifier::new(config.notify_url.clone(), config.notify_time_scale, &keys, config.clock.clone())?;
         let shared = Arc::new(Shared::new(
             keys,
             State::new(fixtures, config.settle),
@@ -318,6 +348,7 @@ impl Sandbox {
             config.shape,
             config.clock,
             info,
+            notifier,
         ));
         let mut tasks = JoinSet::new();
         if let Some(listener) = http_listener {
@@ -385,6 +416,18 @@ impl Sandbox {
         self.shared.stats()
     }
 
+    /// Every notification sent so far and its delivery attempts, oldest first.
+    pub fn notifications(&self) -> Vec<Delivery> {
+        self.shared.notifier.deliveries()
+    }
+
+    /// Sends the notifications of an order (one per receiver that received its amount) or of one
+    /// of its returns, now, whatever its state reads; returns their ids. Needs
+    /// [`SandboxConfig::notify_url`].
+    pub fn notify(&self, request: &NotifyRequest) -> Result<Vec<String>, SandboxError> {
+        notify::notify_on_demand(&self.shared, request).map_err(SandboxError::Config)
+    }
+
     /// Forgets queries, finishes and queued faults.
     pub fn reset(&self) {
         self.shared.state.reset();
@@ -395,6 +438,7 @@ impl Sandbox {
     /// directory, if there is one.
     pub async fn shutdown(mut self) {
         self.tasks.abort_all();
+        self.shared.notifier.abort_all();
         while self.tasks.join_next().await.is_some() {}
         if let Some(dir) = self.temporary.take() {
             let path = dir.path().to_owned();

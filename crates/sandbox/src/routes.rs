@@ -159,11 +159,15 @@ fn v3_query<R: Operation<Output = T>, T: Serialize + DeserializeOwned>(
     answer(shared, read(query), |_| {
         let params =
             v3::query_params(query).map_err(|invalid| Refusal::new(ErrorCode::ParamError, invalid.to_string()))?;
-        let (record, settling) = shared.state.v3_query(R::SPEC.name, &params, now)?;
-        let mut typed: T = serde_json::from_value(record)
+        let read = shared.state.v3_query(R::SPEC.name, &params, now)?;
+        let mut typed: T = serde_json::from_value(read.answer.clone())
             .map_err(|_| Refusal::new(ErrorCode::SystemErrorV3, "the fixture does not read as the answer"))?;
-        if settling {
+        if read.processing {
             processing(&mut typed);
+        }
+        if read.settled_now {
+            // The receivers or the return reached their final state: WeChat Pay notifies.
+            crate::notify::notify_settled(shared, R::SPEC.name, &read.answer);
         }
         json(&typed)
     })

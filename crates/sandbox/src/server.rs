@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     /// Platform certificates added by rotation, newest last: served beside the configured one,
     /// and the newest signs answers that name no serial.
     pub(crate) rotated: std::sync::RwLock<Vec<crate::keys::PlatformCertificate>>,
+    /// Sends profit-sharing notifications (when a notify URL is configured).
+    pub(crate) notifier: crate::notify::Notifier,
 }
 
 impl std::fmt::Debug for Shared {
@@ -59,6 +61,7 @@ impl Shared {
         shape: ReplyShape,
         clock: Clock,
         info: serde_json::Value,
+        notifier: crate::notify::Notifier,
     ) -> Self {
         let merchant_keys = keys.merchant_keys();
         Self {
@@ -74,6 +77,7 @@ impl Shared {
             connections: AtomicU64::new(0),
             tls_handshakes: AtomicU64::new(0),
             rotated: std::sync::RwLock::default(),
+            notifier,
         }
     }
 
@@ -370,8 +374,8 @@ fn sign(
 // ------------------------------------------------------------------------------------------
 // Admin endpoint
 
-/// `/_sandbox/...`: `GET info`, `POST faults` `{"operation","fault":{"kind",...},"count"}`,
-/// `POST reset`.
+/// `/_sandbox/...`: `GET info`, `GET stats`, `GET notifications`, `POST faults`
+/// `{"operation","fault":{"kind",...},"count"}`, `POST notify` `{"out_order_no",...}`, `POST reset`.
 fn admin(shared: &Shared, request: &Request<Vec<u8>>) -> Response<Body> {
     #[derive(serde::Deserialize)]
     struct Inject {
@@ -395,6 +399,26 @@ fn admin(shared: &Shared, request: &Request<Vec<u8>>) -> Response<Body> {
             shared.faults.clear();
             json_response(StatusCode::OK, b"{\"reset\":true}".to_vec())
         }
+        (&Method::GET, "/_sandbox/notifications") => {
+            json_response(StatusCode::OK, serde_json::to_vec(&shared.notifier.deliveries()).unwrap_or_default())
+        }
+        (&Method::POST, "/_sandbox/notify") => {
+            match serde_json::from_slice::<crate::notify::NotifyRequest>(request.body()) {
+                Err(e) => error(
+                    StatusCode::BAD_REQUEST,
+                    &format!(
+                        "expected {{\"out_order_no\"|\"order_id\"|\"transaction_id\",\"sub_mchid\"?,\"out_return_no\"?}}: {e}"
+                    ),
+                ),
+                Ok(wanted) => match crate::notify::notify_on_demand(shared, &wanted) {
+                    Ok(ids) => json_response(
+                        StatusCode::OK,
+                        serde_json::json!({ "notifications": ids }).to_string().into_bytes(),
+                    ),
+                    Err(message) => error(StatusCode::CONFLICT, message),
+                },
+            }
+        }
         (&Method::POST, "/_sandbox/faults") => match serde_json::from_slice::<Inject>(request.body()) {
             Err(e) => error(
                 StatusCode::BAD_REQUEST,
@@ -413,7 +437,8 @@ fn admin(shared: &Shared, request: &Request<Vec<u8>>) -> Response<Body> {
         },
         _ => error(
             StatusCode::NOT_FOUND,
-            "admin paths: GET /_sandbox/info, GET /_sandbox/stats, POST /_sandbox/faults, POST /_sandbox/reset",
+            "admin paths: GET /_sandbox/info, GET /_sandbox/stats, GET /_sandbox/notifications, POST /_sandbox/faults, \
+             POST /_sandbox/notify, POST /_sandbox/reset",
         ),
     }
 }

@@ -41,11 +41,13 @@ struct Tracked<T> {
     fixture: Settling<T>,
     queries: u32,
     first_query: Option<i64>,
+    /// Whether an answer has shown the record settled (its notifications were sent then).
+    settled_seen: bool,
 }
 
 impl<T: Clone> Tracked<T> {
     fn new(fixture: Settling<T>) -> Self {
-        Self { fixture, queries: 0, first_query: None }
+        Self { fixture, queries: 0, first_query: None, settled_seen: false }
     }
 
     /// Counts a query at `now` and says whether the order still reads `PROCESSING`.
@@ -233,14 +235,9 @@ impl State {
     }
 
     /// The answer of the API v3 query `operation` whose fields equal the request's parameters
-    /// (each query names its record by fields its answer echoes: seeds/001, 003), and
-    /// whether it still reads `PROCESSING`; an unknown record is RESOURCE_NOT_EXISTS.
-    pub(crate) fn v3_query(
-        &self,
-        operation: &str,
-        params: &[(String, String)],
-        now: i64,
-    ) -> Result<(Value, bool), Refusal> {
+    /// (each query names its record by fields its answer echoes: seeds/001, 003), and how it
+    /// reads now; an unknown record is RESOURCE_NOT_EXISTS.
+    pub(crate) fn v3_query(&self, operation: &str, params: &[(String, String)], now: i64) -> Result<V3Read, Refusal> {
         let mut inner = self.lock();
         let entry = inner
             .v3
@@ -250,8 +247,33 @@ impl State {
             })
             .ok_or_else(not_found)?;
         let processing = entry.query(self.settle, now);
-        Ok((entry.fixture.answer.clone(), processing))
+        let settled_now = !processing && !entry.settled_seen;
+        entry.settled_seen |= !processing;
+        Ok(V3Read { answer: entry.fixture.answer.clone(), processing, settled_now })
     }
+
+    /// The settled answer of the first API v3 record of `operation` whose fields equal `fields`
+    /// (for notifications on demand).
+    pub(crate) fn v3_record(&self, operation: &str, fields: &[(String, String)]) -> Option<Value> {
+        let inner = self.lock();
+        inner
+            .v3
+            .get(operation)?
+            .iter()
+            .find(|t| fields.iter().all(|(n, v)| field_is(&t.fixture.answer, n, v)))
+            .map(|t| t.fixture.answer.clone())
+    }
+}
+
+/// How a v3 record reads at one query.
+#[derive(Debug)]
+pub(crate) struct V3Read {
+    /// The record's settled answer.
+    pub(crate) answer: Value,
+    /// Whether it still reads `PROCESSING`.
+    pub(crate) processing: bool,
+    /// Whether this is the first answer that shows it settled.
+    pub(crate) settled_now: bool,
 }
 
 /// Whether the answer's field `name`, if it has one, is `value` (ids may be written as

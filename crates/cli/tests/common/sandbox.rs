@@ -36,12 +36,17 @@ pub(crate) struct SandboxProcess {
 impl SandboxProcess {
     /// Starts `wxpay sandbox` with its keys in a new temporary directory.
     pub(crate) fn start() -> Self {
-        Self::start_with(&[])
+        Self::start_with(tempfile::tempdir().expect("a temporary directory"), &[])
     }
 
-    /// Starts `wxpay sandbox` with `extra` flags (`--qps OP=N`, ...).
-    pub(crate) fn start_with(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
+    /// Starts `wxpay sandbox` with `extra` flags (`--qps OP=N`, ...) and its keys in a new
+    /// temporary directory.
+    pub(crate) fn with_flags(extra: &[&str]) -> Self {
+        Self::start_with(tempfile::tempdir().expect("a temporary directory"), extra)
+    }
+
+    /// Starts `wxpay sandbox` with its keys in `dir` (reused if it holds a set) and `extra` flags.
+    pub(crate) fn start_with(dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin!("wxpay"))
             .args(["sandbox", "--key-dir", dir.path().to_str().expect("a UTF-8 path")])
             .args(extra)
@@ -123,8 +128,16 @@ impl SandboxProcess {
         stats[name].as_u64().unwrap_or_else(|| panic!("no count {name} in {stats}"))
     }
 
+    /// Stops the sandbox and hands back its key directory.
+    pub(crate) fn into_dir(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
     /// One admin request over plain HTTP/1.1: the status and the body.
-    fn admin(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+    pub(crate) fn admin(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         let url = self.http_url();
         let authority = url.strip_prefix("http://").expect("an http URL");
         let mut stream = TcpStream::connect(authority).expect("the sandbox listens");

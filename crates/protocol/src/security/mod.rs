@@ -71,6 +71,7 @@ pub use sign::{
     AUTH_SCHEME, AuthorizationHeader, SignedHeaders, SigningParams, default_user_agent, parse_authorization,
     request_message, sign_request, verify_request,
 };
+pub(crate) use verify::verify_signed;
 pub use verify::{
     KeyKind, KeySet, MAX_CLOCK_SKEW_SECS, PublicKeyId, ResponseSignature, SIGN_TEST_PREFIX, SIGNATURE_TYPE,
     Verification, Verified, Verifier, VerifyingKey, response_message, sign_response, verify_response,

@@ -467,6 +467,20 @@ pub fn verify_response<'a, B: AsRef<[u8]>>(
     if !response.status().is_success() && HEADERS.iter().all(|h| !headers.contains_key(*h)) {
         return Ok(Verified::new(response, Verification::UnsignedError));
     }
+    let serial = verify_signed(headers, response.body().as_ref(), now, verifier)?;
+    Ok(Verified::new(response, Verification::Signed { serial }))
+}
+
+/// The one signature check of everything WeChat Pay signs, answers and notifications alike
+/// (DESIGN.md 4.2, 4.6): the four `Wechatpay-*` headers over the raw `body`, the signature type,
+/// `WECHATPAY/SIGNTEST/` probes refused, the timestamp within [`MAX_CLOCK_SKEW_SECS`] of `now`,
+/// the key's expiry, and the signature by the key `Wechatpay-Serial` names. Returns that serial.
+pub(crate) fn verify_signed(
+    headers: &http::HeaderMap,
+    body: &[u8],
+    now: i64,
+    verifier: &(impl Verifier + ?Sized),
+) -> Result<String, VerificationError> {
     let get = |name: &'static str| -> Result<&str, VerificationError> {
         headers
             .get(name)
@@ -496,9 +510,9 @@ pub fn verify_response<'a, B: AsRef<[u8]>>(
         return Err(VerificationError::ExpiredKey { serial: serial.to_owned(), not_after });
     }
     let signature = BASE64.decode(signature).map_err(|_| VerificationError::MalformedBase64)?;
-    let message = response_message(timestamp, nonce, response.body().as_ref());
+    let message = response_message(timestamp, nonce, body);
     verifier.verify(serial, &message, &signature)?;
-    Ok(Verified::new(response, Verification::Signed { serial: serial.to_owned() }))
+    Ok(serial.to_owned())
 }
 
 #[cfg(test)]
