@@ -88,8 +88,8 @@ pub fn blocking_client_with(
     config: ClientConfig,
     configure: impl FnOnce(wxpay_blocking::ClientBuilder) -> wxpay_blocking::ClientBuilder,
 ) -> wxpay_blocking::Client {
-    let builder = wxpay_blocking::Client::builder().config(config).add_root_certificate(ca_der(sandbox).to_vec());
-    configure(builder).build()
+    let builder = wxpay_blocking::Client::builder().config(config).add_root_certificate(ca_der(sandbox));
+    configure(builder).build().expect("a valid TLS configuration")
 }
 
 /// A blocking client for `sandbox` with [`client_config`].
@@ -144,30 +144,30 @@ fn sub() -> SubMchId {
 pub fn return_query() -> cloudpay::ReturnQueryRequest {
     cloudpay::ReturnQueryRequest::new(
         sub(),
-        nonce(),
         OrderRef::OutOrderNo(OutOrderNo::new("P20150806125346").expect("valid")),
         OutReturnNo::new("R20150806125346").expect("valid"),
     )
+    .with_nonce(nonce())
 }
 
 /// A finish of the seeds/002 payment under `out_order_no`.
 pub fn finish(out_order_no: &str) -> cloudpay::FinishRequest {
     cloudpay::FinishRequest::new(
         sub(),
-        nonce(),
         TransactionId::new(TRANSACTION).expect("valid"),
         OutOrderNo::new(out_order_no).expect("valid"),
         wxpay_protocol::Description::new("分账已完成").expect("valid"),
     )
+    .with_nonce(nonce())
 }
 
 /// The refunds of `transaction`.
 pub fn refunds_of(transaction: &str) -> cloudpay::RefundQueryRequest {
     cloudpay::RefundQueryRequest::new(
         sub(),
-        nonce(),
         wxpay_protocol::RefundLookup::TransactionId(TransactionId::new(transaction).expect("valid")),
     )
+    .with_nonce(nonce())
 }
 
 /// The seeds/003 order query.

@@ -73,7 +73,7 @@ fn paging_certificates_and_errors() {
     assert!(certs.core().keys().contains(&sandbox.keys().platform.as_ref().unwrap().serial));
 
     // Without the sandbox's CA, the WebPKI roots refuse its certificate: a final TLS error.
-    let untrusted = wxpay_blocking::Client::builder().config(client_config(sandbox)).build();
+    let untrusted = wxpay_blocking::Client::builder().config(client_config(sandbox)).build().unwrap();
     let err = untrusted.execute(order_query()).unwrap_err();
     assert!(matches!(&err, Error::Transport(t) if t.kind() == TransportErrorKind::Tls), "{err:?}");
     bg.stop();

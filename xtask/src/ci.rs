@@ -126,6 +126,50 @@ fn check_protocol_tree() -> Result<(), String> {
     Ok(())
 }
 
+/// The package of the runnable examples (`examples/`).
+const EXAMPLES_PACKAGE: &str = "wxpay-examples";
+
+/// The examples in `examples/examples`: every `*.rs` file there, by name, sorted.
+fn example_names() -> Result<Vec<String>, String> {
+    let dir = crate::workspace_root().join("examples").join("examples");
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?.path();
+        if path.extension().is_some_and(|ext| ext == "rs")
+            && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+        {
+            names.push(stem.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The command that runs example `name`.
+fn example_command(name: &str) -> Cmd {
+    Cmd::this_cargo().args(["run", "--quiet", "-p", EXAMPLES_PACKAGE, "--example", name])
+}
+
+/// Runs every example against the embedded sandbox each starts; the first failure stops.
+fn run_examples() -> Result<(), String> {
+    let names = example_names()?;
+    if names.is_empty() {
+        return Err("no example in examples/examples".to_owned());
+    }
+    for name in &names {
+        let cmd = example_command(name);
+        println!("\n==> example {name}: {cmd}");
+        match cmd.status() {
+            Ok(status) if status.success() => {}
+            Ok(status) => return Err(format!("example {name} exited with {status}")),
+            Err(e) => return Err(format!("example {name}: {e}")),
+        }
+    }
+    println!("all {} examples ran", names.len());
+    Ok(())
+}
+
 /// The command of a step.
 fn command(step: &Step) -> Cmd {
     step.env.iter().fold(Cmd::this_cargo().args(step.args.iter().copied()), |cmd, (key, value)| cmd.env(key, value))
@@ -153,12 +197,16 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    if let Err(why) = run_examples() {
+        eprintln!("\nxtask ci: the examples failed: {why}");
+        return ExitCode::FAILURE;
+    }
     if let Err(why) = check_protocol_tree() {
         eprintln!("\nxtask ci: the protocol dependency checks failed: {why}");
         return ExitCode::FAILURE;
     }
     println!(
-        "\nxtask ci: all {} steps and the protocol dependency checks passed in {:.0?}",
+        "\nxtask ci: all {} steps, the examples and the protocol dependency checks passed in {:.0?}",
         STEPS.len(),
         started.elapsed()
     );
@@ -186,6 +234,19 @@ mod tests {
         assert_eq!(
             tree_command(bare).to_string(),
             "cargo tree -p wxpay-protocol -e normal --prefix none --no-default-features"
+        );
+    }
+
+    #[test]
+    fn every_example_file_is_run_by_name() {
+        let names = example_names().unwrap();
+        for expected in ["cloudpay_finish", "own_http_client", "v3_order_query"] {
+            assert!(names.contains(&expected.to_owned()), "{names:?}");
+        }
+        assert!(names.windows(2).all(|w| w[0] < w[1]), "{names:?}");
+        assert_eq!(
+            example_command("v3_order_query").to_string(),
+            "cargo run --quiet -p wxpay-examples --example v3_order_query"
         );
     }
 

@@ -3,8 +3,11 @@
 //! async runtime is involved.
 
 use std::future::{Future, ready};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
 
 use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, RefundPages, RefundsError, now_or_never};
 use wxpay_protocol::cloudpay::{Refund, RefundQueryRequest};
@@ -12,7 +15,7 @@ use wxpay_protocol::security::SigningError;
 use wxpay_protocol::{Error, NonceStr, Operation, TransportError};
 use wxpay_system::{Channel, SystemIo};
 
-use crate::transport::{Settings, Transport, UreqTransport};
+use crate::transport::{BuildError, Settings, Transport, UreqTransport};
 
 /// How the blocking client sends and waits: a blocking transport and `std::thread::sleep`. Its
 /// futures are ready when they are made.
@@ -45,7 +48,9 @@ fn block<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> 
     now_or_never(future).unwrap_or_else(|| Err(SigningError::OutOfOrder.into()))
 }
 
-/// Builds a [`Client`].
+/// Builds a [`Client`]. The same methods, types and defaults as the async client's builder
+/// (`wxpay_transport_hyper::ClientBuilder`): connect timeout 5 s, request timeout 30 s, 32 idle
+/// connections per host, the WebPKI roots.
 #[derive(Debug, Clone, Default)]
 pub struct ClientBuilder {
     config: ClientConfig,
@@ -60,35 +65,58 @@ impl ClientBuilder {
         self
     }
 
-    /// The connect timeout (default 5 s).
+    /// Everything [`wxpay_settings::Settings`] holds: the [`ClientConfig`] it makes (base URLs,
+    /// credentials, keys), its extra CA roots and its timeouts. Key files are read here; an
+    /// error names the setting, never a value.
+    pub fn settings(mut self, settings: &wxpay_settings::Settings) -> Result<Self, BuildError> {
+        self.config = settings.client_config()?;
+        for root in settings.ca_roots()? {
+            self = self.add_root_certificate(root);
+        }
+        if let Some(timeout) = settings.request_timeout {
+            self = self.request_timeout(timeout);
+        }
+        if let Some(timeout) = settings.connect_timeout {
+            self = self.connect_timeout(timeout);
+        }
+        Ok(self)
+    }
+
+    /// The TCP connect timeout (default 5 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.settings.connect_timeout = timeout;
         self
     }
 
-    /// The time for one attempt (default 30 s).
+    /// The time for one attempt, from sending to the last byte of the answer (default 30 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.settings.request_timeout = timeout;
         self
     }
 
-    /// Trusts the DER certificate `root`. With any root added, only the added roots are
-    /// trusted (ureq takes either the WebPKI roots or a list).
-    pub fn add_root_certificate(mut self, der: Vec<u8>) -> Self {
-        self.settings.roots.push(der);
+    /// Trusts `root` (the sandbox's CA, a corporate proxy's). Unlike the async client, with any
+    /// root added only the added roots are trusted: ureq takes either the WebPKI roots or a list.
+    pub fn add_root_certificate(mut self, root: CertificateDer<'static>) -> Self {
+        self.settings.roots.push(root);
         self
     }
 
-    /// Idle connections kept per host (default 32).
-    pub fn max_idle_per_host(mut self, max: usize) -> Self {
+    /// Trusts only the added roots (which is already the case once one is added).
+    pub fn without_webpki_roots(mut self) -> Self {
+        self.settings.webpki_roots = false;
+        self
+    }
+
+    /// Idle connections per host kept for reuse (default 32; 0 disables reuse).
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
         self.settings.max_idle_per_host = max;
         self
     }
 
-    /// A client on the ureq transport.
-    pub fn build(self) -> Client {
-        let transport = UreqTransport::new(&self.settings);
-        self.build_with_transport(transport)
+    /// A client on the default ureq transport; a root that is not a usable certificate is refused.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let transport = UreqTransport::new(&self.settings)?;
+        Ok(self.build_with_transport(transport))
     }
 
     /// A client on another transport (a closure will do).
@@ -114,6 +142,18 @@ impl Client {
     /// A builder with WeChat Pay's defaults.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// A client configured the way the `wxpay` command is: the `WXPAY_*` variables over the
+    /// TOML file `WXPAY_CONFIG` names ([`wxpay_settings::Settings::from_env`]).
+    pub fn from_env() -> Result<Client, BuildError> {
+        Self::builder().settings(&wxpay_settings::Settings::from_env()?)?.build()
+    }
+
+    /// A client configured from the TOML file at `path`, under the `WXPAY_*` variables
+    /// ([`wxpay_settings::Settings::from_file`]); relative paths in it are relative to it.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Client, BuildError> {
+        Self::builder().settings(&wxpay_settings::Settings::from_file(path)?)?.build()
     }
 }
 

@@ -14,12 +14,11 @@
 //! use wxpay_blocking::Client;
 //! use wxpay_protocol::{cloudpay, RefundId, RefundLookup, SubMchId};
 //!
-//! let client = Client::builder().build();
+//! let client = Client::builder().build()?;
 //! let query = cloudpay::RefundQueryRequest::new(
 //!     SubMchId::new("1900000109")?,
-//!     client.nonce(),
 //!     RefundLookup::RefundId(RefundId::new("50000000382019052709732678859")?),
-//! );
+//! ); // the client fills in `nonce_str`
 //! let answer = client.execute(query)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -30,6 +29,6 @@ mod client;
 mod transport;
 
 pub use client::{Client, ClientBuilder, Refunds};
-pub use transport::{Transport, UreqTransport};
+pub use transport::{BuildError, Transport, UreqTransport};
 pub use wxpay_protocol;
 pub use wxpay_protocol::client::RefundsError;

@@ -3,7 +3,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::CertificateDer;
 use wxpay_protocol::{TransportError, TransportErrorKind};
+
+/// Why the client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// An extra root certificate was refused.
+    #[error("invalid root certificate")]
+    Root(#[source] rustls::Error),
+    /// No root certificate at all.
+    #[error("no root certificates: enable the WebPKI roots or add one")]
+    NoRoots,
+    /// The settings could not be loaded (a file, a variable, a key).
+    #[error("cannot load the client settings")]
+    Settings(#[from] wxpay_settings::SettingsError),
+}
 
 /// Sends requests, blocking. [`UreqTransport`] is the default; a closure
 /// `Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>` is one too.
@@ -42,7 +58,8 @@ pub struct UreqTransport {
 pub(crate) struct Settings {
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
-    pub(crate) roots: Vec<Vec<u8>>,
+    pub(crate) roots: Vec<CertificateDer<'static>>,
+    pub(crate) webpki_roots: bool,
     pub(crate) max_idle_per_host: usize,
 }
 
@@ -52,19 +69,27 @@ impl Default for Settings {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             roots: Vec::new(),
+            webpki_roots: true,
             max_idle_per_host: 32,
         }
     }
 }
 
 impl UreqTransport {
-    pub(crate) fn new(settings: &Settings) -> Self {
-        let roots = if settings.roots.is_empty() {
-            ureq::tls::RootCerts::WebPki
-        } else {
+    pub(crate) fn new(settings: &Settings) -> Result<Self, BuildError> {
+        // Checked as the async client checks them: each must be a usable trust anchor.
+        let mut check = rustls::RootCertStore::empty();
+        for root in &settings.roots {
+            check.add(root.clone()).map_err(BuildError::Root)?;
+        }
+        let roots = if !settings.roots.is_empty() {
             let certs: Vec<_> =
                 settings.roots.iter().map(|der| ureq::tls::Certificate::from_der(der).to_owned()).collect();
             ureq::tls::RootCerts::new_with_certs(&certs)
+        } else if settings.webpki_roots {
+            ureq::tls::RootCerts::WebPki
+        } else {
+            return Err(BuildError::NoRoots);
         };
         // The provider is passed explicitly (DESIGN.md 7): one crypto stack, and no panic when a
         // user's graph enables both rustls providers.
@@ -81,7 +106,7 @@ impl UreqTransport {
             .max_idle_connections_per_host(settings.max_idle_per_host)
             .user_agent(ureq::config::AutoHeaderValue::None)
             .build();
-        Self { agent: ureq::Agent::new_with_config(config) }
+        Ok(Self { agent: ureq::Agent::new_with_config(config) })
     }
 }
 

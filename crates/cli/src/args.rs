@@ -132,8 +132,10 @@ pub(crate) struct CommonArgs {
     pub(crate) cloudpay_url: Option<String>,
 
     /// Settings from a TOML file (keys: mchid, merchant_serial, private_key, public_key,
-    /// public_key_id, platform_certs, apiv3_key_file, base_url, cloudpay_url, ca_cert, redis_url); flags and
-    /// WXPAY_* variables win over it. Relative paths in it are relative to its directory.
+    /// public_key_id, platform_certs, apiv3_key_file, base_url, cloudpay_url, ca_cert,
+    /// request_timeout, connect_timeout, redis_url); flags and WXPAY_* variables win over it.
+    /// Relative paths in it are relative to its directory. The library reads the same file
+    /// (wxpay-settings).
     #[arg(long, value_name = "FILE", env = ENV_CONFIG, help_heading = "Sending")]
     pub(crate) config: Option<PathBuf>,
 
@@ -151,6 +153,10 @@ pub(crate) struct CommonArgs {
     /// (default 30).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, help_heading = "Sending")]
     pub(crate) request_timeout: Option<Duration>,
+
+    /// The TCP connect timeout, in seconds (default 5).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, help_heading = "Sending")]
+    pub(crate) connect_timeout: Option<Duration>,
 
     /// Attempts per call, the first included (default 4; 1 never retries). Only retryable
     /// failures are retried, always with the same merchant numbers.

@@ -1,157 +1,89 @@
 //! `--config FILE`: settings from a TOML file, below flags and `WXPAY_*` variables.
 //!
-//! clap has already put each flag, or else its environment variable, into the arguments; this
-//! module fills what is still unset from the file, so the precedence is flag > environment >
-//! config file > default. Keys are paths for key material, never key material: the file can be
-//! shown without showing a secret, and errors quote no value from it.
-//!
-//! ```toml
-//! mchid = "1900007291"
-//! merchant_serial = "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB"
-//! private_key = "keys/apiclient_key.pem"        # relative to this file's directory
-//! public_key = "keys/pub_key.pem"
-//! public_key_id = "PUB_KEY_ID_0000000000000024101100397200000006"
-//! platform_certs = ["keys/wechatpay_1.pem"]
-//! apiv3_key_file = "keys/apiv3_key"
-//! base_url = "https://api.mch.weixin.qq.com"
-//! cloudpay_url = "http://api.weixin.qq.com"
-//! ca_cert = "keys/corporate_ca.pem"
-//! ```
+//! The file, the variables and the precedence are `wxpay-settings`'s, which the library's
+//! `Client::from_env()` / `Client::from_file(..)` read the same way: clap has put each flag, or
+//! else its environment variable, into the arguments (the explicit values); this module fills
+//! what is still unset from the variables and the file, so the precedence is flag, then
+//! environment, then config file, then default. The file holds paths to key material, never key
+//! material, and errors quote no value from it. Its keys are listed in `wxpay_settings`'s
+//! documentation.
 
-use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
+use wxpay_settings::{Settings, SettingsError};
 
 use crate::args::{CommonArgs, Group, V3Args};
+use crate::credentials::Flag;
 use crate::exit::CliError;
-
-/// The keys a config file may hold; any other key is an error that names it.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    /// `--mchid`.
-    mchid: Option<String>,
-    /// `--merchant-serial`.
-    merchant_serial: Option<String>,
-    /// `--private-key` (a path).
-    private_key: Option<PathBuf>,
-    /// `--public-key` (a path).
-    public_key: Option<PathBuf>,
-    /// `--public-key-id`.
-    public_key_id: Option<String>,
-    /// Every `--platform-cert` (paths).
-    #[serde(default)]
-    platform_certs: Vec<PathBuf>,
-    /// `--apiv3-key-file` (a path).
-    apiv3_key_file: Option<PathBuf>,
-    /// `--base-url`.
-    base_url: Option<String>,
-    /// `--cloudpay-url`.
-    cloudpay_url: Option<String>,
-    /// `--ca-cert` (a path).
-    ca_cert: Option<PathBuf>,
-    /// `--redis` (a URL; never printed).
-    redis_url: Option<String>,
-}
 
 /// Fills the settings of the chosen operation that no flag or variable gave from its
 /// `--config` file (or `WXPAY_CONFIG`), if any.
 pub(crate) fn apply(group: &mut Group) -> Result<(), CliError> {
     let Some((common, v3)) = group.settings_mut() else { return Ok(()) };
-    let Some(path) = common.config.clone() else { return Ok(()) };
-    let file = load(&path)?;
-    fill_common(common, &file);
+    let explicit = explicit(common, v3.as_deref());
+    let merged = Settings::load(explicit, |name| std::env::var(name).ok())?;
+    common.base_url = merged.base_url;
+    common.cloudpay_url = merged.cloudpay_url;
+    common.ca_cert = merged.ca_cert;
+    common.request_timeout = merged.request_timeout;
+    common.connect_timeout = merged.connect_timeout;
+    common.redis = merged.redis_url.map(|url| url.as_str().to_owned());
     if let Some(v3) = v3 {
-        fill_v3(v3, file);
+        v3.mchid = merged.mchid;
+        v3.merchant_serial = merged.merchant_serial;
+        v3.private_key = merged.private_key;
+        v3.public_key = merged.public_key;
+        v3.public_key_id = merged.public_key_id;
+        v3.platform_cert = merged.platform_certs;
+        v3.apiv3_key_file = merged.apiv3_key_file;
     }
     Ok(())
 }
 
-/// Reads and parses the file, with relative paths made relative to its directory.
-fn load(path: &Path) -> Result<ConfigFile, CliError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::ReadConfig { file: shown.clone(), source })?;
-    let mut file: ConfigFile = toml::from_str(&text).map_err(|e| CliError::Config {
-        file: shown,
-        line: e.span().map(|span| line_of(&text, span.start)),
-        // The message alone: toml's full rendering quotes the line, which may hold a secret
-        // someone put in the wrong key.
-        message: e.message().to_owned(),
-    })?;
-    let dir = path.parent().unwrap_or(Path::new(""));
-    let resolve = |p: &mut Option<PathBuf>| {
-        if let Some(p) = p {
-            *p = dir.join(&*p);
+/// The flags (and the variables clap read for them) as the explicit layer.
+fn explicit(common: &CommonArgs, v3: Option<&V3Args>) -> Settings {
+    let mut settings = v3.map(settings).unwrap_or_default();
+    settings.base_url.clone_from(&common.base_url);
+    settings.cloudpay_url.clone_from(&common.cloudpay_url);
+    settings.ca_cert.clone_from(&common.ca_cert);
+    settings.request_timeout = common.request_timeout;
+    settings.connect_timeout = common.connect_timeout;
+    settings.redis_url = common.redis.clone().map(wxpay_settings::RedisUrl::new);
+    settings.config.clone_from(&common.config);
+    settings
+}
+
+/// The API v3 flags as settings (the credentials are read from them by `wxpay-settings`).
+pub(crate) fn settings(v3: &V3Args) -> Settings {
+    let mut settings = Settings::default();
+    settings.mchid.clone_from(&v3.mchid);
+    settings.merchant_serial.clone_from(&v3.merchant_serial);
+    settings.private_key.clone_from(&v3.private_key);
+    settings.public_key.clone_from(&v3.public_key);
+    settings.public_key_id.clone_from(&v3.public_key_id);
+    settings.platform_certs.clone_from(&v3.platform_cert);
+    settings.apiv3_key_file.clone_from(&v3.apiv3_key_file);
+    settings
+}
+
+impl From<SettingsError> for CliError {
+    /// The library's errors in the CLI's words: a setting is named by its flag and variable.
+    fn from(e: SettingsError) -> Self {
+        let flag = |s: wxpay_settings::Setting| Flag { field: s.flag(), env: s.env() };
+        match e {
+            SettingsError::Invalid(e) => CliError::Invalid(e),
+            SettingsError::Missing { setting } => CliError::MissingFlag { field: setting.flag(), env: setting.env() },
+            SettingsError::Credential { setting, file, source } => CliError::Credential {
+                flag: flag(setting),
+                file: file.map(|f| f.display().to_string()),
+                source: *source,
+            },
+            SettingsError::ReadConfig { file, source } => {
+                CliError::ReadConfig { file: file.display().to_string(), source }
+            }
+            SettingsError::Config { file, line, message } => {
+                CliError::Config { file: file.display().to_string(), line, message }
+            }
+            SettingsError::CaCert { file, reason } => CliError::CaCert { file: file.display().to_string(), reason },
+            other => CliError::Settings(other),
         }
-    };
-    resolve(&mut file.private_key);
-    resolve(&mut file.public_key);
-    resolve(&mut file.apiv3_key_file);
-    resolve(&mut file.ca_cert);
-    for cert in &mut file.platform_certs {
-        *cert = dir.join(&*cert);
-    }
-    Ok(file)
-}
-
-/// The 1-based line of byte `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes().iter().take(offset).filter(|&&b| b == b'\n').count() + 1
-}
-
-/// Sets `slot` from `value` when no flag or variable set it.
-fn fill<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
-    if slot.is_none() {
-        slot.clone_from(value);
-    }
-}
-
-/// The settings every operation has.
-fn fill_common(common: &mut CommonArgs, file: &ConfigFile) {
-    fill(&mut common.base_url, &file.base_url);
-    fill(&mut common.cloudpay_url, &file.cloudpay_url);
-    fill(&mut common.ca_cert, &file.ca_cert);
-    fill(&mut common.redis, &file.redis_url);
-}
-
-/// The API v3 credentials and keys.
-fn fill_v3(v3: &mut V3Args, file: ConfigFile) {
-    fill(&mut v3.mchid, &file.mchid);
-    fill(&mut v3.merchant_serial, &file.merchant_serial);
-    fill(&mut v3.private_key, &file.private_key);
-    fill(&mut v3.apiv3_key_file, &file.apiv3_key_file);
-    // The public key and its id come as a pair: a flag for either one keeps the file's pair out,
-    // so that a key is never verified under another key's id.
-    if v3.public_key.is_none() && v3.public_key_id.is_none() {
-        v3.public_key = file.public_key;
-        v3.public_key_id = file.public_key_id;
-    }
-    if v3.platform_cert.is_empty() {
-        v3.platform_cert = file.platform_certs;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_keys_are_named_without_their_value() {
-        let err = toml::from_str::<ConfigFile>("mchid = \"1\"\napiv3_key = \"s3cr3t\"\n").unwrap_err();
-        assert!(err.message().contains("unknown field `apiv3_key`"), "{}", err.message());
-        assert!(!err.message().contains("s3cr3t"));
-        assert_eq!(line_of("mchid = \"1\"\napiv3_key = \"s3cr3t\"\n", err.span().unwrap().start), 2);
-    }
-
-    #[test]
-    fn every_documented_key_parses() {
-        let file: ConfigFile = toml::from_str(
-            "mchid = \"1\"\nmerchant_serial = \"AB\"\nprivate_key = \"k.pem\"\npublic_key = \"p.pem\"\n\
-             public_key_id = \"PUB_KEY_ID_1\"\nplatform_certs = [\"a.pem\", \"b.pem\"]\napiv3_key_file = \"v3\"\n\
-             base_url = \"https://x\"\ncloudpay_url = \"http://y\"\nca_cert = \"ca.pem\"\n",
-        )
-        .unwrap();
-        assert_eq!(file.platform_certs.len(), 2);
-        assert_eq!(file.ca_cert.as_deref(), Some(Path::new("ca.pem")));
     }
 }

@@ -79,7 +79,6 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
 
     let return_query = cloudpay::ReturnQueryRequest::new(
         sub()?,
-        client.nonce(),
         OrderRef::OutOrderNo(OutOrderNo::new("P20150806125346")?),
         OutReturnNo::new("R20150806125346")?,
     );
@@ -94,7 +93,6 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
 
     let finish = cloudpay::FinishRequest::new(
         sub()?,
-        client.nonce(),
         TransactionId::new(TRANSACTION)?,
         OutOrderNo::new("P20261121DEMO1")?,
         Description::new("分账已完成")?,
@@ -140,7 +138,6 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
     sandbox.inject("queryrefund", Fault::ServerError, 1).map_err(DemoError::Sandbox)?;
     let refund = cloudpay::RefundQueryRequest::new(
         sub()?,
-        client.nonce(),
         RefundLookup::TransactionId(TransactionId::new("1217752501201407033233368018")?),
     );
     let a = client.execute(refund).await.map_err(|e| DemoError::Call("refund query", e))?;
@@ -152,11 +149,7 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
     });
 
     let before = sandbox.stats().requests;
-    let all = cloudpay::RefundQueryRequest::new(
-        sub()?,
-        client.nonce(),
-        RefundLookup::TransactionId(TransactionId::new(ORDER_36)?),
-    );
+    let all = cloudpay::RefundQueryRequest::new(sub()?, RefundLookup::TransactionId(TransactionId::new(ORDER_36)?));
     let refunds: Vec<_> = client.refunds(all).collect().await;
     let refunds = refunds.into_iter().collect::<Result<Vec<_>, _>>().map_err(DemoError::Paging)?;
     let pages = sandbox.stats().requests - before;

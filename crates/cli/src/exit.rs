@@ -88,6 +88,9 @@ pub(crate) enum CliError {
     /// The `--redis` URL was refused (the URL is not repeated: it may hold a password).
     #[error("invalid --redis URL (env WXPAY_REDIS_URL)")]
     Redis(#[source] wxpay_ratelimit_redis::OpenError),
+    /// Another setting was refused (a timeout that is not a positive number of seconds).
+    #[error(transparent)]
+    Settings(wxpay_settings::SettingsError),
     /// An operation on a wire this CLI does not serve.
     #[error("the CLI does not serve operations on the {0:?} wire")]
     UnsupportedWire(wxpay_protocol::Api),
@@ -208,7 +211,7 @@ impl CliError {
         match self {
             CliError::Invalid(_) | CliError::MissingFlag { .. } => Exit::InvalidInput,
             CliError::ReadInput { .. } | CliError::Credential { .. } => Exit::InvalidInput,
-            CliError::ReadConfig { .. } | CliError::Config { .. } => Exit::InvalidInput,
+            CliError::ReadConfig { .. } | CliError::Config { .. } | CliError::Settings(_) => Exit::InvalidInput,
             CliError::Batch { .. } | CliError::BadRow(_) => Exit::InvalidInput,
             CliError::BatchOutput { .. } => Exit::Internal,
             CliError::NoVerifyingKeys | CliError::CaCert { .. } | CliError::Redis(_) => Exit::InvalidInput,

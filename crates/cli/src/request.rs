@@ -2,7 +2,7 @@
 //! Every rule (lengths, characters, one-of choices, lookup priority) is the protocol's: these
 //! only say which flag feeds which newtype, and which field an error names.
 
-use wxpay_protocol::{Api, BaseUrl, NonceStr, OrderId, OrderRef, OutOrderNo, SubMchId, ValidationError};
+use wxpay_protocol::{Api, BaseUrl, NonceStr, Operation, OrderId, OrderRef, OutOrderNo, SubMchId, ValidationError};
 
 use crate::args::CommonArgs;
 use crate::exit::CliError;
@@ -32,12 +32,14 @@ pub(crate) fn optional<T>(
     value.clone().map(new).transpose()
 }
 
-/// `--nonce-str`, or a fresh random one.
-pub(crate) fn nonce_str(value: &Option<String>) -> Result<NonceStr, CliError> {
-    match value {
-        Some(given) => Ok(NonceStr::new(given.as_str())?),
-        None => Ok(wxpay_system::nonce()),
+/// `operation` with `--nonce-str`, if given; without it, the client (or `--dry-run`) fills in
+/// a fresh random one.
+pub(crate) fn given_nonce<O: Operation>(mut operation: O, value: &Option<String>) -> Result<O, CliError> {
+    if let Some(given) = value {
+        let nonce = NonceStr::new(given.as_str())?;
+        operation.fill_nonce(|| nonce);
     }
+    Ok(operation)
 }
 
 /// The v3 `--sub-mchid`, reported under `sub_mchid`.

@@ -52,7 +52,10 @@ impl Visit for Run {
 /// `--dry-run`: the exact request, signed for API v3, printed.
 fn dry_run<C: CliOperation>(command: &C) -> Result<Report, CliError> {
     let endpoints = Endpoints::from_args(command.common())?;
-    let mut request = command.request()?.build(endpoints.base_for(C::Op::SPEC.api)?)?;
+    let mut operation = command.request()?;
+    // What the client would do: a fresh nonce unless `--nonce-str` gave one.
+    operation.fill_nonce(wxpay_system::nonce);
+    let mut request = operation.build(endpoints.base_for(C::Op::SPEC.api)?)?;
     let signed = command.v3().map(|v3| security::sign(&mut request, v3)).transpose()?;
     let stdout = if command.common().json {
         render::json_line(&render::request_json(&request, signed.as_ref()))?

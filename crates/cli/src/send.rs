@@ -55,19 +55,11 @@ pub(crate) fn redis_budget(common: &CommonArgs) -> Result<Option<Arc<RedisBudget
     Ok(Some(Arc::new(RedisBudget::open(url, options).map_err(CliError::Redis)?)))
 }
 
-/// The certificates of `--ca-cert` (a PEM file that may hold several).
+/// The certificates of `--ca-cert` (a PEM file that may hold several), read by `wxpay-settings`.
 fn ca_roots(common: &CommonArgs) -> Result<Vec<CertificateDer<'static>>, CliError> {
-    let Some(path) = &common.ca_cert else { return Ok(Vec::new()) };
-    let file = path.display().to_string();
-    let pem = std::fs::read(path)
-        .map_err(|e| CliError::CaCert { file: file.clone(), reason: format!("cannot read the file ({e})") })?;
-    let roots = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CliError::CaCert { file: file.clone(), reason: format!("not PEM certificates ({e})") })?;
-    if roots.is_empty() {
-        return Err(CliError::CaCert { file, reason: "no CERTIFICATE block in the file".to_owned() });
-    }
-    Ok(roots)
+    let mut settings = wxpay_settings::Settings::default();
+    settings.ca_cert.clone_from(&common.ca_cert);
+    Ok(settings.ca_roots()?)
 }
 
 /// The set-up from flags, variables and the config file, checked before anything is sent: the
@@ -125,6 +117,9 @@ fn build(setup: Setup, common: &CommonArgs) -> Result<Client, CliError> {
     }
     if let Some(timeout) = common.request_timeout {
         builder = builder.request_timeout(timeout);
+    }
+    if let Some(timeout) = common.connect_timeout {
+        builder = builder.connect_timeout(timeout);
     }
     builder.build().map_err(CliError::Client)
 }

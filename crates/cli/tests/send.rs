@@ -418,6 +418,20 @@ fn config_file_is_below_flags_and_environment() {
     assert!(!stderr.contains("0123456789abcdef"), "{stderr}");
     let error = &run_json(&args(V3_RETURN_QUERY, &["--config".into(), config]), 2)["error"];
     assert_eq!((error["kind"].as_str(), error["line"].as_u64()), (Some("invalid_input"), Some(10)));
+    // A value of the wrong type names its line, not the value (a secret in the wrong key).
+    let config = write_config(&sandbox.https_url(), "request_timeout = \"0123456789abcdef\"\n");
+    let (_, stderr) = run(&args(V3_RETURN_QUERY, &["--config".into(), config.clone()]), 2);
+    assert!(stderr.starts_with(&format!("error: invalid config file {config} (line 10): invalid type")), "{stderr}");
+    assert!(!stderr.contains("0123456789abcdef"), "{stderr}");
+    // Timeouts from the file, and a bad one from the environment, named and not quoted.
+    let config = write_config(&sandbox.https_url(), "request_timeout = 20\nconnect_timeout = 2.5\n");
+    let query = args(V3_RETURN_QUERY, &["--config".into(), config.clone()]);
+    assert_eq!(run_json(&query, 0)["out_return_no"], V3_RETURN);
+    let (_, stderr) = run_env(&query, &[("WXPAY_CONNECT_TIMEOUT", "s3cr3t")], 2);
+    assert_eq!(
+        stderr,
+        "error: invalid setting connect_timeout (env WXPAY_CONNECT_TIMEOUT): must be a number of seconds\n"
+    );
     // A file that cannot be read.
     let missing = dir.path().join("missing.toml").to_str().unwrap().to_owned();
     let (_, stderr) = run(&args(FINISH, &["--config".into(), missing.clone()]), 2);

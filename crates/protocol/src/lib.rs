@@ -20,11 +20,10 @@
 //!
 //! let finish = cloudpay::FinishRequest::new(
 //!     SubMchId::new("1900000109")?,
-//!     NonceStr::new("5K8264ILTKCH16CQ2502SI8ZNMTM67VS")?,
 //!     TransactionId::new("4208450740201411110007820472")?,
 //!     OutOrderNo::new("P20150806125346")?,
 //!     Description::new("分账已完成")?,
-//! );
+//! ).with_nonce(NonceStr::new("5K8264ILTKCH16CQ2502SI8ZNMTM67VS")?);
 //! let request = finish.build(&BaseUrl::cloudpay_default())?;
 //! assert_eq!(request.method(), "POST");
 //!

@@ -240,10 +240,10 @@ impl<'a> Answer<'a> for Verified<'a> {
 /// use wxpay_protocol::{cloudpay, BaseUrl, NonceStr, Operation, OrderRef, OutOrderNo, OutReturnNo, SubMchId};
 /// let request = cloudpay::ReturnQueryRequest::new(
 ///     SubMchId::new("1900000109")?,
-///     NonceStr::new("5K8264ILTKCH16CQ2502SI8ZNMTM67VS")?,
 ///     OrderRef::OutOrderNo(OutOrderNo::new("P20190806125346")?),
 ///     OutReturnNo::new("R20190806125346")?,
-/// );
+/// )
+/// .with_nonce(NonceStr::new("5K8264ILTKCH16CQ2502SI8ZNMTM67VS")?); // a client fills one in
 /// let http_request = request.build(&BaseUrl::cloudpay_default())?;
 /// assert_eq!(http_request.uri(), "http://api.weixin.qq.com/_/pay/profitsharingreturnquery");
 ///
@@ -274,5 +274,13 @@ pub trait Operation {
     /// ([`RateScope::SubMerchant`]).
     fn sub_merchant(&self) -> Option<&str> {
         None
+    }
+
+    /// Sets the request's `nonce_str` from `fresh` if the caller gave none (every CloudPay body
+    /// carries one). The client calls it once per call, before the first attempt, so that a
+    /// retry resends the identical request. Nothing for operations without a nonce field (API
+    /// v3 signs each attempt with a nonce of its own).
+    fn fill_nonce(&mut self, fresh: impl FnOnce() -> crate::NonceStr) {
+        let _ = fresh;
     }
 }

@@ -72,9 +72,8 @@ pub enum PagingError {
 /// use wxpay_protocol::{cloudpay::RefundQueryRequest, NonceStr, RefundLookup, RefundPager, SubMchId, TransactionId};
 /// let request = RefundQueryRequest::new(
 ///     SubMchId::new("1900000109")?,
-///     NonceStr::new("N0")?,
 ///     RefundLookup::TransactionId(TransactionId::new("4200000000000000000000000001")?),
-/// );
+/// ).with_nonce(NonceStr::new("N0")?);
 /// let mut pager = RefundPager::new(request);
 /// let first = pager.next_request(NonceStr::new("N1")?).unwrap();
 /// assert_eq!(first.get_offset().map(|o| o.get()), Some(0));

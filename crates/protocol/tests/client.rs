@@ -72,19 +72,19 @@ fn entropy() -> impl FnMut() -> u64 {
 fn refund_query() -> cloudpay::RefundQueryRequest {
     cloudpay::RefundQueryRequest::new(
         SubMchId::new("1900000109").unwrap(),
-        NonceStr::new("N1").unwrap(),
         RefundLookup::RefundId(RefundId::new("5001").unwrap()),
     )
+    .with_nonce(NonceStr::new("N1").unwrap())
 }
 
 fn finish() -> cloudpay::FinishRequest {
     cloudpay::FinishRequest::new(
         SubMchId::new("1900000109").unwrap(),
-        NonceStr::new("N1").unwrap(),
         TransactionId::new("4208450740201411110007820472").unwrap(),
         OutOrderNo::new("P1").unwrap(),
         Description::new("done").unwrap(),
     )
+    .with_nonce(NonceStr::new("N1").unwrap())
 }
 
 fn order_query() -> v3::OrderQueryRequest {
@@ -98,6 +98,7 @@ fn order_query() -> v3::OrderQueryRequest {
 const REFUND_OK: &[u8] = br#"{"return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"42","total_fee":1,"cash_fee":1,"refund_count":1,"refund_id_0":"5001","out_refund_no_0":"R1","refund_fee_0":1,"refund_status_0":"SUCCESS"}"#;
 const SYSTEMERROR: &[u8] =
     br#"{"return_code":"SUCCESS","result_code":"FAIL","err_code":"SYSTEMERROR","err_code_des":"busy"}"#;
+const FINISH_OK: &[u8] = br#"{"return_code":"SUCCESS","result_code":"SUCCESS","sub_mch_id":"1900000109","transaction_id":"4208450740201411110007820472","out_order_no":"P1","order_id":"3008450740201411110007820472"}"#;
 const ORDER_OK: &[u8] =
     br#"{"sub_mchid":"1900000109","transaction_id":"42","out_order_no":"P1","order_id":"3","status":"FINISHED"}"#;
 
@@ -188,6 +189,51 @@ fn final_errors_are_not_retried_and_attempts_are_bounded() {
     let (_, sent, sleeps) = drive(Exchange::new(tight.clone(), refund_query()), |_| ok(SYSTEMERROR));
     assert!(sleeps.iter().sum::<Duration>() <= Duration::from_secs(3));
     assert!(sent.len() <= 7, "{} attempts", sent.len());
+}
+
+/// The `nonce_str` of a CloudPay request body.
+fn body_nonce(request: &http::Request<Vec<u8>>) -> String {
+    let body: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
+    body["nonce_str"].as_str().expect("a nonce_str in every CloudPay body").to_owned()
+}
+
+#[test]
+fn a_request_without_a_nonce_gets_one_per_call_and_keeps_it_on_retries() {
+    let core = core(ClientConfig::new());
+    let bare = || {
+        cloudpay::FinishRequest::new(
+            SubMchId::new("1900000109").unwrap(),
+            TransactionId::new("4208450740201411110007820472").unwrap(),
+            OutOrderNo::new("P1").unwrap(),
+            Description::new("done").unwrap(),
+        )
+    };
+    // Built by hand, a request without a nonce is refused, naming the field.
+    let err = bare().build(&BaseUrl::cloudpay_default()).unwrap_err();
+    assert_eq!((err.field(), err.rule()), ("nonce_str", &wxpay_protocol::Rule::Missing));
+    assert_eq!(bare().nonce_str(), None);
+
+    let mut answers = vec![Reply::Fail(TransportErrorKind::Timeout), ok(SYSTEMERROR), ok(FINISH_OK)].into_iter();
+    let exchange = Exchange::new(core.clone(), bare());
+    let (result, sent, _) = drive(exchange, |_| answers.next().unwrap());
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(sent.len(), 3);
+    let first = body_nonce(&sent[0]);
+    assert_eq!(first.len(), 32);
+    assert!(first.bytes().all(|b| b.is_ascii_alphanumeric()), "{first}");
+    assert!(sent.iter().all(|r| body_nonce(r) == first && r.body() == sent[0].body()), "a retry resends it");
+
+    // Another call draws another nonce.
+    let mut rng = || 0x0123_4567_89AB_CDEFu64;
+    let mut other = Exchange::new(core.clone(), bare());
+    let Step::Send(request) = other.poll(Duration::from_secs(1), UNIX, &mut rng) else { panic!("a send") };
+    assert_ne!(body_nonce(&request), first);
+    assert_eq!(other.operation().nonce_str().map(NonceStr::as_str), Some(body_nonce(&request).as_str()));
+
+    // A nonce given is the one sent.
+    let given = bare().with_nonce(NonceStr::new("GIVEN1").unwrap());
+    let (_, sent, _) = drive(Exchange::new(core.clone(), given), |_| ok(FINISH_OK));
+    assert_eq!(body_nonce(&sent[0]), "GIVEN1");
 }
 
 fn core_with_retry(policy: RetryPolicy) -> Arc<ClientCore> {

@@ -184,7 +184,7 @@ proptest! {
             prop_assert!(lookup.is_err());
             return Ok(());
         };
-        let mut request = cloudpay::RefundQueryRequest::new(SubMchId::new(&sub).unwrap(), NonceStr::new(&nonce).unwrap(), lookup.unwrap());
+        let mut request = cloudpay::RefundQueryRequest::new(SubMchId::new(&sub).unwrap(), lookup.unwrap()).with_nonce(NonceStr::new(&nonce).unwrap());
         if let Some(o) = offset { request = request.offset(Offset::new(o)); }
         let built = request.build(&BaseUrl::cloudpay_default()).unwrap();
         prop_assert_eq!(built.method(), http::Method::POST);
@@ -209,15 +209,15 @@ proptest! {
         let base = BaseUrl::cloudpay_default();
         let order = || if by_id { OrderRef::OrderId(OrderId::new(&tid).unwrap()) } else { OrderRef::OutOrderNo(OutOrderNo::new(&oon).unwrap()) };
 
-        let rq = cloudpay::ReturnQueryRequest::new(SubMchId::new(&sub).unwrap(), NonceStr::new(&nonce).unwrap(), order(), OutReturnNo::new(&orn).unwrap());
+        let rq = cloudpay::ReturnQueryRequest::new(SubMchId::new(&sub).unwrap(), order(), OutReturnNo::new(&orn).unwrap()).with_nonce(NonceStr::new(&nonce).unwrap());
         prop_assert_eq!(cloudpay::ReturnQueryRequest::from_body(rq.build(&base).unwrap().body()).unwrap(), rq);
 
-        let fin = cloudpay::FinishRequest::new(SubMchId::new(&sub).unwrap(), NonceStr::new(&nonce).unwrap(),
-            TransactionId::new(&tid).unwrap(), OutOrderNo::new(&oon).unwrap(), Description::new(desc.trim()).unwrap_or_else(|_| Description::new("d").unwrap()));
+        let fin = cloudpay::FinishRequest::new(SubMchId::new(&sub).unwrap(),
+            TransactionId::new(&tid).unwrap(), OutOrderNo::new(&oon).unwrap(), Description::new(desc.trim()).unwrap_or_else(|_| Description::new("d").unwrap())).with_nonce(NonceStr::new(&nonce).unwrap());
         prop_assert_eq!(cloudpay::FinishRequest::from_body(fin.build(&base).unwrap().body()).unwrap(), fin);
 
-        let mut refund = cloudpay::RefundQueryRequest::new(SubMchId::new(&sub).unwrap(), NonceStr::new(&nonce).unwrap(),
-            RefundLookup::OutRefundNo(OutRefundNo::new(&orn).unwrap()));
+        let mut refund = cloudpay::RefundQueryRequest::new(SubMchId::new(&sub).unwrap(),
+            RefundLookup::OutRefundNo(OutRefundNo::new(&orn).unwrap())).with_nonce(NonceStr::new(&nonce).unwrap());
         if let Some(o) = offset { refund = refund.offset(Offset::new(o)); }
         prop_assert_eq!(cloudpay::RefundQueryRequest::from_body(refund.build(&base).unwrap().body()).unwrap(), refund);
 
@@ -1038,9 +1038,9 @@ fn page(ids: &[String], total: Option<u32>) -> cloudpay::RefundQueryResponse {
 fn order_pager(start: Option<u32>) -> RefundPager {
     let mut request = cloudpay::RefundQueryRequest::new(
         SubMchId::new("1900000109").unwrap(),
-        NonceStr::new("N").unwrap(),
         RefundLookup::TransactionId(TransactionId::new("42").unwrap()),
-    );
+    )
+    .with_nonce(NonceStr::new("N").unwrap());
     if let Some(s) = start {
         request = request.offset(Offset::new(s));
     }
@@ -1135,11 +1135,13 @@ fn pager_errors() {
     assert_eq!(order_pager(None).push(not_returned), Err(PagingError::DetailsNotReturned { refund_count: 4 }));
 
     // A single-refund lookup is one answer, and carries no offset.
-    let mut single = RefundPager::new(cloudpay::RefundQueryRequest::new(
-        SubMchId::new("1").unwrap(),
-        NonceStr::new("N").unwrap(),
-        RefundLookup::RefundId(RefundId::new("5001").unwrap()),
-    ));
+    let mut single = RefundPager::new(
+        cloudpay::RefundQueryRequest::new(
+            SubMchId::new("1").unwrap(),
+            RefundLookup::RefundId(RefundId::new("5001").unwrap()),
+        )
+        .with_nonce(NonceStr::new("N").unwrap()),
+    );
     assert_eq!(single.next_request(NonceStr::new("N").unwrap()).unwrap().get_offset(), None);
     assert_eq!(single.push(page(&ids(0..1), None)).unwrap().len(), 1);
     assert!(single.is_complete());

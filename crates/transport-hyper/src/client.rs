@@ -3,6 +3,7 @@
 //! sleeps, sends and reads the clocks.
 
 use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,7 +36,9 @@ impl<T: AsyncTransport> Channel for TokioChannel<T> {
     }
 }
 
-/// Builds a [`Client`].
+/// Builds a [`Client`]. The same methods, types and defaults as the blocking client's builder
+/// (`wxpay_blocking::ClientBuilder`): connect timeout 5 s, request timeout 30 s, 32 idle
+/// connections per host, the WebPKI roots.
 #[derive(Debug, Clone, Default)]
 pub struct ClientBuilder {
     config: ClientConfig,
@@ -48,6 +51,23 @@ impl ClientBuilder {
     pub fn config(mut self, config: ClientConfig) -> Self {
         self.config = config;
         self
+    }
+
+    /// Everything [`wxpay_settings::Settings`] holds: the [`ClientConfig`] it makes (base URLs,
+    /// credentials, keys), its extra CA roots and its timeouts. Key files are read here; an
+    /// error names the setting, never a value.
+    pub fn settings(mut self, settings: &wxpay_settings::Settings) -> Result<Self, BuildError> {
+        self.config = settings.client_config()?;
+        for root in settings.ca_roots()? {
+            self = self.add_root_certificate(root);
+        }
+        if let Some(timeout) = settings.request_timeout {
+            self = self.request_timeout(timeout);
+        }
+        if let Some(timeout) = settings.connect_timeout {
+            self = self.connect_timeout(timeout);
+        }
+        Ok(self)
     }
 
     /// The TCP connect timeout (default 5 s).
@@ -80,7 +100,7 @@ impl ClientBuilder {
         self
     }
 
-    /// A client on the default hyper transport.
+    /// A client on the default hyper transport; a root that is not a usable certificate is refused.
     pub fn build(self) -> Result<Client, BuildError> {
         let transport = HyperTransport::new(&self.settings)?;
         Ok(self.build_with_transport(transport))
@@ -110,6 +130,24 @@ impl Client {
     /// A builder with WeChat Pay's defaults.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// A client configured the way the `wxpay` command is: the `WXPAY_*` variables over the
+    /// TOML file `WXPAY_CONFIG` names ([`wxpay_settings::Settings::from_env`]).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = wxpay_transport_hyper::Client::from_env()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn from_env() -> Result<Client, BuildError> {
+        Self::builder().settings(&wxpay_settings::Settings::from_env()?)?.build()
+    }
+
+    /// A client configured from the TOML file at `path`, under the `WXPAY_*` variables
+    /// ([`wxpay_settings::Settings::from_file`]); relative paths in it are relative to it.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Client, BuildError> {
+        Self::builder().settings(&wxpay_settings::Settings::from_file(path)?)?.build()
     }
 }
 

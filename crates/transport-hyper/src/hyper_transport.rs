@@ -70,6 +70,9 @@ pub enum BuildError {
     /// No root certificate at all.
     #[error("no root certificates: enable the WebPKI roots or add one")]
     NoRoots,
+    /// The settings could not be loaded (a file, a variable, a key).
+    #[error("cannot load the client settings")]
+    Settings(#[from] wxpay_settings::SettingsError),
 }
 
 impl HyperTransport {

@@ -14,9 +14,8 @@
 //! let client = Client::builder().build()?;
 //! let query = cloudpay::RefundQueryRequest::new(
 //!     SubMchId::new("1900000109")?,
-//!     client.nonce(),
 //!     RefundLookup::TransactionId(TransactionId::new("4200000000000000000000000036")?),
-//! );
+//! ); // the client fills in `nonce_str`
 //! let first_page = client.execute(query).await?;
 //! println!("{} refunds", first_page.refund_count);
 //! # Ok(()) }

@@ -12,7 +12,7 @@ use wxpay_transport_hyper::Client;
 use super::{CliOperation, Flags, Shown, dispatch, flags, shown};
 use crate::args::CommonArgs;
 use crate::exit::CliError;
-use crate::request::{field, nonce_str, optional, order_ref};
+use crate::request::{field, given_nonce, optional, order_ref};
 use crate::table::{ExtraNames, Grid, Table, amount, or_none};
 
 /// The CloudPay operations.
@@ -117,12 +117,14 @@ impl CliOperation for ReturnQueryArgs {
     type Output = cloudpay::ReturnQueryResponse;
 
     fn request(&self) -> Result<ReturnQueryRequest, CliError> {
-        Ok(ReturnQueryRequest::new(
-            field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?,
-            nonce_str(&self.nonce_str)?,
-            order_ref(&self.order_id, &self.out_order_no)?,
-            field(&self.out_return_no, OutReturnNo::FIELD, OutReturnNo::new)?,
-        ))
+        given_nonce(
+            ReturnQueryRequest::new(
+                field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?,
+                order_ref(&self.order_id, &self.out_order_no)?,
+                field(&self.out_return_no, OutReturnNo::FIELD, OutReturnNo::new)?,
+            ),
+            &self.nonce_str,
+        )
     }
 
     fn table(answer: &cloudpay::ReturnQueryResponse) -> String {
@@ -142,13 +144,15 @@ impl CliOperation for FinishArgs {
     type Output = cloudpay::FinishResponse;
 
     fn request(&self) -> Result<FinishRequest, CliError> {
-        Ok(FinishRequest::new(
-            field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?,
-            nonce_str(&self.nonce_str)?,
-            field(&self.transaction_id, TransactionId::FIELD, TransactionId::new)?,
-            field(&self.out_order_no, OutOrderNo::FIELD, OutOrderNo::new)?,
-            field(&self.description, Description::FIELD, Description::new)?,
-        ))
+        given_nonce(
+            FinishRequest::new(
+                field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?,
+                field(&self.transaction_id, TransactionId::FIELD, TransactionId::new)?,
+                field(&self.out_order_no, OutOrderNo::FIELD, OutOrderNo::new)?,
+                field(&self.description, Description::FIELD, Description::new)?,
+            ),
+            &self.nonce_str,
+        )
     }
 
     fn table(answer: &cloudpay::FinishResponse) -> String {
@@ -170,14 +174,13 @@ impl CliOperation for RefundQueryArgs {
     /// The request carries only the id WeChat Pay would use (the lookup priority).
     fn request(&self) -> Result<RefundQueryRequest, CliError> {
         let sub_mch_id = field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?;
-        let nonce_str = nonce_str(&self.nonce_str)?;
         let lookup = RefundLookup::by_priority(
             optional(&self.refund_id, RefundId::new)?,
             optional(&self.out_refund_no, OutRefundNo::new)?,
             optional(&self.transaction_id, TransactionId::new)?,
             optional(&self.out_trade_no, OutTradeNo::new)?,
         )?;
-        let request = RefundQueryRequest::new(sub_mch_id, nonce_str, lookup);
+        let request = given_nonce(RefundQueryRequest::new(sub_mch_id, lookup), &self.nonce_str)?;
         Ok(match optional(&self.offset, |s| s.parse::<Offset>())? {
             Some(offset) => request.offset(offset),
             None => request,

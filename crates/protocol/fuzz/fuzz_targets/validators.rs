@@ -114,11 +114,10 @@ fuzz_target!(|data: &[u8]| {
         // Every operation's path can be joined onto a validated base.
         let request = wxpay_protocol::cloudpay::FinishRequest::new(
             SubMchId::new("1900000109").unwrap(),
-            NonceStr::new("5K8264ILTKCH16CQ2502SI8ZNMTM67VS").unwrap(),
             TransactionId::new("4208450740201411110007820472").unwrap(),
             OutOrderNo::new("P20150806125346").unwrap(),
             Description::new("分账已完成").unwrap(),
-        );
+        ).with_nonce(NonceStr::new("5K8264ILTKCH16CQ2502SI8ZNMTM67VS").unwrap());
         if let Err(e) = wxpay_protocol::Operation::build(&request, &base) {
             panic!("validated base {text:?} cannot be joined with a path: {e}");
         }

@@ -27,9 +27,8 @@
 //! let driver = Driver::new(ClientConfig::new().rate_limits(RateLimiter::off()), Canned);
 //! let query = cloudpay::RefundQueryRequest::new(
 //!     SubMchId::new("1900000109")?,
-//!     NonceStr::new("N1")?,
 //!     RefundLookup::RefundId(RefundId::new("50000000382019052709732678859")?),
-//! );
+//! ).with_nonce(NonceStr::new("N1")?);
 //! // Any executor will do; this Io is ready at once, so one poll finishes the call.
 //! let result = wxpay_protocol::client::now_or_never(driver.execute(query)).unwrap();
 //! let err = result.unwrap_err();

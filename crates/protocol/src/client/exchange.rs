@@ -105,6 +105,8 @@ impl<O: Operation> Exchange<O> {
                 State::Start => {
                     self.started = Some(now);
                     self.state = State::RateLimit;
+                    // Once per call: every attempt sends the same nonce (the identical request).
+                    self.operation.fill_nonce(|| random_nonce(entropy));
                     if O::SPEC.api == Api::V3 {
                         if self.core.config.credentials.is_none() {
                             return self.finish(Err(SigningError::MissingCredentials.into()));

@@ -21,9 +21,8 @@
 //! let core = Arc::new(ClientCore::new(ClientConfig::new()));
 //! let query = cloudpay::RefundQueryRequest::new(
 //!     SubMchId::new("1900000109")?,
-//!     NonceStr::new("N1")?,
 //!     RefundLookup::RefundId(RefundId::new("50000000382019052709732678859")?),
-//! );
+//! ).with_nonce(NonceStr::new("N1")?);
 //! let mut exchange = Exchange::new(core, query);
 //! let mut entropy = || 4u64; // a transport passes a CSPRNG
 //! let (now, unix) = (Duration::from_secs(5), 1_700_000_000);

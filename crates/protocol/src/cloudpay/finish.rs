@@ -27,22 +27,31 @@ pub use crate::common::ReceiverType;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FinishRequest {
     sub_mch_id: SubMchId,
-    nonce_str: NonceStr,
+    nonce_str: Option<NonceStr>,
     transaction_id: TransactionId,
     out_order_no: OutOrderNo,
     description: Description,
 }
 
 impl FinishRequest {
-    /// A finish of payment `transaction_id` under the merchant's number `out_order_no`.
+    /// A finish of payment `transaction_id` under the merchant's number `out_order_no`. The
+    /// client fills in a fresh `nonce_str` unless one is given ([`with_nonce`](Self::with_nonce)).
     pub fn new(
         sub_mch_id: SubMchId,
-        nonce_str: NonceStr,
         transaction_id: TransactionId,
         out_order_no: OutOrderNo,
         description: Description,
     ) -> Self {
-        Self { sub_mch_id, nonce_str, transaction_id, out_order_no, description }
+        Self { sub_mch_id, nonce_str: None, transaction_id, out_order_no, description }
+    }
+
+    /// Sends `nonce_str` (at most 32 characters) instead of a fresh one from the client: for
+    /// reproducible requests (a dry run, a test). A client fills one in when none is given
+    /// (each call once; a retry resends it), and [`Operation::build`] without one is an error
+    /// naming `nonce_str`.
+    pub fn with_nonce(mut self, nonce_str: NonceStr) -> Self {
+        self.nonce_str = Some(nonce_str);
+        self
     }
 
     /// The sub-merchant.
@@ -50,9 +59,9 @@ impl FinishRequest {
         &self.sub_mch_id
     }
 
-    /// The nonce sent.
-    pub fn nonce_str(&self) -> &NonceStr {
-        &self.nonce_str
+    /// The nonce to send: the one given, or the one the client filled in; `None` before that.
+    pub fn nonce_str(&self) -> Option<&NonceStr> {
+        self.nonce_str.as_ref()
     }
 
     /// The payment.
@@ -73,20 +82,24 @@ impl FinishRequest {
     /// Reads a request body as a server does: every field validated as a client builds it.
     pub fn from_body(body: &[u8]) -> Result<Self, ValidationError> {
         let b = RequestBody::parse(body)?;
+        let sub_mch_id = b.parse_field(SubMchId::FIELD, SubMchId::new)?;
+        let nonce_str = b.parse_field(NonceStr::FIELD, NonceStr::new)?;
         Ok(Self::new(
-            b.parse_field(SubMchId::FIELD, SubMchId::new)?,
-            b.parse_field(NonceStr::FIELD, NonceStr::new)?,
+            sub_mch_id,
             b.parse_field(TransactionId::FIELD, TransactionId::new)?,
             b.parse_field(OutOrderNo::FIELD, OutOrderNo::new)?,
             b.parse_field(Description::FIELD, Description::new)?,
-        ))
+        )
+        .with_nonce(nonce_str))
     }
 
     /// The JSON body, in the documented field names.
     pub fn body(&self) -> Map<String, Value> {
         let mut body = Map::new();
         body.insert("sub_mch_id".into(), self.sub_mch_id.as_str().into());
-        body.insert("nonce_str".into(), self.nonce_str.as_str().into());
+        if let Some(nonce) = &self.nonce_str {
+            body.insert("nonce_str".into(), nonce.as_str().into());
+        }
         body.insert("transaction_id".into(), self.transaction_id.as_str().into());
         body.insert("out_order_no".into(), self.out_order_no.as_str().into());
         body.insert("description".into(), self.description.as_str().into());
@@ -107,7 +120,12 @@ impl Operation for FinishRequest {
     );
 
     fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
+        super::require_nonce(self.nonce_str.as_ref())?;
         super::build_post(base, &Self::SPEC, &self.body())
+    }
+
+    fn fill_nonce(&mut self, fresh: impl FnOnce() -> NonceStr) {
+        self.nonce_str.get_or_insert_with(fresh);
     }
 
     fn parse(&self, response: &http::Response<Vec<u8>>) -> Result<FinishResponse, Error> {

@@ -98,6 +98,15 @@ const fn spec(
     OperationSpec::new(name, Api::CloudPay, Method::Post, path, rate_limit, access, failure)
 }
 
+/// The nonce a request is built with: a CloudPay body always carries one (at most 32 characters); the
+/// client fills it in ([`Operation::fill_nonce`]), a caller building by hand gives it.
+fn require_nonce(nonce: Option<&crate::NonceStr>) -> Result<(), ValidationError> {
+    match nonce {
+        Some(_) => Ok(()),
+        None => Err(ValidationError::new(crate::NonceStr::FIELD, crate::Rule::Missing)),
+    }
+}
+
 /// Builds `POST {base}{path}` with a JSON body.
 fn build_post(
     base: &BaseUrl,

@@ -27,15 +27,16 @@ use crate::wire_enum::wire_enum;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundQueryRequest {
     sub_mch_id: SubMchId,
-    nonce_str: NonceStr,
+    nonce_str: Option<NonceStr>,
     lookup: RefundLookup,
     offset: Option<Offset>,
 }
 
 impl RefundQueryRequest {
-    /// A query for the refunds `lookup` names.
-    pub fn new(sub_mch_id: SubMchId, nonce_str: NonceStr, lookup: RefundLookup) -> Self {
-        Self { sub_mch_id, nonce_str, lookup, offset: None }
+    /// A query for the refunds `lookup` names. The client fills in a fresh `nonce_str` unless
+    /// one is given ([`with_nonce`](Self::with_nonce)).
+    pub fn new(sub_mch_id: SubMchId, lookup: RefundLookup) -> Self {
+        Self { sub_mch_id, nonce_str: None, lookup, offset: None }
     }
 
     /// Asks for the refunds from `offset` on (10 at most per answer).
@@ -44,9 +45,12 @@ impl RefundQueryRequest {
         self
     }
 
-    /// The same query with another nonce (each page of a paged query gets its own).
+    /// Sends `nonce_str` (at most 32 characters) instead of a fresh one from the client: for
+    /// reproducible requests (a dry run, a test; each page of a paged query gets its own). A client fills one in when none is given
+    /// (each call once; a retry resends it), and [`Operation::build`] without one is an error
+    /// naming `nonce_str`.
     pub fn with_nonce(mut self, nonce_str: NonceStr) -> Self {
-        self.nonce_str = nonce_str;
+        self.nonce_str = Some(nonce_str);
         self
     }
 
@@ -55,9 +59,9 @@ impl RefundQueryRequest {
         &self.sub_mch_id
     }
 
-    /// The nonce sent.
-    pub fn nonce_str(&self) -> &NonceStr {
-        &self.nonce_str
+    /// The nonce to send: the one given, or the one the client filled in; `None` before that.
+    pub fn nonce_str(&self) -> Option<&NonceStr> {
+        self.nonce_str.as_ref()
     }
 
     /// Which refunds are asked for.
@@ -82,7 +86,7 @@ impl RefundQueryRequest {
             b.parse_opt(TransactionId::FIELD, TransactionId::new)?,
             b.parse_opt(OutTradeNo::FIELD, OutTradeNo::new)?,
         )?;
-        let request = Self::new(sub_mch_id, nonce_str, lookup);
+        let request = Self::new(sub_mch_id, lookup).with_nonce(nonce_str);
         Ok(match b.offset()? {
             Some(offset) => request.offset(offset),
             None => request,
@@ -93,7 +97,9 @@ impl RefundQueryRequest {
     pub fn body(&self) -> Map<String, Value> {
         let mut body = Map::new();
         body.insert("sub_mch_id".into(), self.sub_mch_id.as_str().into());
-        body.insert("nonce_str".into(), self.nonce_str.as_str().into());
+        if let Some(nonce) = &self.nonce_str {
+            body.insert("nonce_str".into(), nonce.as_str().into());
+        }
         body.insert(self.lookup.field().into(), self.lookup.value().into());
         if let Some(offset) = self.offset {
             body.insert("offset".into(), offset.get().into());
@@ -115,7 +121,12 @@ impl Operation for RefundQueryRequest {
     );
 
     fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
+        super::require_nonce(self.nonce_str.as_ref())?;
         super::build_post(base, &Self::SPEC, &self.body())
+    }
+
+    fn fill_nonce(&mut self, fresh: impl FnOnce() -> NonceStr) {
+        self.nonce_str.get_or_insert_with(fresh);
     }
 
     fn parse(&self, response: &http::Response<Vec<u8>>) -> Result<RefundQueryResponse, Error> {

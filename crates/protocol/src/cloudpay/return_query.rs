@@ -22,15 +22,25 @@ use crate::wire_enum::wire_enum;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReturnQueryRequest {
     sub_mch_id: SubMchId,
-    nonce_str: NonceStr,
+    nonce_str: Option<NonceStr>,
     order: OrderRef,
     out_return_no: OutReturnNo,
 }
 
 impl ReturnQueryRequest {
-    /// A query for the return `out_return_no` of the profit-sharing order `order`.
-    pub fn new(sub_mch_id: SubMchId, nonce_str: NonceStr, order: OrderRef, out_return_no: OutReturnNo) -> Self {
-        Self { sub_mch_id, nonce_str, order, out_return_no }
+    /// A query for the return `out_return_no` of the profit-sharing order `order`. The client
+    /// fills in a fresh `nonce_str` unless one is given ([`with_nonce`](Self::with_nonce)).
+    pub fn new(sub_mch_id: SubMchId, order: OrderRef, out_return_no: OutReturnNo) -> Self {
+        Self { sub_mch_id, nonce_str: None, order, out_return_no }
+    }
+
+    /// Sends `nonce_str` (at most 32 characters) instead of a fresh one from the client: for
+    /// reproducible requests (a dry run, a test). A client fills one in when none is given
+    /// (each call once; a retry resends it), and [`Operation::build`] without one is an error
+    /// naming `nonce_str`.
+    pub fn with_nonce(mut self, nonce_str: NonceStr) -> Self {
+        self.nonce_str = Some(nonce_str);
+        self
     }
 
     /// The sub-merchant.
@@ -38,9 +48,9 @@ impl ReturnQueryRequest {
         &self.sub_mch_id
     }
 
-    /// The nonce sent.
-    pub fn nonce_str(&self) -> &NonceStr {
-        &self.nonce_str
+    /// The nonce to send: the one given, or the one the client filled in; `None` before that.
+    pub fn nonce_str(&self) -> Option<&NonceStr> {
+        self.nonce_str.as_ref()
     }
 
     /// The profit-sharing order.
@@ -72,14 +82,16 @@ impl ReturnQueryRequest {
             b.parse_opt(OutOrderNo::FIELD, OutOrderNo::new)?,
         )?;
         let out_return_no = b.parse_field(OutReturnNo::FIELD, OutReturnNo::new)?;
-        Ok(Self::new(sub_mch_id, nonce_str, order, out_return_no))
+        Ok(Self::new(sub_mch_id, order, out_return_no).with_nonce(nonce_str))
     }
 
     /// The JSON body, in the documented field names.
     pub fn body(&self) -> Map<String, Value> {
         let mut body = Map::new();
         body.insert("sub_mch_id".into(), self.sub_mch_id.as_str().into());
-        body.insert("nonce_str".into(), self.nonce_str.as_str().into());
+        if let Some(nonce) = &self.nonce_str {
+            body.insert("nonce_str".into(), nonce.as_str().into());
+        }
         body.insert(self.order.field().into(), self.order.value().into());
         body.insert("out_return_no".into(), self.out_return_no.as_str().into());
         body
@@ -99,7 +111,12 @@ impl Operation for ReturnQueryRequest {
     );
 
     fn build(&self, base: &BaseUrl) -> Result<http::Request<Vec<u8>>, ValidationError> {
+        super::require_nonce(self.nonce_str.as_ref())?;
         super::build_post(base, &Self::SPEC, &self.body())
+    }
+
+    fn fill_nonce(&mut self, fresh: impl FnOnce() -> NonceStr) {
+        self.nonce_str.get_or_insert_with(fresh);
     }
 
     fn parse(&self, response: &http::Response<Vec<u8>>) -> Result<ReturnQueryResponse, Error> {

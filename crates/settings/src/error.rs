@@ -1,0 +1,183 @@
+//! The settings' names, and why loading them failed. No error quotes a value: they name the
+//! setting, its variable, and the file when the setting is a path.
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use wxpay_protocol::ValidationError;
+use wxpay_protocol::security::KeyError;
+
+/// A setting: its key in the TOML file (and field of [`Settings`](crate::Settings)), the CLI flag
+/// that carries it, and its environment variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Setting {
+    key: &'static str,
+    flag: &'static str,
+    env: Option<&'static str>,
+}
+
+impl Setting {
+    /// `mchid`, `WXPAY_MCHID`.
+    pub const MCHID: Setting = Setting::new("mchid", "mchid", Some("WXPAY_MCHID"));
+    /// `merchant_serial`, `WXPAY_MERCHANT_SERIAL`.
+    pub const MERCHANT_SERIAL: Setting =
+        Setting::new("merchant_serial", "merchant_serial", Some("WXPAY_MERCHANT_SERIAL"));
+    /// `private_key` (a path), `WXPAY_PRIVATE_KEY`.
+    pub const PRIVATE_KEY: Setting = Setting::new("private_key", "private_key", Some("WXPAY_PRIVATE_KEY"));
+    /// `public_key` (a path), `WXPAY_PUBLIC_KEY`.
+    pub const PUBLIC_KEY: Setting = Setting::new("public_key", "public_key", Some("WXPAY_PUBLIC_KEY"));
+    /// `public_key_id`, `WXPAY_PUBLIC_KEY_ID`.
+    pub const PUBLIC_KEY_ID: Setting = Setting::new("public_key_id", "public_key_id", Some("WXPAY_PUBLIC_KEY_ID"));
+    /// `platform_certs` (paths; the CLI's repeated `--platform-cert`), no variable.
+    pub const PLATFORM_CERTS: Setting = Setting::new("platform_certs", "platform_cert", None);
+    /// `apiv3_key_file` (a path), `WXPAY_APIV3_KEY_FILE`.
+    pub const APIV3_KEY_FILE: Setting = Setting::new("apiv3_key_file", "apiv3_key_file", Some("WXPAY_APIV3_KEY_FILE"));
+    /// `base_url`, `WXPAY_BASE_URL`.
+    pub const BASE_URL: Setting = Setting::new("base_url", "base_url", Some("WXPAY_BASE_URL"));
+    /// `cloudpay_url`, `WXPAY_CLOUDPAY_URL`.
+    pub const CLOUDPAY_URL: Setting = Setting::new("cloudpay_url", "cloudpay_url", Some("WXPAY_CLOUDPAY_URL"));
+    /// `ca_cert` (a path), `WXPAY_CA_CERT`.
+    pub const CA_CERT: Setting = Setting::new("ca_cert", "ca_cert", Some("WXPAY_CA_CERT"));
+    /// `request_timeout` (seconds), `WXPAY_REQUEST_TIMEOUT`.
+    pub const REQUEST_TIMEOUT: Setting =
+        Setting::new("request_timeout", "request_timeout", Some("WXPAY_REQUEST_TIMEOUT"));
+    /// `connect_timeout` (seconds), `WXPAY_CONNECT_TIMEOUT`.
+    pub const CONNECT_TIMEOUT: Setting =
+        Setting::new("connect_timeout", "connect_timeout", Some("WXPAY_CONNECT_TIMEOUT"));
+    /// `redis_url` (the CLI's `--redis`), `WXPAY_REDIS_URL`: a rate budget shared through Redis.
+    pub const REDIS_URL: Setting = Setting::new("redis_url", "redis", Some("WXPAY_REDIS_URL"));
+    /// The config file (`--config`), `WXPAY_CONFIG`.
+    pub const CONFIG: Setting = Setting::new("config", "config", Some("WXPAY_CONFIG"));
+
+    const fn new(key: &'static str, flag: &'static str, env: Option<&'static str>) -> Self {
+        Self { key, flag, env }
+    }
+
+    /// The key in the TOML file.
+    pub fn key(self) -> &'static str {
+        self.key
+    }
+
+    /// The CLI flag, as a field name (`merchant_serial` for `--merchant-serial`).
+    pub fn flag(self) -> &'static str {
+        self.flag
+    }
+
+    /// The environment variable, if the setting has one.
+    pub fn env(self) -> Option<&'static str> {
+        self.env
+    }
+}
+
+impl fmt::Display for Setting {
+    /// `mchid (env WXPAY_MCHID)`, or `platform_certs` for a setting without a variable.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key)?;
+        match self.env {
+            Some(env) => write!(f, " (env {env})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why a credential was refused.
+///
+/// `Display` and `source()` pass the protocol's [`KeyError`] through; it quotes nothing of the key.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CredentialError {
+    /// The file could not be read (or is not UTF-8 text).
+    Read(io::Error),
+    /// The protocol refused the id, key or certificate.
+    Key(KeyError),
+}
+
+impl From<KeyError> for CredentialError {
+    fn from(e: KeyError) -> Self {
+        CredentialError::Key(e)
+    }
+}
+
+impl fmt::Display for CredentialError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialError::Read(_) => f.write_str("cannot read the file"),
+            CredentialError::Key(e) => e.fmt(f),
+        }
+    }
+}
+
+impl Error for CredentialError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            CredentialError::Read(e) => Some(e),
+            CredentialError::Key(e) => e.source(),
+        }
+    }
+}
+
+/// Why the settings could not be loaded. `Display` is one short phrase; causes travel through
+/// `source()`; nothing quotes a value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// A value broke a documented rule (a base URL; the error names its field).
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// A setting that the others require was not given (the merchant's id, serial and key come
+    /// together; a public key needs its id and the other way round).
+    #[error("missing setting {setting}")]
+    Missing {
+        /// The setting.
+        setting: Setting,
+    },
+    /// A credential's value, or the file it names, was refused.
+    #[error("invalid setting {setting}{}", file.as_ref().map(|f| format!(": {}", f.display())).unwrap_or_default())]
+    Credential {
+        /// The setting.
+        setting: Setting,
+        /// The file it names, if it names one.
+        file: Option<PathBuf>,
+        /// Why.
+        #[source]
+        source: Box<CredentialError>,
+    },
+    /// A setting's value is not of its kind (a timeout that is not a positive number of
+    /// seconds).
+    #[error("invalid setting {setting}: {reason}")]
+    Value {
+        /// The setting.
+        setting: Setting,
+        /// What it must be.
+        reason: &'static str,
+    },
+    /// The config file could not be read.
+    #[error("cannot read the config file {}", file.display())]
+    ReadConfig {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The config file is not valid TOML, or holds an unknown key or a value of the wrong type.
+    #[error("invalid config file {}{}: {message}", file.display(), line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Config {
+        /// The file.
+        file: PathBuf,
+        /// The line of the error, when known.
+        line: Option<usize>,
+        /// What is wrong (it names the key; it quotes no value).
+        message: String,
+    },
+    /// The `ca_cert` file could not be read, or holds no certificate.
+    #[error("invalid {} {}: {reason}", Setting::CA_CERT, file.display())]
+    CaCert {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}

@@ -1,0 +1,339 @@
+//! # wxpay-settings
+//!
+//! The settings of a wxpay client, read the way the `wxpay` command reads them: explicit values
+//! (the CLI's flags), then `WXPAY_*` environment variables, then a TOML file (named by
+//! `WXPAY_CONFIG` or given), then the defaults. The key files they name are read here too, into
+//! the protocol's types: a [`ClientConfig`] (endpoints, merchant credentials, how answers are
+//! verified) and the transport's extra CA roots and timeouts. Both transports build a client
+//! from them in one call (`Client::from_env()`, `Client::from_file("wxpay.toml")`), and the CLI
+//! uses this crate for its `--config` file and its credential flags.
+//!
+//! The file holds paths to key material, never key material: it can be shown without showing a
+//! secret, and no error quotes a value from it (or from a key file, or a variable).
+//!
+//! ```toml
+//! mchid = "1900007291"
+//! merchant_serial = "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB"
+//! private_key = "keys/apiclient_key.pem"        # relative to this file's directory
+//! public_key = "keys/pub_key.pem"
+//! public_key_id = "PUB_KEY_ID_0000000000000024101100397200000006"
+//! platform_certs = ["keys/wechatpay_1.pem"]
+//! apiv3_key_file = "keys/apiv3_key"
+//! base_url = "https://api.mch.weixin.qq.com"
+//! cloudpay_url = "http://api.weixin.qq.com"
+//! ca_cert = "keys/corporate_ca.pem"
+//! request_timeout = 30                          # seconds
+//! connect_timeout = 5
+//! ```
+//!
+//! Loading with an environment given as a map (what [`Settings::from_env`] does with the
+//! process's own):
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use wxpay_settings::Settings;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let file = dir.path().join("wxpay.toml");
+//! std::fs::write(&file, "mchid = \"1900007291\"\nbase_url = \"https://file.example\"\nprivate_key = \"k.pem\"\n")?;
+//! let env = HashMap::from([
+//!     ("WXPAY_CONFIG", file.to_str().unwrap()),
+//!     ("WXPAY_BASE_URL", "https://env.example"),
+//! ]);
+//! let mut explicit = Settings::default();
+//! explicit.mchid = Some("1230000109".into());
+//! let settings = Settings::load(explicit, |name| env.get(name).map(|v| v.to_string()))?;
+//! assert_eq!(settings.mchid.as_deref(), Some("1230000109")); // explicit > variable > file
+//! assert_eq!(settings.base_url.as_deref(), Some("https://env.example")); // variable > file
+//! assert_eq!(settings.private_key, Some(dir.path().join("k.pem"))); // relative to the file
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod file;
+mod keys;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rustls_pki_types::CertificateDer;
+use wxpay_protocol::BaseUrl;
+use wxpay_protocol::client::ClientConfig;
+
+pub use error::{CredentialError, Setting, SettingsError};
+
+/// Every setting, each from one layer: explicit values, variables, a file (see
+/// [`Settings::load`]). Paths name files; nothing here is key material, so `Debug` shows all.
+///
+/// Build explicit values from [`Settings::default`] and set the fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settings {
+    /// The merchant id that signs API v3 requests (`mchid`, `WXPAY_MCHID`).
+    pub mchid: Option<String>,
+    /// The serial of the merchant's API certificate (`merchant_serial`, `WXPAY_MERCHANT_SERIAL`).
+    pub merchant_serial: Option<String>,
+    /// The merchant's PKCS#8 PEM private key file (`private_key`, `WXPAY_PRIVATE_KEY`).
+    pub private_key: Option<PathBuf>,
+    /// A WeChat Pay public key PEM file (`public_key`, `WXPAY_PUBLIC_KEY`), with its id.
+    pub public_key: Option<PathBuf>,
+    /// The id of [`public_key`](Self::public_key) (`public_key_id`, `WXPAY_PUBLIC_KEY_ID`).
+    pub public_key_id: Option<String>,
+    /// WeChat Pay platform certificate PEM files (`platform_certs`; no variable).
+    pub platform_certs: Vec<PathBuf>,
+    /// A file holding the APIv3 key (`apiv3_key_file`, `WXPAY_APIV3_KEY_FILE`): platform
+    /// certificates are then downloaded on first use.
+    pub apiv3_key_file: Option<PathBuf>,
+    /// The API v3 base URL (`base_url`, `WXPAY_BASE_URL`; default [`BaseUrl::V3_DEFAULT`]).
+    pub base_url: Option<String>,
+    /// The CloudPay base URL (`cloudpay_url`, `WXPAY_CLOUDPAY_URL`; default
+    /// [`BaseUrl::CLOUDPAY_DEFAULT`]).
+    pub cloudpay_url: Option<String>,
+    /// A PEM file of CA certificates trusted besides the WebPKI roots (`ca_cert`, `WXPAY_CA_CERT`).
+    pub ca_cert: Option<PathBuf>,
+    /// The time one attempt may take (`request_timeout` in seconds, `WXPAY_REQUEST_TIMEOUT`;
+    /// the transport's default, 30 s, when unset).
+    pub request_timeout: Option<Duration>,
+    /// The TCP connect timeout (`connect_timeout` in seconds, `WXPAY_CONNECT_TIMEOUT`; the
+    /// transport's default, 5 s, when unset).
+    pub connect_timeout: Option<Duration>,
+    /// A Redis whose rate budget a fleet of workers shares (`redis_url`, `WXPAY_REDIS_URL`;
+    /// `wxpay-ratelimit-redis`). Never printed: it may hold a password.
+    pub redis_url: Option<RedisUrl>,
+    /// The TOML file read below the explicit values and the variables (`WXPAY_CONFIG`).
+    pub config: Option<PathBuf>,
+}
+
+/// A Redis URL, which may hold a password: `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    /// The URL as given.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisUrl([redacted])")
+    }
+}
+
+impl Settings {
+    /// The process's `WXPAY_*` variables over the file `WXPAY_CONFIG` names, if any:
+    /// [`Settings::load`] with no explicit value and [`std::env::var`].
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::load(Self::default(), |name| std::env::var(name).ok())
+    }
+
+    /// The file at `path` under the process's `WXPAY_*` variables, which win over it as they do
+    /// over the CLI's `--config`: [`Settings::load`] with `path` as the explicit `config`.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, SettingsError> {
+        let explicit = Self { config: Some(path.as_ref().to_owned()), ..Self::default() };
+        Self::load(explicit, |name| std::env::var(name).ok())
+    }
+
+    /// The CLI's precedence: `explicit` values, then the variables `var` returns (a name such
+    /// as `WXPAY_MCHID` to its value; an empty value counts as unset), then the TOML file named
+    /// by the explicit `config` or else `WXPAY_CONFIG`. What none of them sets keeps its default.
+    ///
+    /// The environment is an input so that tests and embedders can pass a map;
+    /// [`Settings::from_env`] passes the process's.
+    pub fn load(explicit: Self, var: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let upper = explicit.or(Self::from_vars(var)?);
+        match upper.config.clone() {
+            Some(path) => Ok(upper.or(Self::read_file(&path)?)),
+            None => Ok(upper),
+        }
+    }
+
+    /// The `WXPAY_*` variables alone (see [`Setting`] for their names).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let get = |setting: Setting| setting.env().and_then(&var).filter(|v| !v.is_empty());
+        let seconds = |setting: Setting| get(setting).map(|v| file::seconds(setting, &v)).transpose();
+        Ok(Self {
+            mchid: get(Setting::MCHID),
+            merchant_serial: get(Setting::MERCHANT_SERIAL),
+            private_key: get(Setting::PRIVATE_KEY).map(PathBuf::from),
+            public_key: get(Setting::PUBLIC_KEY).map(PathBuf::from),
+            public_key_id: get(Setting::PUBLIC_KEY_ID),
+            platform_certs: Vec::new(),
+            apiv3_key_file: get(Setting::APIV3_KEY_FILE).map(PathBuf::from),
+            base_url: get(Setting::BASE_URL),
+            cloudpay_url: get(Setting::CLOUDPAY_URL),
+            ca_cert: get(Setting::CA_CERT).map(PathBuf::from),
+            request_timeout: seconds(Setting::REQUEST_TIMEOUT)?,
+            connect_timeout: seconds(Setting::CONNECT_TIMEOUT)?,
+            redis_url: get(Setting::REDIS_URL).map(RedisUrl),
+            config: get(Setting::CONFIG).map(PathBuf::from),
+        })
+    }
+
+    /// The TOML file at `path` alone: unknown keys are refused (naming the key, quoting no
+    /// value) and relative paths are taken relative to the file's directory.
+    pub fn read_file(path: &Path) -> Result<Self, SettingsError> {
+        file::read(path)
+    }
+
+    /// These settings, with what they leave unset taken from `lower`. The public key and its
+    /// id come as a pair: either one set here keeps `lower`'s pair out, so that a key is never
+    /// checked under another key's id. The platform certificates are a list, taken whole.
+    pub fn or(mut self, lower: Self) -> Self {
+        fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
+            if slot.is_none() {
+                *slot = value;
+            }
+        }
+        fill(&mut self.mchid, lower.mchid);
+        fill(&mut self.merchant_serial, lower.merchant_serial);
+        fill(&mut self.private_key, lower.private_key);
+        if self.public_key.is_none() && self.public_key_id.is_none() {
+            self.public_key = lower.public_key;
+            self.public_key_id = lower.public_key_id;
+        }
+        if self.platform_certs.is_empty() {
+            self.platform_certs = lower.platform_certs;
+        }
+        fill(&mut self.apiv3_key_file, lower.apiv3_key_file);
+        fill(&mut self.base_url, lower.base_url);
+        fill(&mut self.cloudpay_url, lower.cloudpay_url);
+        fill(&mut self.ca_cert, lower.ca_cert);
+        fill(&mut self.request_timeout, lower.request_timeout);
+        fill(&mut self.connect_timeout, lower.connect_timeout);
+        fill(&mut self.redis_url, lower.redis_url);
+        fill(&mut self.config, lower.config);
+        self
+    }
+
+    /// The API v3 base URL (WeChat Pay's when unset). Plain `http` is refused unless it is a
+    /// loopback address when the [`ClientConfig`] is built ([`Settings::client_config`]).
+    pub fn v3_base(&self) -> Result<BaseUrl, SettingsError> {
+        Ok(BaseUrl::parse(self.base_url.as_deref().unwrap_or(BaseUrl::V3_DEFAULT))?)
+    }
+
+    /// The CloudPay base URL (the Cloud Hosting sidecar when unset).
+    pub fn cloudpay_base(&self) -> Result<BaseUrl, SettingsError> {
+        Ok(BaseUrl::parse(self.cloudpay_url.as_deref().unwrap_or(BaseUrl::CLOUDPAY_DEFAULT))
+            .map_err(|e| e.in_field("cloudpay_url"))?)
+    }
+
+    /// Everything a client is configured with: both base URLs, the merchant credentials (when
+    /// any of them is set), and how answers are verified ([`Settings::key_mode`]). The retry
+    /// policy, rate limits and `User-Agent` are [`ClientConfig`]'s defaults; set them on the result.
+    pub fn client_config(&self) -> Result<ClientConfig, SettingsError> {
+        let mut config =
+            ClientConfig::new().v3_base(self.v3_base()?)?.cloudpay_base(self.cloudpay_base()?).keys(self.key_mode()?);
+        if let Some(credentials) = self.merchant_credentials()? {
+            config = config.credentials(credentials);
+        }
+        Ok(config)
+    }
+
+    /// The certificates of [`ca_cert`](Self::ca_cert) (a PEM file that may hold several), for
+    /// the transport to trust besides the WebPKI roots; empty when unset.
+    pub fn ca_roots(&self) -> Result<Vec<CertificateDer<'static>>, SettingsError> {
+        match &self.ca_cert {
+            Some(path) => keys::ca_roots(path),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn explicit_wins_over_variables_which_win_over_the_file_which_wins_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wxpay.toml");
+        std::fs::write(
+            &file,
+            "mchid = \"3\"\nmerchant_serial = \"F3\"\nbase_url = \"https://file.example\"\n\
+             cloudpay_url = \"http://file.example\"\nrequest_timeout = 7\n",
+        )
+        .unwrap();
+        let env = vars(&[
+            ("WXPAY_CONFIG", file.to_str().unwrap()),
+            ("WXPAY_MCHID", "2"),
+            ("WXPAY_BASE_URL", "https://env.example"),
+            ("WXPAY_CONNECT_TIMEOUT", "0.5"),
+            ("WXPAY_CLOUDPAY_URL", ""), // empty: unset
+        ]);
+        let explicit = Settings { mchid: Some("1".into()), ..Settings::default() };
+        let s = Settings::load(explicit, &env).unwrap();
+        assert_eq!(s.mchid.as_deref(), Some("1"));
+        assert_eq!(s.base_url.as_deref(), Some("https://env.example"));
+        assert_eq!(s.merchant_serial.as_deref(), Some("F3"));
+        assert_eq!(s.cloudpay_url.as_deref(), Some("http://file.example"));
+        assert_eq!(s.request_timeout, Some(Duration::from_secs(7)));
+        assert_eq!(s.connect_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(s.config.as_deref(), Some(file.as_path()));
+        // Defaults for what nothing sets.
+        assert_eq!(s.public_key, None);
+        let bare = Settings::load(Settings::default(), vars(&[])).unwrap();
+        assert_eq!(bare, Settings::default());
+        assert_eq!(bare.v3_base().unwrap().as_str(), BaseUrl::V3_DEFAULT);
+        assert_eq!(bare.cloudpay_base().unwrap().as_str(), BaseUrl::CLOUDPAY_DEFAULT);
+        // An explicit file wins over WXPAY_CONFIG.
+        let other = dir.path().join("other.toml");
+        std::fs::write(&other, "mchid = \"4\"\n").unwrap();
+        let explicit = Settings { config: Some(other), ..Settings::default() };
+        let s = Settings::load(explicit, vars(&[("WXPAY_CONFIG", file.to_str().unwrap())])).unwrap();
+        assert_eq!(s.mchid.as_deref(), Some("4"));
+        assert_eq!(s.merchant_serial, None);
+    }
+
+    #[test]
+    fn the_public_key_pair_and_the_certificate_list_are_taken_whole() {
+        let upper = Settings { public_key_id: Some("PUB_KEY_ID_1".into()), ..Settings::default() };
+        let lower = Settings {
+            public_key: Some("p.pem".into()),
+            public_key_id: Some("PUB_KEY_ID_2".into()),
+            platform_certs: vec!["a.pem".into(), "b.pem".into()],
+            ..Settings::default()
+        };
+        let merged = upper.or(lower.clone());
+        assert_eq!((merged.public_key, merged.public_key_id.as_deref()), (None, Some("PUB_KEY_ID_1")));
+        assert_eq!(merged.platform_certs.len(), 2);
+        let upper = Settings { platform_certs: vec!["c.pem".into()], ..Settings::default() };
+        let merged = upper.or(lower);
+        assert_eq!(merged.platform_certs, vec![PathBuf::from("c.pem")]);
+        assert_eq!(merged.public_key_id.as_deref(), Some("PUB_KEY_ID_2"));
+    }
+
+    #[test]
+    fn bad_timeouts_name_the_variable_and_quote_nothing() {
+        let err = Settings::from_vars(vars(&[("WXPAY_REQUEST_TIMEOUT", "s3cr3t")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("WXPAY_REQUEST_TIMEOUT"), "{text}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+        let err = Settings::from_vars(vars(&[("WXPAY_CONNECT_TIMEOUT", "0")])).unwrap_err();
+        assert!(err.to_string().contains("more than 0"), "{err}");
+    }
+
+    #[test]
+    fn a_plain_http_v3_url_is_refused_by_the_protocol_rule() {
+        let s = Settings { base_url: Some("http://api.example.com".into()), ..Settings::default() };
+        let err = s.client_config().unwrap_err();
+        assert!(matches!(err, SettingsError::Invalid(_)), "{err:?}");
+        let s = Settings { cloudpay_url: Some("not a url".into()), ..Settings::default() };
+        assert!(s.client_config().unwrap_err().to_string().contains("cloudpay_url"));
+    }
+}
