@@ -104,6 +104,7 @@ mod common;
 mod endpoint;
 mod error;
 mod extra;
+mod json;
 pub mod header;
 mod lookup;
 mod number;
@@ -129,7 +130,8 @@ pub use operation::{
     Access, Answer, Api, FailureFields, Method, Operation, OperationSpec, RateLimit, RateScope, operation_at,
     operation_named, operations,
 };
-pub use paginate::{PAGE_SIZE, PagingError, RefundPager};
+pub use json::MAX_ANSWER_BYTES;
+pub use paginate::{MAX_REFUNDS, PAGE_SIZE, PagingError, RefundPager};
 pub use retry::RetryClass;
 pub use timestamp::{CHINA, InvalidTimestamp, TimeFormat, Timestamp};
 pub use validate::{
