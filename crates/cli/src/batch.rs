@@ -10,7 +10,8 @@
 //! - Output: one JSON line per row as it completes, `{"row","key","input","result"}` or
 //!   `{"row","key","input","error"}` (the error as `--json` prints it), flushed line by line, to
 //!   `--output FILE` or standard output.
-//! - Resume: when `--output FILE` exists, rows whose key has a line with a result or with a final
+//! - Resume: `--output FILE` must be new, empty, or made of this tool's lines (anything else,
+//!   a key file say, is refused untouched). When it exists, rows whose key has a line with a result or with a final
 //!   error (one that is not `"retryable": true`) are skipped; a half-written last line (an
 //!   interrupted run) is cut off and its row sent again. The key is the row's effective fields,
 //!   so a row is recognised whatever its position, and never gets a new merchant number.
@@ -20,8 +21,8 @@
 //!   row, else 0. Rows skipped on resume count with the outcome recorded for them.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{File, OpenOptions};
-use std::io::{self, IsTerminal, Read, Write};
+use std::fs::OpenOptions;
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
 use futures_util::StreamExt;
@@ -84,19 +85,6 @@ fn escape(s: &str) -> String {
 /// (`out_order_no=P1&sub_mch_id=1900000109&...`).
 fn key_of(fields: &Fields) -> String {
     fields.iter().map(|(k, v)| format!("{}={}", escape(k), escape(v))).collect::<Vec<_>>().join("&")
-}
-
-/// Reads the whole batch file (`-` for standard input).
-fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    let file = path.display().to_string();
-    let mut bytes = Vec::new();
-    let result = if path.as_os_str() == "-" {
-        io::stdin().lock().read_to_end(&mut bytes).map(|_| ())
-    } else {
-        File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map(|_| ())
-    };
-    result.map_err(|e| CliError::Batch { file, reason: None, source: Some(e) })?;
-    Ok(bytes)
 }
 
 /// The rows of `bytes`: JSON lines when the first non-space character is `{`, else CSV.
@@ -163,21 +151,25 @@ fn csv_rows(bytes: &[u8], file: &str) -> Result<Vec<Row>, CliError> {
             return Err(invalid(format!("column `{name}` appears twice in the header row")));
         }
     }
+    // Byte records, so that a cell that is not UTF-8 is named by its column, not its index.
     Ok(reader
-        .records()
+        .byte_records()
         .enumerate()
         .map(|(i, record)| Row {
             number: i + 1,
-            columns: record
-                .map(|r| {
-                    header
-                        .iter()
-                        .zip(r.iter())
-                        .filter(|(_, v)| !v.is_empty())
-                        .map(|(k, v)| (k.clone(), v.to_owned()))
-                        .collect()
-                })
-                .map_err(|e| e.to_string()),
+            columns: record.map_err(|e| e.to_string()).and_then(|r| {
+                if r.len() != header.len() {
+                    return Err(format!("row has {} fields but the header row has {}", r.len(), header.len()));
+                }
+                let mut fields = Fields::new();
+                for (name, cell) in header.iter().zip(r.iter()) {
+                    let cell = std::str::from_utf8(cell).map_err(|_| format!("column `{name}` is not UTF-8"))?;
+                    if !cell.is_empty() {
+                        fields.insert(name.clone(), cell.to_owned());
+                    }
+                }
+                Ok(fields)
+            }),
         })
         .collect())
 }
@@ -244,24 +236,34 @@ fn resume(path: &Path) -> Result<(HashMap<String, Outcome>, Option<String>), Cli
     };
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let mut outcomes = HashMap::new();
-    let mut unreadable = 0;
-    for line in bytes[..complete].split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+    // Only a file that is empty or made of this tool's own lines is resumed into: anything
+    // else (a key file, a PEM file, another program's output) is refused untouched.
+    let refuse = |why: String| {
+        let reason = format!("{why}: --output takes a new file, an empty one, or a previous batch run's output");
+        CliError::Batch { file: file.clone(), reason: Some(reason), source: None }
+    };
+    for (n, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
         let value = serde_json::from_slice::<Value>(line).ok();
-        match value.as_ref().and_then(|v| Some((v.get("key")?.as_str()?.to_owned(), Outcome::of_line(v)?))) {
+        let own = value.as_ref().filter(|v| v.get("row").is_some_and(Value::is_u64) && v.get("input").is_some());
+        match own.and_then(|v| Some((v.get("key")?.as_str()?.to_owned(), Outcome::of_line(v)?))) {
             Some((key, outcome)) => {
                 outcomes.insert(key, outcome);
             }
-            None => unreadable += 1,
+            None => return Err(refuse(format!("line {} is not a batch result", n + 1))),
         }
+    }
+    // A half-written last line of an interrupted run starts as every line of this tool does.
+    if complete < bytes.len() && !bytes[complete..].starts_with(b"{\"") {
+        return Err(refuse("its last line is not a batch result".to_owned()));
     }
     let mut notes = Vec::new();
     if complete < bytes.len() {
         // An interrupted run: the row of the half-written line is sent again.
         OpenOptions::new().write(true).open(path).and_then(|f| f.set_len(complete as u64)).map_err(failed)?;
         notes.push(format!("note: cut off a half-written last line of {file}; its row is sent again"));
-    }
-    if unreadable > 0 {
-        notes.push(format!("note: {unreadable} line(s) of {file} are not batch results and were ignored"));
     }
     Ok((outcomes, (!notes.is_empty()).then(|| notes.join("\n"))))
 }
@@ -330,7 +332,8 @@ impl Tally {
         }
         let counts = |map: &BTreeMap<String, usize>| {
             let total: usize = map.values().sum();
-            let each: Vec<String> = map.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            // API codes come from the network: escaped for the terminal.
+            let each: Vec<String> = map.iter().map(|(k, n)| format!("{} {n}", crate::table::escape(k))).collect();
             if each.is_empty() { total.to_string() } else { format!("{total}  ({})", each.join(", ")) }
         };
         let mut out = format!("batch: {} rows, {} sent", self.rows, self.sent);
@@ -378,7 +381,7 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CliError> {
 pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliError> {
     let common = args.common();
     let file = path.display().to_string();
-    let rows = parse_rows(&read_file(path)?, &file)?;
+    let rows = parse_rows(&crate::input::batch_file(path)?, &file)?;
     let output = common.output.as_deref();
     let (previous, note) = match output {
         Some(output) => resume(output)?,
@@ -386,6 +389,17 @@ pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliE
     };
     if let Some(note) = note {
         eprintln!("{note}");
+    }
+    // A file none of whose rows names a field of the operation is not this operation's input
+    // (a PEM file read as CSV, say): refused before anything is sent or written.
+    let names_a_field =
+        |r: &Row| r.columns.as_ref().is_ok_and(|c| c.keys().any(|name| A::FIELDS.contains(&name.as_str())));
+    if !rows.is_empty() && !rows.iter().any(names_a_field) {
+        let reason = format!(
+            "not a CSV or JSON-lines file of this operation's columns ({}): no row names one",
+            A::FIELDS.join(", ")
+        );
+        return Err(CliError::Batch { file, reason: Some(reason), source: None });
     }
     let extra: Vec<String> = {
         let mut names: Vec<String> = rows
@@ -402,7 +416,7 @@ pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliE
     if !extra.is_empty() {
         eprintln!(
             "note: column(s) {} are not fields of this operation ({}); they are kept in each line's input, not sent",
-            extra.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            extra.iter().map(|n| format!("`{}`", crate::table::escape(n))).collect::<Vec<_>>().join(", "),
             A::FIELDS.join(", ")
         );
     }

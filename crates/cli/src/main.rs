@@ -15,6 +15,7 @@ mod credentials;
 mod decode;
 mod demo;
 mod exit;
+mod input;
 mod ops;
 mod render;
 mod request;

@@ -104,8 +104,8 @@ mod common;
 mod endpoint;
 mod error;
 mod extra;
-mod json;
 pub mod header;
+mod json;
 mod lookup;
 mod number;
 mod operation;
@@ -125,12 +125,12 @@ pub use error::{
     TransportErrorKind, UnverifiedResponse, ValidationError,
 };
 pub use extra::Extra;
+pub use json::MAX_ANSWER_BYTES;
 pub use lookup::{OrderRef, RefundLookup};
 pub use operation::{
     Access, Answer, Api, FailureFields, Method, Operation, OperationSpec, RateLimit, RateScope, operation_at,
     operation_named, operations,
 };
-pub use json::MAX_ANSWER_BYTES;
 pub use paginate::{MAX_REFUNDS, PAGE_SIZE, PagingError, RefundPager};
 pub use retry::RetryClass;
 pub use timestamp::{CHINA, InvalidTimestamp, TimeFormat, Timestamp};

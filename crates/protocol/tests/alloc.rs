@@ -75,7 +75,9 @@ fn peak_memory_of_parsing_any_answer_is_bounded() {
             s.into_bytes()
         }),
         ("indexed refunds", {
-            let mut s = String::from(r#"{"return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"1","total_fee":1,"cash_fee":1,"refund_count":50"#);
+            let mut s = String::from(
+                r#"{"return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"1","total_fee":1,"cash_fee":1,"refund_count":50"#,
+            );
             let mut n = 0;
             while s.len() < at_limit - 64 {
                 s.push_str(&format!(",\"refund_id_{n}\":\"{n}\""));

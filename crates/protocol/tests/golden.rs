@@ -404,7 +404,11 @@ fn v3_wrong_type_names_the_field_not_the_value() {
             Err(Error::Malformed(m)) => m.kind().clone(),
             other => panic!("{body}: {other:?}"),
         };
-        assert_eq!(kind, MalformedKind::InvalidField { field: field.into(), expected: "the documented type" }, "{body}");
+        assert_eq!(
+            kind,
+            MalformedKind::InvalidField { field: field.into(), expected: "the documented type" },
+            "{body}"
+        );
     }
     // A key given twice with different values is ambiguous (issue 11), in v3 answers too.
     let twice = br#"{"sub_mchid":"1","order_id":"2","order_id":"3"}"#;

@@ -72,21 +72,28 @@ fn nothing_is_silently_lost() {
     let body = answer(merge(merge(json!({"refund_count": 1}), indexed_refund(0)), indexed_refund(2)));
     assert!(kind(refunds(&body)).to_string().contains("_2"));
     // Coupons `_0_5` without `_0_0`, and a coupon after a gap.
-    for coupons in [json!({"coupon_refund_id_0_5": "C5", "coupon_refund_fee_0_5": 1}),
-        json!({"coupon_refund_id_0_0": "C0", "coupon_refund_fee_0_0": 1, "coupon_refund_id_0_2": "C2", "coupon_refund_fee_0_2": 1})]
-    {
+    for coupons in [
+        json!({"coupon_refund_id_0_5": "C5", "coupon_refund_fee_0_5": 1}),
+        json!({"coupon_refund_id_0_0": "C0", "coupon_refund_fee_0_0": 1, "coupon_refund_id_0_2": "C2", "coupon_refund_fee_0_2": 1}),
+    ] {
         let body = answer(merge(merge(json!({"refund_count": 1}), indexed_refund(0)), coupons));
         assert!(matches!(kind(refunds(&body)), MalformedKind::Inconsistent(_)), "{body}");
     }
     // Coupons of a refund that does not exist.
-    let body = answer(merge(merge(json!({"refund_count": 1}), indexed_refund(0)), json!({"coupon_refund_id_3_0": "C"})));
+    let body =
+        answer(merge(merge(json!({"refund_count": 1}), indexed_refund(0)), json!({"coupon_refund_id_3_0": "C"})));
     assert!(kind(refunds(&body)).to_string().contains("coupon_refund_id_3_0"));
     // A flat coupon array, and a coupon list with a gap.
     let lists = json!({"refund_count": 1, "refund_id_list": ["5001"], "out_refund_no_list": ["R1"],
         "refund_fee_list": [1], "refund_status_list": ["SUCCESS"]});
     let flat = answer(merge(lists.clone(), json!({"coupon_refund_id_array": ["C1"], "coupon_refund_fee_array": [1]})));
-    assert!(matches!(kind(refunds(&flat)), MalformedKind::InvalidField { field, .. } if field == "coupon_refund_id_array"));
-    let gap = answer(merge(lists.clone(), json!({"coupon_refund_id_array": [[null, "C1"]], "coupon_refund_fee_array": [[null, 1]]})));
+    assert!(
+        matches!(kind(refunds(&flat)), MalformedKind::InvalidField { field, .. } if field == "coupon_refund_id_array")
+    );
+    let gap = answer(merge(
+        lists.clone(),
+        json!({"coupon_refund_id_array": [[null, "C1"]], "coupon_refund_fee_array": [[null, 1]]}),
+    ));
     assert!(matches!(kind(refunds(&gap)), MalformedKind::Inconsistent(_)));
     // Counted but not listed, with nothing listed at all, is still "details not returned".
     let counted = refunds(&answer(json!({"refund_count": 3}))).unwrap();
@@ -101,7 +108,10 @@ fn nothing_is_silently_lost() {
 #[test]
 fn duplicated_keys_are_malformed() {
     let fail_then_success = br#"{"return_code":"FAIL","return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"42","total_fee":1,"cash_fee":1,"refund_count":0}"#;
-    assert_eq!(kind(RefundQueryResponse::parse(&ok(fail_then_success))), MalformedKind::ConflictingField("return_code".into()));
+    assert_eq!(
+        kind(RefundQueryResponse::parse(&ok(fail_then_success))),
+        MalformedKind::ConflictingField("return_code".into())
+    );
     let wrapped = br#"{"errcode":0,"return_code":"FAIL","respdata":{"return_code":"SUCCESS"}}"#;
     assert_eq!(kind(RefundQueryResponse::parse(&ok(wrapped))), MalformedKind::ConflictingField("return_code".into()));
     let same = br#"{"return_code":"SUCCESS","return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"42","total_fee":1,"cash_fee":1,"refund_count":0}"#;
@@ -112,7 +122,10 @@ fn duplicated_keys_are_malformed() {
     // Inside the receiver string, and inside a receiver object.
     let in_string = seed.replacen(r#"\"account\":"#, r#"\"account\":\"1\",\"account\":"#, 1);
     assert_ne!(in_string, seed);
-    assert_eq!(kind(FinishResponse::parse(&ok(in_string.as_bytes()))), MalformedKind::ConflictingField("receiver.account".into()));
+    assert_eq!(
+        kind(FinishResponse::parse(&ok(in_string.as_bytes()))),
+        MalformedKind::ConflictingField("receiver.account".into())
+    );
     let object = r#"{"return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"1","out_order_no":"P","order_id":"2","receiver":{"type":"MERCHANT_ID","account":"1","account":"2"}}"#;
     assert_eq!(kind(FinishResponse::parse(&ok(object.as_bytes()))), MalformedKind::ConflictingField("account".into()));
 }

@@ -7,8 +7,8 @@ use wxpay_protocol::security::danger;
 
 use wxpay_protocol::cloudpay::{self, RefundDetails, ReplyShape};
 use wxpay_protocol::{
-    BaseUrl, Description, NonceStr, Offset, Operation, OrderId, OrderRef, OutOrderNo, OutRefundNo, OutReturnNo,
-    MAX_REFUNDS, OutTradeNo, PagingError, RefundId, RefundLookup, RefundPager, Rule, SubMchId, TransactionId, v3,
+    BaseUrl, Description, MAX_REFUNDS, NonceStr, Offset, Operation, OrderId, OrderRef, OutOrderNo, OutRefundNo,
+    OutReturnNo, OutTradeNo, PagingError, RefundId, RefundLookup, RefundPager, Rule, SubMchId, TransactionId, v3,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -237,7 +237,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_field_not_the_value() {
-        let expected = |field: &str| MalformedKind::InvalidField { field: field.into(), expected: "the documented type" };
+        let expected =
+            |field: &str| MalformedKind::InvalidField { field: field.into(), expected: "the documented type" };
         let body = |field: &str, value: &str| {
             let mut object = serde_json::json!({"sub_mchid":"1900000109","order_id":"1","out_order_no":"P1",
                 "out_return_no":"R1","return_mchid":"86693852","return_no":"9","amount":10,"result":"SUCCESS"});

@@ -1,0 +1,90 @@
+//! Hostile answers and files (issue 11), through the built binary: terminal injection, bounded
+//! readers, silent loss and ambiguity as exit 4, files that are not this tool's refused.
+
+mod common;
+
+use common::text_output;
+
+fn refund_answer(extra: &str) -> String {
+    format!(
+        r#"{{"return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"42","total_fee":300,"cash_fee":300{extra}}}"#
+    )
+}
+
+#[test]
+fn values_from_an_answer_are_escaped_in_tables_and_errors() {
+    // A refund id with a newline that would forge a `result SUCCESS` line, and ESC / BEL / CR /
+    // C1 / NUL that would drive the terminal.
+    let body = refund_answer(
+        r#","refund_count":1,"refund_id_0":"5001\nresult  SUCCESS\u001b[2J\u0007\r\u0000\u009b","out_refund_no_0":"R1","refund_fee_0":1,"refund_status_0":"SUCCESS""#,
+    );
+    let (stdout, _) = text_output(&["cloudpay", "refund-query", "--decode", "-"], Some(body.as_bytes()), 0);
+    assert!(!stdout.chars().any(|c| c.is_control() && c != '\n'), "{stdout:?}");
+    assert!(!stdout.lines().any(|l| l.starts_with("result")), "{stdout}");
+    assert!(stdout.contains(r"5001\nresult  SUCCESS\x1B[2J\x07\r\x00\xC2\x9B"), "{stdout}");
+
+    // An error line whose text comes from the answer (the key of a duplicated field).
+    let body = r#"{"return_code":"SUCCESS","x\u001b]0;pwned\u0007\n":1,"x\u001b]0;pwned\u0007\n":2}"#;
+    let (_, stderr) = text_output(&["cloudpay", "refund-query", "--decode", "-"], Some(body.as_bytes()), 4);
+    assert!(!stderr.chars().any(|c| c.is_control() && c != '\n'), "{stderr:?}");
+    assert!(stderr.contains(r"x\x1B]0;pwned\x07\n"), "{stderr}");
+}
+
+#[test]
+fn unaccounted_refunds_and_duplicated_keys_exit_4() {
+    for body in [
+        refund_answer(r#","refund_count":6,"refund_id_5":"5005","out_refund_no_5":"R5","refund_fee_5":1,"refund_status_5":"SUCCESS""#),
+        refund_answer(r#","refund_count":0,"return_code":"FAIL""#).replacen(r#""return_code":"SUCCESS""#, r#""return_code":"FAIL""#, 0),
+        r#"{"return_code":"FAIL","return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"42","total_fee":1,"cash_fee":1,"refund_count":0}"#.to_owned(),
+        refund_answer(r#","refund_count":1,"refund_id_list":["1"],"out_refund_no_list":["R"],"refund_fee_list":[1],"refund_status_list":["SUCCESS"],"coupon_refund_id_array":["C"]"#),
+    ] {
+        let (_, stderr) = text_output(&["cloudpay", "refund-query", "--decode", "-"], Some(body.as_bytes()), 4);
+        assert!(stderr.starts_with("error: malformed"), "{body}: {stderr}");
+    }
+}
+
+#[test]
+fn decode_input_is_bounded() {
+    if std::path::Path::new("/dev/zero").exists() {
+        let (_, stderr) = text_output(&["cloudpay", "refund-query", "--decode", "/dev/zero"], None, 2);
+        assert!(stderr.contains("longer than"), "{stderr}");
+    }
+    let big = vec![b' '; 2 * 1024 * 1024];
+    let (_, stderr) = text_output(&["cloudpay", "refund-query", "--decode", "-"], Some(&big), 2);
+    assert!(stderr.contains("longer than"), "{stderr}");
+}
+
+#[test]
+fn output_files_that_are_not_batch_output_are_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rows.csv");
+    std::fs::write(&csv, "transaction_id\n4208450740201411110007820472\n").unwrap();
+    let csv = csv.to_string_lossy().into_owned();
+    for (name, content) in [
+        ("apiv3.key", &b"0123456789abcdef0123456789abcdef"[..]),
+        ("key.pem", b"-----BEGIN PRIVATE KEY-----\nMIIEvQ==\n-----END PRIVATE KEY-----\n"),
+        ("other.jsonl", b"{\"a\":1}\n"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let out = path.to_string_lossy().into_owned();
+        let args =
+            ["cloudpay", "refund-query", "--sub-mch-id", "1900000109", "--sandbox", "--batch", &csv, "--output", &out];
+        let (_, stderr) = text_output(&args, None, 2);
+        assert!(stderr.contains("--output takes"), "{name}: {stderr}");
+        assert_eq!(std::fs::read(&path).unwrap(), content, "{name} is untouched");
+    }
+}
+
+#[test]
+fn batch_input_that_is_not_the_operations_rows_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("key.pem");
+    std::fs::write(&pem, "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n")
+        .unwrap();
+    let pem = pem.to_string_lossy().into_owned();
+    let (stdout, stderr) =
+        text_output(&["cloudpay", "refund-query", "--sub-mch-id", "1900000109", "--sandbox", "--batch", &pem], None, 2);
+    assert!(!stdout.contains("MIIEvQ") && !stderr.contains("MIIEvQ"), "{stdout}{stderr}");
+    assert!(stderr.contains("not a CSV or JSON-lines file"), "{stderr}");
+}
