@@ -31,15 +31,16 @@ commands:
               cargo test -p wxpay-protocol --no-default-features
               RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
             then checks wxpay-protocol's dependency graph: no runtime, socket or ring crate, and
-            without default features no aws-lc crate
-  fuzz      run the cargo-fuzz targets of crates/protocol/fuzz (needs nightly and cargo-fuzz)
+            without default features no aws-lc crate; last, every fuzz target runs for 5 s when
+            the nightly toolchain and cargo-fuzz are installed (skipped with a message otherwise)
+  fuzz      run the cargo-fuzz targets of crates/protocol/fuzz and crates/cli/fuzz (needs nightly and cargo-fuzz)
               --smoke         run every target briefly and print a report (default 10 s each)
               --target T      run only target T (without --smoke: default 60 s)
               --seconds N     run each target for N seconds
               --install       install cargo-fuzz first if it is missing
             Each run writes new inputs to a fresh temporary corpus and only reads the checked-in
             corpus/<target>, so the repository is never modified; crashes land in
-            crates/protocol/fuzz/artifacts/<target>/.
+            crates/{protocol,cli}/fuzz/artifacts/<target>/.
   bench-e2e [CALLS]
             build wxpay-sandbox and bench-e2e in release mode and run the load benchmark of
             the async client against a sandbox process on loopback (default 2000 calls);

@@ -254,6 +254,10 @@ pub(crate) fn error_json(err: &CliError) -> Value {
         CliError::Batch { file, .. } | CliError::BatchOutput { file, .. } => {
             object.insert("file".into(), file.as_str().into());
         }
+        CliError::NotUtf8 { flag } => {
+            object.insert("flag".into(), flag.as_str().into());
+            object.insert("rule".into(), "not UTF-8".into());
+        }
         CliError::BadRow(reason) => {
             object.insert("row".into(), reason.as_str().into());
         }

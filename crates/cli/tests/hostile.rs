@@ -88,3 +88,122 @@ fn batch_input_that_is_not_the_operations_rows_is_refused() {
     assert!(!stdout.contains("MIIEvQ") && !stderr.contains("MIIEvQ"), "{stdout}{stderr}");
     assert!(stderr.contains("not a CSV or JSON-lines file"), "{stderr}");
 }
+
+#[test]
+fn errors_name_the_flag_or_column_not_the_value() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"P\xFF1");
+    let assert =
+        common::wxpay(&["ecommerce", "order-query", "--sub-mchid", "1900000109", "--dry-run", "--out-order-no"])
+            .arg(bad)
+            .assert()
+            .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("--out-order-no") && stderr.contains("not UTF-8"), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rows.csv");
+    std::fs::write(&csv, b"sub_mch_id,transaction_id\n1900000109,42\xFF\n1900000109,4208450740201411110007820472\n")
+        .unwrap();
+    let csv = csv.to_string_lossy().into_owned();
+    let (stdout, _) = text_output(&["cloudpay", "refund-query", "--sandbox", "--batch", &csv], None, 3);
+    assert!(stdout.contains("column `transaction_id` is not UTF-8"), "{stdout}");
+}
+
+/// A CloudPay server on a loopback port of its own that answers every request with ten new
+/// refunds and `total_refund_count` 1000000000 (issue 11's hang), counting the requests.
+struct InventingServer {
+    url: String,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InventingServer {
+    fn start() -> Self {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (count, halt) = (requests.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !halt.load(Ordering::SeqCst) {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                stream.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+                // One request per connection: read the head and the body it announces.
+                let mut data = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    data.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&data).to_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                            .unwrap_or(0);
+                        if data.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                let mut body = serde_json::json!({"return_code": "SUCCESS", "result_code": "SUCCESS",
+                    "transaction_id": "4208450740201411110007820472", "total_fee": 100000, "cash_fee": 100000,
+                    "refund_count": 10, "total_refund_count": 1_000_000_000u64});
+                for i in 0..10 {
+                    let id = n * 10 + i;
+                    body[format!("refund_id_{i}")] = format!("50{id:08}").into();
+                    body[format!("out_refund_no_{i}")] = format!("R{id}").into();
+                    body[format!("refund_fee_{i}")] = 1.into();
+                    body[format!("refund_status_{i}")] = "SUCCESS".into();
+                }
+                let body = body.to_string();
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        Self { url, requests, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for InventingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn all_pages_stops_at_the_documented_bound_against_a_server_that_invents_refunds() {
+    let server = InventingServer::start();
+    let args = [
+        "cloudpay",
+        "refund-query",
+        "--sub-mch-id",
+        "1900000109",
+        "--transaction-id",
+        "4208450740201411110007820472",
+        "--all-pages",
+        "--cloudpay-url",
+        &server.url,
+    ];
+    let (_, stderr) = text_output(&args, None, 4);
+    assert!(stderr.contains("1000000000") && stderr.contains("50"), "{stderr}");
+    let requests = server.requests.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(requests, 1, "the first page's total is past the bound: {requests} requests");
+}
