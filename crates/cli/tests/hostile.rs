@@ -207,3 +207,27 @@ fn all_pages_stops_at_the_documented_bound_against_a_server_that_invents_refunds
     let requests = server.requests.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(requests, 1, "the first page's total is past the bound: {requests} requests");
 }
+
+#[test]
+fn signed_years_and_values_in_place_of_field_names_exit_4_naming_the_field() {
+    // Class 5: `-20180608170132` read as the year -2018.
+    let seed: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/seeds/000-cloudpay-return-query.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut answer = seed;
+    answer["finish_time"] = "-20180608170132".into();
+    let body = answer.to_string();
+    let (_, stderr) = text_output(&["cloudpay", "return-query", "--decode", "-"], Some(body.as_bytes()), 4);
+    assert!(stderr.contains("finish_time"), "{stderr}");
+
+    // Class 8: a v3 answer whose field has the wrong type names the field, not the value.
+    for value in ["7", "null", "{}"] {
+        let body = format!(
+            r#"{{"sub_mchid":"1900000109","order_id":"1","out_order_no":"P1","out_return_no":"R1","return_mchid":"86693852","amount":10,"result":"SUCCESS","return_no":{value}}}"#
+        );
+        let (_, stderr) = text_output(&["ecommerce", "return-query", "--decode", "-"], Some(body.as_bytes()), 4);
+        assert!(stderr.contains("field `return_no`"), "{value}: {stderr}");
+    }
+}
