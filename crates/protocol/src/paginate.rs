@@ -85,6 +85,14 @@ pub enum PagingError {
         /// The count of the page.
         refund_count: u32,
     },
+    /// A page is of another payment than the pages before it.
+    #[error("a page is of transaction {now}, the pages before of {before}")]
+    OrderChanged {
+        /// The first page's `transaction_id`.
+        before: String,
+        /// This page's.
+        now: String,
+    },
     /// A refund arrived twice.
     #[error("refund {refund_id} arrived twice")]
     Duplicate {
@@ -117,13 +125,22 @@ pub struct RefundPager {
     seen: HashSet<String>,
     done: bool,
     max_refunds: u32,
+    transaction_id: Option<String>,
 }
 
 impl RefundPager {
     /// Pages through the refunds `request` names, from its offset (or 0) on.
     pub fn new(request: RefundQueryRequest) -> Self {
         let offset = request.get_offset().map_or(0, Offset::get);
-        Self { request, offset, total: None, seen: HashSet::new(), done: false, max_refunds: MAX_REFUNDS }
+        Self {
+            request,
+            offset,
+            total: None,
+            seen: HashSet::new(),
+            done: false,
+            max_refunds: MAX_REFUNDS,
+            transaction_id: None,
+        }
     }
 
     /// Stops at `max` refunds instead of [`MAX_REFUNDS`]: a total above it, or more refunds
@@ -201,6 +218,12 @@ impl RefundPager {
         let received = u32::try_from(self.seen.len()).unwrap_or(u32::MAX).saturating_add(count);
         if received > self.max_refunds {
             return Err(PagingError::TooManyRefunds { total: received, max: self.max_refunds });
+        }
+        match &self.transaction_id {
+            Some(before) if *before != page.transaction_id => {
+                return Err(PagingError::OrderChanged { before: before.clone(), now: page.transaction_id });
+            }
+            _ => self.transaction_id = Some(page.transaction_id.clone()),
         }
         // Checked before anything is taken: a page that fails leaves the count as it was.
         let mut ids = HashSet::new();

@@ -1171,6 +1171,12 @@ fn pager_errors() {
     p.push(page(&ids(0..10), Some(60))).unwrap();
     let mut p = order_pager(None);
     assert_eq!(p.push(page(&ids(0..11), Some(20))), Err(PagingError::PageTooLong { refund_count: 11 }));
+    // A page of another payment is not the next page of this one.
+    let mut p = order_pager(None);
+    p.push(page(&ids(0..10), Some(20))).unwrap();
+    let mut other = page(&ids(10..20), Some(20));
+    other.transaction_id = "43".into();
+    assert_eq!(p.push(other), Err(PagingError::OrderChanged { before: "42".into(), now: "43".into() }));
     let mut p = order_pager(None);
     assert_eq!(
         p.push(page(&ids(0..10), Some(5))),
