@@ -777,7 +777,8 @@ fn strip_list_word<'k>(snake: &'k str, key: &'k str, word: &str) -> Option<(&'k 
     }
     let name = key.get(..at)?;
     let name = name.strip_suffix('_').unwrap_or(name);
-    (!snake.is_empty() && !name.is_empty()).then_some((snake, name))
+    // A name ending in `_` (`x__list`) would be written back as `x_List` and read as `x`.
+    (!snake.is_empty() && !name.is_empty() && !name.ends_with('_') && !snake.ends_with('_')).then_some((snake, name))
 }
 
 /// `name_12` (or `name12` as sent): the snake_case and as-sent spellings of `name`, and 12.
@@ -790,7 +791,9 @@ fn pop_index<'k>(snake: &'k str, key: &'k str) -> Option<(&'k str, &'k str, usiz
     let (snake, digits) = split(snake)?;
     let (name, key_digits) = split(key)?;
     let index = digits.parse().ok()?;
-    (digits == key_digits && !snake.is_empty() && !name.is_empty()).then_some((snake, name, index))
+    // A name ending in `_` (`x__0`) would not be told from `x` once written in another shape.
+    let plain = !snake.is_empty() && !name.is_empty() && !snake.ends_with('_') && !name.ends_with('_');
+    (digits == key_digits && plain).then_some((snake, name, index))
 }
 
 /// The per-refund values of one refund, as (field, value) in documentation order.
