@@ -205,8 +205,13 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         eprintln!("\nxtask ci: the protocol dependency checks failed: {why}");
         return ExitCode::FAILURE;
     }
+    println!("\n==> fuzz smoke runs (every target of crates/protocol/fuzz and crates/cli/fuzz, briefly)");
+    if let Err(why) = crate::fuzz::ci_smoke() {
+        eprintln!("\nxtask ci: the fuzz smoke runs failed: {why}");
+        return ExitCode::FAILURE;
+    }
     println!(
-        "\nxtask ci: all {} steps, the examples and the protocol dependency checks passed in {:.0?}",
+        "\nxtask ci: all {} steps, the examples, the protocol dependency checks and the fuzz smoke runs passed in {:.0?}",
         STEPS.len(),
         started.elapsed()
     );

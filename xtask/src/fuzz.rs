@@ -1,5 +1,7 @@
-//! `cargo xtask fuzz`: runs the cargo-fuzz targets of `crates/protocol/fuzz` (nightly, outside
-//! the workspace) and reports how each went.
+//! `cargo xtask fuzz`: runs the cargo-fuzz targets of `crates/protocol/fuzz` and
+//! `crates/cli/fuzz` (nightly, outside the workspace) and reports how each went. `cargo xtask
+//! ci` ends with a short smoke run of every target when nightly and cargo-fuzz are installed
+//! ([`ci_smoke`]).
 //!
 //! Every run gets a fresh temporary directory as its first corpus, where libFuzzer writes the
 //! inputs it finds, and the checked-in `corpus/<target>` as its second, which libFuzzer only
@@ -13,8 +15,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::cmd::Cmd;
 
-/// The fuzz crate, relative to the workspace root.
-const FUZZ_DIR: &str = "crates/protocol/fuzz";
+/// The fuzz crates, relative to the workspace root; target names are unique across them.
+const FUZZ_DIRS: &[&str] = &["crates/protocol/fuzz", "crates/cli/fuzz"];
+
+/// Seconds per target in `cargo xtask ci`'s smoke run.
+const CI_SMOKE_SECONDS: u64 = 5;
 
 /// Seconds per target with `--smoke`.
 const SMOKE_SECONDS: u64 = 10;
@@ -159,10 +164,34 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     }
 }
 
+/// `cargo xtask ci`'s last step: every fuzz target for a few seconds when the nightly toolchain
+/// and cargo-fuzz are installed; otherwise a line saying why it is skipped. `Err` when a target
+/// failed.
+pub(crate) fn ci_smoke() -> Result<(), String> {
+    let nightly = Cmd::cargo().args(["+nightly", "--version"]).stdout_if_ok();
+    let cargo_fuzz = Cmd::cargo().args(["fuzz", "--version"]).stdout_if_ok();
+    let (Some(_), Some(_)) = (&nightly, &cargo_fuzz) else {
+        let missing = match (nightly, cargo_fuzz) {
+            (None, None) => "the nightly toolchain and cargo-fuzz are not installed",
+            (None, _) => "the nightly toolchain is not installed",
+            _ => "cargo-fuzz is not installed",
+        };
+        println!(
+            "xtask ci: fuzz smoke runs SKIPPED: {missing} (rustup toolchain install nightly; cargo install cargo-fuzz \
+             --locked; then `cargo xtask fuzz --smoke`)"
+        );
+        return Ok(());
+    };
+    let options = Options { smoke: true, seconds: Some(CI_SMOKE_SECONDS), ..Options::default() };
+    match fuzz(&options)? {
+        true => Ok(()),
+        false => Err("a fuzz target failed its smoke run".to_owned()),
+    }
+}
+
 /// Checks the tools, builds, runs and reports. `Ok(false)` when a target failed.
 fn fuzz(options: &Options) -> Result<bool, String> {
     let root = crate::workspace_root();
-    let fuzz_dir = root.join(FUZZ_DIR);
     let nightly = Cmd::cargo().args(["+nightly", "--version"]).stdout_if_ok().ok_or(
         "the nightly toolchain is needed (`cargo +nightly --version` failed); \
          install it with `rustup toolchain install nightly`",
@@ -170,24 +199,36 @@ fn fuzz(options: &Options) -> Result<bool, String> {
     let cargo_fuzz = ensure_cargo_fuzz(options.install)?;
     println!("xtask fuzz: {nightly}; {cargo_fuzz}");
 
-    let list = Cmd::cargo().args(["+nightly", "fuzz", "list"]).dir(&fuzz_dir);
-    let listed = list.stdout_if_ok().ok_or(format!("`{list}` failed in {FUZZ_DIR}"))?;
-    let all: Vec<String> = listed.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
-    let targets = match &options.target {
-        Some(target) if all.contains(target) => vec![target.clone()],
-        Some(target) => return Err(format!("no fuzz target `{target}`; the targets are: {}", all.join(", "))),
-        None => all,
+    // Every target with its crate.
+    let mut all: Vec<(PathBuf, String)> = Vec::new();
+    for dir in FUZZ_DIRS {
+        let fuzz_dir = root.join(dir);
+        let list = Cmd::cargo().args(["+nightly", "fuzz", "list"]).dir(&fuzz_dir);
+        let listed = list.stdout_if_ok().ok_or(format!("`{list}` failed in {dir}"))?;
+        all.extend(listed.lines().map(str::trim).filter(|l| !l.is_empty()).map(|t| (fuzz_dir.clone(), t.to_owned())));
+    }
+    let names = || all.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(", ");
+    let targets: Vec<(PathBuf, String)> = match &options.target {
+        Some(target) => match all.iter().find(|(_, t)| t == target) {
+            Some(found) => vec![found.clone()],
+            None => return Err(format!("no fuzz target `{target}`; the targets are: {}", names())),
+        },
+        None => all.clone(),
     };
     if targets.is_empty() {
-        return Err(format!("`{list}` lists no targets"));
+        return Err("no fuzz crate lists a target".to_owned());
     }
 
-    // Build once, in the configuration `fuzz run` uses, so each run starts at once.
-    let build = Cmd::cargo().args(["+nightly", "fuzz", "build"]).args(options.target.clone()).dir(&fuzz_dir);
-    println!("\n==> {build}");
-    match build.status()? {
-        status if status.success() => {}
-        status => return Err(format!("`{build}` failed ({status})")),
+    // Build once per crate, in the configuration `fuzz run` uses, so each run starts at once.
+    let mut dirs: Vec<&PathBuf> = targets.iter().map(|(dir, _)| dir).collect();
+    dirs.dedup();
+    for fuzz_dir in dirs {
+        let build = Cmd::cargo().args(["+nightly", "fuzz", "build"]).args(options.target.clone()).dir(fuzz_dir);
+        println!("\n==> {build}  (in {})", relative(fuzz_dir, &root));
+        match build.status()? {
+            status if status.success() => {}
+            status => return Err(format!("`{build}` failed ({status})")),
+        }
     }
 
     let seconds = options.seconds();
@@ -195,9 +236,9 @@ fn fuzz(options: &Options) -> Result<bool, String> {
     fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
     let started = Instant::now();
     let mut reports = Vec::new();
-    for (i, target) in targets.iter().enumerate() {
+    for (i, (fuzz_dir, target)) in targets.iter().enumerate() {
         print!("\n==> [{}/{}] ", i + 1, targets.len());
-        let report = run_target(&fuzz_dir, &logs, target, seconds)?;
+        let report = run_target(fuzz_dir, &logs, target, seconds)?;
         println!("    {} ({:.1?})", describe(&report.verdict, &root), report.wall);
         reports.push(report);
     }

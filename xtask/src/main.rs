@@ -32,15 +32,16 @@ commands:
               cargo test -p wxpay-protocol --no-default-features
               RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
             then checks wxpay-protocol's dependency graph: no runtime, socket or ring crate, and
-            without default features no aws-lc crate
-  fuzz      run the cargo-fuzz targets of crates/protocol/fuzz (needs nightly and cargo-fuzz)
+            without default features no aws-lc crate; last, every fuzz target runs for 5 s when
+            the nightly toolchain and cargo-fuzz are installed (skipped with a message otherwise)
+  fuzz      run the cargo-fuzz targets of crates/protocol/fuzz and crates/cli/fuzz (needs nightly and cargo-fuzz)
               --smoke         run every target briefly and print a report (default 10 s each)
               --target T      run only target T (without --smoke: default 60 s)
               --seconds N     run each target for N seconds
               --install       install cargo-fuzz first if it is missing
             Each run writes new inputs to a fresh temporary corpus and only reads the checked-in
             corpus/<target>, so the repository is never modified; crashes land in
-            crates/protocol/fuzz/artifacts/<target>/.
+            crates/{protocol,cli}/fuzz/artifacts/<target>/.
   bench-batch [ROWS...]
             build wxpay, wxpay-sandbox and bench-batch in release mode and run `wxpay --batch`
             over inputs of ROWS rows (default 10000 100000 1000000): peak RSS, rows/s, v3 CPU

@@ -361,3 +361,45 @@ impl CommonArgs {
         }
     }
 }
+
+/// The flag whose value is the first argument that is not UTF-8: `--flag=<value>`, or the flag
+/// before a separate value; `an argument` when it is neither (a subcommand or a positional).
+pub(crate) fn not_utf8_flag(args: &[std::ffi::OsString]) -> String {
+    let mut previous: Option<&str> = None;
+    for arg in args.iter().skip(1) {
+        match arg.to_str() {
+            Some(text) => previous = Some(text),
+            None => {
+                let bytes = arg.as_encoded_bytes();
+                if bytes.starts_with(b"--")
+                    && let Some(eq) = bytes.iter().position(|&b| b == b'=')
+                {
+                    return String::from_utf8_lossy(&bytes[..eq]).into_owned();
+                }
+                return match previous {
+                    Some(flag) if flag.starts_with('-') && !flag.contains('=') => flag.to_owned(),
+                    _ => "an argument".to_owned(),
+                };
+            }
+        }
+    }
+    "an argument".to_owned()
+}
+
+#[cfg(test)]
+mod utf8_tests {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+
+    use super::not_utf8_flag;
+
+    #[test]
+    fn the_flag_of_a_value_that_is_not_utf8_is_named() {
+        let bad = || OsString::from_vec(b"P\xFF1".to_vec());
+        let args = |list: Vec<OsString>| [vec![OsString::from("wxpay")], list].concat();
+        let flag = OsString::from("--out-order-no");
+        assert_eq!(not_utf8_flag(&args(vec![flag, bad()])), "--out-order-no");
+        assert_eq!(not_utf8_flag(&args(vec![OsString::from_vec(b"--sub-mchid=\xFF".to_vec())])), "--sub-mchid");
+        assert_eq!(not_utf8_flag(&args(vec![bad()])), "an argument");
+    }
+}

@@ -30,6 +30,7 @@ use serde_json::{Map, Value, json};
 use wxpay_protocol::Operation;
 
 use crate::exit::{CliError, Exit};
+use crate::input::MAX_BATCH_LINE;
 use crate::ops::CliOperation;
 use crate::run::Report;
 use crate::{render, send};
@@ -86,8 +87,8 @@ fn key_of(fields: &Fields) -> String {
     fields.iter().map(|(k, v)| format!("{}={}", escape(k), escape(v))).collect::<Vec<_>>().join("&")
 }
 
-/// The longest JSON line read as a row; a longer one is an invalid row (the rest of it is
-/// skipped without being held in memory).
+/// The longest line of an output file read on resume (a line holds a whole answer, and an
+/// `--all-pages` answer lists up to 50 refunds).
 const MAX_LINE: usize = 1024 * 1024;
 
 /// The rows of a batch input, read as they are needed: memory holds one row at a time, whatever
@@ -165,7 +166,7 @@ impl Iterator for JsonRows {
     fn next(&mut self) -> Option<Row> {
         loop {
             self.buffer.clear();
-            let (read, too_long) = match read_line_bounded(&mut self.reader, &mut self.buffer, MAX_LINE) {
+            let (read, too_long) = match read_line_bounded(&mut self.reader, &mut self.buffer, MAX_BATCH_LINE) {
                 Ok(read) => read,
                 Err(e) => {
                     self.number += 1;
@@ -187,7 +188,7 @@ impl Iterator for JsonRows {
             }
             self.number += 1;
             let columns = if too_long {
-                Err(format!("line {}: longer than {MAX_LINE} bytes", self.line))
+                Err(format!("line {}: longer than {MAX_BATCH_LINE} bytes", self.line))
             } else {
                 json_row(&String::from_utf8_lossy(&self.buffer)).map_err(|e| format!("line {}: {e}", self.line))
             };
@@ -263,18 +264,22 @@ fn csv_rows(reader: io::BufReader<Box<dyn Read>>, file: &str) -> Result<Rows, Cl
         }
     }
     let names = header.clone();
-    let rows = reader.into_records().enumerate().map(move |(i, record)| Row {
+    // Byte records, so that a cell that is not UTF-8 is named by its column, not its index.
+    let rows = reader.into_byte_records().enumerate().map(move |(i, record)| Row {
         number: i + 1,
-        columns: record
-            .map(|r| {
-                names
-                    .iter()
-                    .zip(r.iter())
-                    .filter(|(_, v)| !v.is_empty())
-                    .map(|(k, v)| (k.clone(), v.to_owned()))
-                    .collect()
-            })
-            .map_err(|e| e.to_string()),
+        columns: record.map_err(|e| e.to_string()).and_then(|r| {
+            if r.len() != names.len() {
+                return Err(format!("row has {} fields but the header row has {}", r.len(), names.len()));
+            }
+            let mut fields = Fields::new();
+            for (name, cell) in names.iter().zip(r.iter()) {
+                let cell = std::str::from_utf8(cell).map_err(|_| format!("column `{name}` is not UTF-8"))?;
+                if !cell.is_empty() {
+                    fields.insert(name.clone(), cell.to_owned());
+                }
+            }
+            Ok(fields)
+        }),
     });
     Ok(Rows { rows: Box::new(rows), header: Some(header) })
 }
@@ -404,15 +409,25 @@ fn resume(path: &Path) -> Result<(Previous, Option<String>), CliError> {
         Err(e) => return Err(failed(e)),
     };
     let mut previous = Previous::default();
-    let (mut complete, mut unreadable, mut buffer) = (0u64, 0usize, Vec::new());
+    let (mut complete, mut buffer) = (0u64, Vec::new());
     let mut cut = false;
+    let refuse = |why: String| {
+        let reason = format!("{why}: --output takes a new file, an empty one, or a previous batch run's output");
+        CliError::Batch { file: file.clone(), reason: Some(reason), source: None }
+    };
+    let mut line_number = 0usize;
     loop {
+        line_number += 1;
         buffer.clear();
         let (read, too_long) = read_line_bounded(&mut reader, &mut buffer, MAX_LINE).map_err(failed)?;
         if read == 0 {
             break;
         }
         if buffer.last() != Some(&b'\n') {
+            // A half-written last line of an interrupted run starts as every line of this tool does.
+            if !buffer.starts_with(b"{\"") {
+                return Err(refuse("its last line is not a batch result".to_owned()));
+            }
             cut = true;
             break;
         }
@@ -425,6 +440,10 @@ fn resume(path: &Path) -> Result<(Previous, Option<String>), CliError> {
             let row = usize::try_from(v.get("row")?.as_u64()?).ok()?;
             Some((row, v.get("key")?.as_str()?.to_owned(), Outcome::of_line(v)?))
         });
+        // Only a file that is empty or made of this tool's own lines is resumed into: anything
+        // else (a key file, a PEM file, another program's output) is refused untouched.
+        let own = value.as_ref().is_some_and(|v| v.get("input").is_some());
+        let recorded = recorded.filter(|_| own);
         match recorded {
             Some((row, key, outcome)) if outcome.is_final() => {
                 if previous.mark(row) {
@@ -435,16 +454,13 @@ fn resume(path: &Path) -> Result<(Previous, Option<String>), CliError> {
                 }
             }
             Some(_) => {}
-            None => unreadable += 1,
+            None => return Err(refuse(format!("line {line_number} is not a batch result"))),
         }
     }
     let mut notes = Vec::new();
     if cut {
         OpenOptions::new().write(true).open(path).and_then(|f| f.set_len(complete)).map_err(failed)?;
         notes.push(format!("note: cut off a half-written last line of {file}; its row is sent again"));
-    }
-    if unreadable > 0 {
-        notes.push(format!("note: {unreadable} line(s) of {file} are not batch results and were ignored"));
     }
     Ok((previous, (!notes.is_empty()).then(|| notes.join("\n"))))
 }
@@ -525,7 +541,8 @@ impl Tally {
         }
         let counts = |map: &BTreeMap<String, usize>| {
             let total: usize = map.values().sum();
-            let each: Vec<String> = map.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            // API codes come from the network: escaped for the terminal.
+            let each: Vec<String> = map.iter().map(|(k, n)| format!("{} {n}", crate::table::escape(k))).collect();
             if each.is_empty() { total.to_string() } else { format!("{total}  ({})", each.join(", ")) }
         };
         let mut out = format!("batch: {} rows, {} sent", self.rows, self.sent);
@@ -594,11 +611,36 @@ pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliE
         if !new.is_empty() {
             eprintln!(
                 "note: column(s) {} are not fields of this operation ({}); they are kept in each line's input, not sent",
-                new.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                new.iter().map(|n| format!("`{}`", crate::table::escape(n))).collect::<Vec<_>>().join(", "),
                 A::FIELDS.join(", ")
             );
         }
     };
+    // A file none of whose columns is a field of the operation is not this operation's input
+    // (a PEM file read as CSV, say): refused before anything is sent or written. CSV names its
+    // columns in the header; JSON lines in their first row.
+    let mut rows = rows.peekable();
+    let names_a_field = |names: &mut dyn Iterator<Item = &String>| {
+        for name in names {
+            if A::FIELDS.contains(&name.as_str()) {
+                return true;
+            }
+        }
+        false
+    };
+    let first_names = match (&header, rows.peek()) {
+        (Some(header), _) => Some(names_a_field(&mut header.iter())),
+        (None, Some(Row { columns: Ok(columns), .. })) => Some(names_a_field(&mut columns.keys())),
+        (None, _) => None,
+    };
+    if first_names == Some(false) {
+        let reason = format!(
+            "not a CSV or JSON-lines file of this operation's columns ({}): {} names none",
+            A::FIELDS.join(", "),
+            if header.is_some() { "the header row" } else { "the first row" }
+        );
+        return Err(CliError::Batch { file, reason: Some(reason), source: None });
+    }
     if let Some(header) = &header {
         note_columns(&mut header.iter());
     }
@@ -783,7 +825,7 @@ mod tests {
     #[test]
     fn lines_longer_than_the_limit_are_invalid_rows_and_the_next_row_is_read() {
         let mut jsonl = b"{\"a\":\"".to_vec();
-        jsonl.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
+        jsonl.extend(std::iter::repeat_n(b'x', MAX_BATCH_LINE + 10));
         jsonl.extend_from_slice(b"\"}\n\n{\"b\":\"2\"}\n");
         let rows = parse_rows(&jsonl, "f").unwrap();
         assert_eq!(rows.len(), 2);

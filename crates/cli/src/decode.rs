@@ -1,15 +1,14 @@
 //! Reading an answer for `--decode`: a bare body, or a raw HTTP/1.1 response as copied from a
 //! log (status line, headers, blank line, body), into an `http::Response`.
 //!
-//! This is HTTP framing only; what the body means is for the protocol's parsers.
+//! This is HTTP framing only; what the body means is for the protocol's parsers. It is pure (no
+//! file, no terminal, nothing else of the CLI), so that the fuzz target `raw_http` of
+//! `crates/cli/fuzz` compiles it as it is; reading the input, within a size limit, is
+//! [`crate::input`]'s.
 
 use std::borrow::Cow;
-use std::io::{self, Read};
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-
-use crate::args::Input;
-use crate::exit::CliError;
 
 /// The most headers a raw response may have.
 const MAX_HEADERS: usize = 128;
@@ -49,23 +48,6 @@ pub(crate) enum RawHttpError {
     /// The chunked body is broken.
     #[error("the chunked body is malformed: {0}")]
     Chunked(&'static str),
-}
-
-/// Reads the whole `--decode` input.
-pub(crate) fn read_input(input: &Input) -> Result<Vec<u8>, CliError> {
-    match input {
-        Input::Stdin => {
-            let mut bytes = Vec::new();
-            io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .map_err(|source| CliError::ReadInput { input: "standard input".to_owned(), source })?;
-            Ok(bytes)
-        }
-        Input::File(path) => {
-            std::fs::read(path).map_err(|source| CliError::ReadInput { input: path.display().to_string(), source })
-        }
-    }
 }
 
 /// The answer in `input`: a raw HTTP response when it starts with `HTTP/` (after leading

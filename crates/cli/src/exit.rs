@@ -138,6 +138,12 @@ pub(crate) enum CliError {
         #[source]
         source: io::Error,
     },
+    /// A command-line argument is not UTF-8 where text is expected (clap names no flag).
+    #[error("the value of {flag} is not UTF-8")]
+    NotUtf8 {
+        /// The flag (`--out-order-no`), or `an argument` when none can be told.
+        flag: String,
+    },
     /// One `--batch` row cannot be read (a line that is not a JSON object, a CSV record with
     /// the wrong number of fields, a value that is not text).
     #[error("invalid row: {0}")]
@@ -209,7 +215,7 @@ impl CliError {
     /// The exit code for this error.
     pub(crate) fn exit(&self) -> Exit {
         match self {
-            CliError::Invalid(_) | CliError::MissingFlag { .. } => Exit::InvalidInput,
+            CliError::Invalid(_) | CliError::MissingFlag { .. } | CliError::NotUtf8 { .. } => Exit::InvalidInput,
             CliError::ReadInput { .. } | CliError::Credential { .. } => Exit::InvalidInput,
             CliError::ReadConfig { .. } | CliError::Config { .. } | CliError::Settings(_) => Exit::InvalidInput,
             CliError::Batch { .. } | CliError::BadRow(_) => Exit::InvalidInput,

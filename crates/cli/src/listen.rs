@@ -102,7 +102,7 @@ pub(crate) fn decode(command: &NotifyCommand) -> Result<Report, CliError> {
         s if s == "-" => Input::Stdin,
         _ => Input::File(args.input.clone()),
     };
-    let request = decode::request(&decode::read_input(&input)?)?;
+    let request = decode::request(&crate::input::decode_input(&input)?)?;
     let now = args.keys.now.unwrap_or_else(wxpay_system::unix_now);
     let notification = notify::parse_notification(&request, now, &keys, &apiv3).map_err(CliError::Notification)?;
     let stdout = if args.json { crate::render::json_line(&notification)? } else { table(&notification) };

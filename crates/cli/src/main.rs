@@ -15,6 +15,7 @@ mod credentials;
 mod decode;
 mod demo;
 mod exit;
+mod input;
 mod listen;
 mod ops;
 mod render;
@@ -24,6 +25,7 @@ mod security;
 mod send;
 mod table;
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -33,7 +35,17 @@ use crate::args::Cli;
 use crate::exit::CliError;
 
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
+    let mut cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap's message names no flag: name it.
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+            let args: Vec<OsString> = std::env::args_os().collect();
+            let err = CliError::NotUtf8 { flag: args::not_utf8_flag(&args) };
+            report_error(&err, args.iter().any(|a| a == "--json"));
+            return err.exit().into();
+        }
+        Err(e) => e.exit(),
+    };
     let json = cli.group.json();
     let result = config::apply(&mut cli.group).and_then(|()| run::run(&cli.group)).and_then(|report| {
         if let Some(warning) = report.warning {

@@ -9,32 +9,16 @@ use wxpay_protocol::{RetryClass, TransportErrorKind, ValidationError};
 
 use crate::credentials::CredentialError;
 use crate::exit::{CliError, Exit, flag_name};
+use crate::table::{escape, escape_bytes};
 
 /// A header value as text (bytes that are not visible ASCII are replaced).
 fn header_text(value: &http::HeaderValue) -> String {
     value.to_str().map_or_else(|_| String::from_utf8_lossy(value.as_bytes()).into_owned(), str::to_owned)
 }
 
-/// A signed message on one line: `\n`, `\r`, `\t` and `\\` as those escapes, other control
-/// characters and bytes that are not UTF-8 as `\xHH`, so that the exact bytes can be told from
-/// the line (`echo -e` and bash's `printf '%b'` give them back).
+/// A signed message on one line (see [`escape_bytes`]): the exact bytes that were signed.
 fn escape_message(message: &[u8]) -> String {
-    let mut out = String::with_capacity(message.len() + 8);
-    let hex = |out: &mut String, bytes: &[u8]| bytes.iter().for_each(|b| out.push_str(&format!("\\x{b:02X}")));
-    for chunk in message.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\\' => out.push_str("\\\\"),
-                c if c.is_control() => hex(&mut out, c.encode_utf8(&mut [0; 4]).as_bytes()),
-                c => out.push(c),
-            }
-        }
-        hex(&mut out, chunk.invalid());
-    }
-    out
+    escape_bytes(message)
 }
 
 /// A request in the human form: `METHOD URL`, the headers, a blank line, the body (pretty JSON
@@ -141,8 +125,11 @@ fn summary(err: &CliError) -> String {
 
 /// An error for people: `error: ...`, the retry class of an API error or a transport failure,
 /// what to do when a write's outcome is unknown, then one `caused by: ...` line per source.
+///
+/// Every line is [`escape`]d: a message, code or field name from an answer or a file cannot
+/// drive the terminal or forge a line of its own.
 pub(crate) fn error_text(err: &CliError) -> String {
-    let mut out = format!("error: {}\n", summary(err));
+    let mut out = format!("error: {}\n", escape(&summary(err)));
     if let CliError::Answer(e @ (wxpay_protocol::Error::Api(_) | wxpay_protocol::Error::Transport(_))) = err {
         if e.outcome_unknown() {
             out.push_str(&format!("{OUTCOME_UNKNOWN}\n"));
@@ -150,7 +137,7 @@ pub(crate) fn error_text(err: &CliError) -> String {
         out.push_str(&format!("retry: {}\n", retry_text(e.retry_class())));
     }
     for cause in causes(err) {
-        out.push_str(&format!("caused by: {cause}\n"));
+        out.push_str(&format!("caused by: {}\n", escape(&cause)));
     }
     out
 }
@@ -272,6 +259,10 @@ pub(crate) fn error_json(err: &CliError) -> Value {
         }
         CliError::Batch { file, .. } | CliError::BatchOutput { file, .. } => {
             object.insert("file".into(), file.as_str().into());
+        }
+        CliError::NotUtf8 { flag } => {
+            object.insert("flag".into(), flag.as_str().into());
+            object.insert("rule".into(), "not UTF-8".into());
         }
         CliError::BadRow(reason) => {
             object.insert("row".into(), reason.as_str().into());

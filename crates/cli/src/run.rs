@@ -7,7 +7,7 @@ use crate::args::{Group, Mode};
 use crate::exit::{CliError, Exit};
 use crate::ops::{CliOperation, Visit};
 use crate::request::Endpoints;
-use crate::{batch, decode, render, security, send};
+use crate::{batch, decode, input, render, security, send};
 
 /// What a run that produced its output prints, and how it exits.
 #[derive(Debug)]
@@ -40,7 +40,7 @@ impl Visit for Run {
             Mode::Batch(path) => batch::run(&path, command),
             Mode::DryRun => dry_run(command),
             Mode::Decode(input) => {
-                let response = decode::response(decode::read_input(&input)?)?;
+                let response = decode::response(input::decode_input(&input)?)?;
                 let (answer, warning) = C::decode(&response, command.v3())?;
                 let stdout = if common.json { render::json_line(&answer)? } else { C::table(&answer) };
                 Ok(Report { warning, ..Report::new(stdout) })

@@ -48,6 +48,8 @@ pub(crate) fn sign(request: &mut http::Request<Vec<u8>>, args: &V3Args) -> Resul
 pub(crate) fn verified_note(verification: &Verification) -> Option<String> {
     match verification {
         Verification::Signed { serial } => {
+            // The serial is the answer's: escaped for the terminal.
+            let serial = crate::table::escape(serial);
             Some(format!("note: signature verified ({} {serial})", wxpay_protocol::header::WECHATPAY_SERIAL))
         }
         // An unsigned error answer is parsed into its API error, which is all it may be used for.

@@ -18,6 +18,39 @@ pub(crate) fn amount(fen: Fen) -> String {
     format!("{fen} ({} yuan)", fen.yuan_string())
 }
 
+/// Text from the network or a file, made safe for a terminal and for one table cell:
+/// `\n`, `\r`, `\t` and `\\` as those escapes; other control characters (C0 with NUL, ESC
+/// and BEL, DEL, C1) and bytes that are not UTF-8 as `\xHH` of their bytes; the Unicode
+/// direction controls as `\u{HHHH}`. The result has no control character, so it cannot move
+/// the cursor, recolour the terminal, or start a line of its own, and the exact bytes can be
+/// told from it (`echo -e` and bash's `printf '%b'` give back all but the direction controls).
+pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 8);
+    let hex = |out: &mut String, bytes: &[u8]| bytes.iter().for_each(|b| out.push_str(&format!("\\x{b:02X}")));
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => hex(&mut out, c.encode_utf8(&mut [0; 4]).as_bytes()),
+                '\u{61C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+                    out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
+                }
+                c => out.push(c),
+            }
+        }
+        hex(&mut out, chunk.invalid());
+    }
+    out
+}
+
+/// [`escape_bytes`] of a string.
+pub(crate) fn escape(text: &str) -> String {
+    escape_bytes(text.as_bytes())
+}
+
 /// What an empty cell shows.
 const NONE: &str = "-";
 
@@ -53,8 +86,9 @@ impl Grid {
         Self { header, rows: Vec::new() }
     }
 
+    /// A row; each cell is [`escape`]d.
     pub(crate) fn push(&mut self, row: Vec<String>) {
-        self.rows.push(row);
+        self.rows.push(row.iter().map(|cell| escape(cell)).collect());
     }
 
     fn write(&self, out: &mut String, indent: &str) {
@@ -79,9 +113,9 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    /// A row.
+    /// A row; the value is [`escape`]d (every value may come from the network).
     pub(crate) fn row(&mut self, key: &'static str, value: impl Display) -> &mut Self {
-        self.rows.push((key, value.to_string(), None));
+        self.rows.push((key, escape(&value.to_string()), None));
         self
     }
 
@@ -105,7 +139,7 @@ impl Table {
 
     /// A row followed by a grid.
     pub(crate) fn grid(&mut self, key: &'static str, value: impl Display, grid: Grid) -> &mut Self {
-        self.rows.push((key, value.to_string(), Some(grid)));
+        self.rows.push((key, escape(&value.to_string()), Some(grid)));
         self
     }
 }
@@ -155,6 +189,19 @@ impl ExtraNames {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_from_the_network_cannot_forge_rows_or_drive_the_terminal() {
+        let mut grid = Grid::new(&["id"]);
+        grid.push(vec!["5001\nresult   SUCCESS".into()]);
+        let mut t = Table::default();
+        t.row("result", "FAILED\nresult  SUCCESS\x1b[2J\x07\r\0\u{9b}31m\u{202E}\\").grid("refunds", "1", grid);
+        let text = t.to_string();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(text.contains(r"FAILED\nresult  SUCCESS\x1B[2J\x07\r\x00\xC2\x9B31m\u{202E}\\"), "{text}");
+        assert_eq!(escape_bytes(b"a\xFFb"), r"a\xFFb");
+    }
 
     #[test]
     fn keys_and_columns_are_aligned() {

@@ -119,6 +119,14 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The malformed answer, when the answer could not be read.
+    pub fn as_malformed(&self) -> Option<&MalformedResponse> {
+        match self {
+            Error::Malformed(m) => Some(m),
+            _ => None,
+        }
+    }
 }
 
 /// A request field broke a documented rule. `Display` names the field and the rule.
@@ -298,6 +306,13 @@ pub enum MalformedKind {
     Inconsistent(String),
     /// A status the API does not document for this kind of answer.
     UnexpectedStatus,
+    /// The body is longer than the parsers read ([`MAX_ANSWER_BYTES`](crate::MAX_ANSWER_BYTES)).
+    TooLarge {
+        /// The length of the body, in bytes.
+        len: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for MalformedKind {
@@ -308,6 +323,9 @@ impl fmt::Display for MalformedKind {
             MalformedKind::MissingField(field) => write!(f, "required field `{field}` is missing"),
             MalformedKind::InvalidField { field, expected } => {
                 write!(f, "field `{field}` is not {expected}")
+            }
+            MalformedKind::TooLarge { len, limit } => {
+                write!(f, "body of {len} bytes is longer than the {limit} bytes an answer may have")
             }
             MalformedKind::ConflictingField(field) => {
                 write!(f, "field `{field}` is given twice with different values")

@@ -105,6 +105,7 @@ mod endpoint;
 mod error;
 mod extra;
 pub mod header;
+mod json;
 mod lookup;
 pub mod notify;
 mod number;
@@ -125,12 +126,13 @@ pub use error::{
     TransportErrorKind, UnverifiedResponse, ValidationError,
 };
 pub use extra::Extra;
+pub use json::MAX_ANSWER_BYTES;
 pub use lookup::{OrderRef, RefundLookup};
 pub use operation::{
     Access, Answer, Api, FailureFields, Method, Operation, OperationSpec, RateLimit, RateScope, operation_at,
     operation_named, operations,
 };
-pub use paginate::{PAGE_SIZE, PagingError, RefundPager};
+pub use paginate::{MAX_REFUNDS, PAGE_SIZE, PagingError, RefundPager};
 pub use retry::RetryClass;
 pub use timestamp::{CHINA, InvalidTimestamp, TimeFormat, Timestamp};
 pub use validate::{

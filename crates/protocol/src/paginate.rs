@@ -4,6 +4,12 @@
 //! the order's `total_refund_count`. [`RefundPager`] says which offset to ask for next, takes
 //! each answer, and stops with a [`PagingError`] on any answer that would make it loop or lose
 //! refunds. It does no I/O; the transports drive it.
+//!
+//! The server's `total_refund_count` is not trusted without bound: an order has at most
+//! [`MAX_REFUNDS`] refunds (WeChat Pay documents 50), so a total above the pager's maximum, or a
+//! page of more than [`PAGE_SIZE`] refunds, stops it with an error. Every page either ends the
+//! walk or moves the offset forward by at least one refund, so a pager asks at most
+//! `max_refunds + 1` times whatever the server answers.
 
 use std::collections::HashSet;
 
@@ -12,6 +18,13 @@ use crate::validate::{NonceStr, Offset};
 
 /// The most refunds one answer carries (seeds/004).
 pub const PAGE_SIZE: u32 = 10;
+
+/// The most refunds one order can have: "The number of partial refunds for each payment order
+/// cannot exceed 50 times" (WeChat Pay, Submit Refund API,
+/// <https://pay.weixin.qq.com/wiki/doc/api_external/en/apis/chapter3_3_3.shtml>). The default
+/// bound of [`RefundPager`] (see [`RefundPager::with_max_refunds`]) and of the refund query
+/// parser's `refund_count`.
+pub const MAX_REFUNDS: u32 = 50;
 
 /// An answer that cannot be the next page of the same order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +71,28 @@ pub enum PagingError {
         /// The total.
         total: u32,
     },
+    /// The order claims more refunds than an order can have (or than the pager was told to take).
+    #[error("total_refund_count {total} is more than the {max} refunds an order can have")]
+    TooManyRefunds {
+        /// The total the answer claims (or the refunds received so far).
+        total: u32,
+        /// The pager's maximum ([`MAX_REFUNDS`] unless set otherwise).
+        max: u32,
+    },
+    /// A page lists more refunds than a page can hold.
+    #[error("a page lists {refund_count} refunds, more than the {PAGE_SIZE} of a page")]
+    PageTooLong {
+        /// The count of the page.
+        refund_count: u32,
+    },
+    /// A page is of another payment than the pages before it.
+    #[error("a page is of transaction {now}, the pages before of {before}")]
+    OrderChanged {
+        /// The first page's `transaction_id`.
+        before: String,
+        /// This page's.
+        now: String,
+    },
     /// A refund arrived twice.
     #[error("refund {refund_id} arrived twice")]
     Duplicate {
@@ -88,13 +123,45 @@ pub struct RefundPager {
     total: Option<u32>,
     seen: HashSet<String>,
     done: bool,
+    max_refunds: u32,
+    transaction_id: Option<String>,
 }
 
 impl RefundPager {
     /// Pages through the refunds `request` names, from its offset (or 0) on.
     pub fn new(request: RefundQueryRequest) -> Self {
         let offset = request.get_offset().map_or(0, Offset::get);
-        Self { request, offset, total: None, seen: HashSet::new(), done: false }
+        Self {
+            request,
+            offset,
+            total: None,
+            seen: HashSet::new(),
+            done: false,
+            max_refunds: MAX_REFUNDS,
+            transaction_id: None,
+        }
+    }
+
+    /// Stops at `max` refunds instead of [`MAX_REFUNDS`]: a total above it, or more refunds
+    /// than it, is [`PagingError::TooManyRefunds`]. For the day WeChat Pay allows more refunds
+    /// per order than it documents now.
+    ///
+    /// ```
+    /// # use wxpay_protocol::{cloudpay::RefundQueryRequest, RefundLookup, RefundPager, SubMchId, TransactionId};
+    /// # let request = RefundQueryRequest::new(SubMchId::new("1900000109")?,
+    /// #     RefundLookup::TransactionId(TransactionId::new("4200000000000000000000000001")?));
+    /// let pager = RefundPager::new(request).with_max_refunds(100);
+    /// assert_eq!(pager.max_refunds(), 100);
+    /// # Ok::<(), wxpay_protocol::ValidationError>(())
+    /// ```
+    pub fn with_max_refunds(mut self, max: u32) -> Self {
+        self.max_refunds = max;
+        self
+    }
+
+    /// The most refunds this pager takes.
+    pub fn max_refunds(&self) -> u32 {
+        self.max_refunds
     }
 
     /// The offset to ask for next, or `None` when every refund is in.
@@ -145,18 +212,32 @@ impl RefundPager {
                 return Err(PagingError::DetailsNotReturned { refund_count: page.refund_count });
             }
         };
+        // The parser guarantees refunds.len() == refund_count; the count is at most u32::MAX.
+        let count = u32::try_from(refunds.len()).unwrap_or(u32::MAX);
+        let received = u32::try_from(self.seen.len()).unwrap_or(u32::MAX).saturating_add(count);
+        if received > self.max_refunds {
+            return Err(PagingError::TooManyRefunds { total: received, max: self.max_refunds });
+        }
+        match &self.transaction_id {
+            Some(before) if *before != page.transaction_id => {
+                return Err(PagingError::OrderChanged { before: before.clone(), now: page.transaction_id });
+            }
+            _ => self.transaction_id = Some(page.transaction_id.clone()),
+        }
+        // Checked before anything is taken: a page that fails leaves the count as it was.
+        let mut ids = HashSet::new();
         for refund in &refunds {
-            if !self.seen.insert(refund.refund_id.clone()) {
+            if self.seen.contains(&refund.refund_id) || !ids.insert(refund.refund_id.as_str()) {
                 return Err(PagingError::Duplicate { refund_id: refund.refund_id.clone() });
             }
         }
-        // The parser guarantees refunds.len() == refund_count; the count is at most u32::MAX.
-        let count = u32::try_from(refunds.len()).unwrap_or(u32::MAX);
-
         if !self.request.lookup().is_order_level() {
             // A refund id names one refund: one answer is all there is.
             self.done = true;
-            return Ok(refunds);
+            return Ok(self.taken(refunds));
+        }
+        if count > PAGE_SIZE {
+            return Err(PagingError::PageTooLong { refund_count: count });
         }
         let Some(total) = page.total_refund_count else {
             if count >= PAGE_SIZE {
@@ -164,11 +245,14 @@ impl RefundPager {
             }
             // A short page without a total is the last one.
             self.done = true;
-            return Ok(refunds);
+            return Ok(self.taken(refunds));
         };
         match self.total {
             Some(before) if before != total => return Err(PagingError::TotalChanged { before, now: total }),
             _ => self.total = Some(total),
+        }
+        if total > self.max_refunds {
+            return Err(PagingError::TooManyRefunds { total, max: self.max_refunds });
         }
         let end = u64::from(self.offset) + u64::from(count);
         if end > u64::from(total) {
@@ -182,6 +266,12 @@ impl RefundPager {
         if self.offset >= total {
             self.done = true;
         }
-        Ok(refunds)
+        Ok(self.taken(refunds))
+    }
+
+    /// Records the refunds of an accepted page as seen.
+    fn taken(&mut self, refunds: Vec<Refund>) -> Vec<Refund> {
+        self.seen.extend(refunds.iter().map(|r| r.refund_id.clone()));
+        refunds
     }
 }

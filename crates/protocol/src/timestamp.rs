@@ -61,8 +61,12 @@ impl Timestamp {
         Self::parse_china(s, FORMAT, TimeFormat::SpacedChina, "yyyy-MM-dd HH:mm:ss")
     }
 
-    /// Parses RFC 3339 (`2015-05-20T13:29:35.120+08:00`), keeping the offset.
+    /// Parses RFC 3339 (`2015-05-20T13:29:35.120+08:00`), keeping the offset. The date and
+    /// time are the documented digits only: `yyyy-MM-ddTHH:mm:ss`, no sign, no wider year.
     pub fn parse_rfc3339(s: &str) -> Result<Self, InvalidTimestamp> {
+        if !digits_at(s, "dddd-dd-ddTdd:dd:dd") {
+            return Err(InvalidTimestamp { expected: "RFC 3339" });
+        }
         let instant = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| InvalidTimestamp { expected: "RFC 3339" })?;
         Ok(Self { instant, original: s.to_owned(), format: TimeFormat::Rfc3339 })
     }
@@ -73,9 +77,14 @@ impl Timestamp {
         kind: TimeFormat,
         name: &'static str,
     ) -> Result<Self, InvalidTimestamp> {
-        // `time` accepts a sign and more than four digits for `[year]`: insist on ASCII digits
-        // and separators only, so "+2018..." is rejected rather than read as another year.
-        if !s.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b':' || b == b' ') {
+        // `time` accepts a sign and more than four digits for `[year]`: insist on exactly the
+        // documented digits and separators, so "+2018..." and "-2018..." are rejected rather than
+        // read as other years.
+        let pattern = match kind {
+            TimeFormat::CompactChina => "dddddddddddddd",
+            _ => "dddd-dd-dd dd:dd:dd",
+        };
+        if s.len() != pattern.len() || !digits_at(s, pattern) {
             return Err(InvalidTimestamp { expected: name });
         }
         let local = PrimitiveDateTime::parse(s, format).map_err(|_| InvalidTimestamp { expected: name })?;
@@ -101,6 +110,13 @@ impl Timestamp {
     pub fn format(&self) -> TimeFormat {
         self.format
     }
+}
+
+/// Whether `s` starts with `pattern`, where `d` is an ASCII digit and any other byte stands for
+/// itself.
+fn digits_at(s: &str, pattern: &str) -> bool {
+    s.len() >= pattern.len()
+        && s.bytes().zip(pattern.bytes()).all(|(b, p)| if p == b'd' { b.is_ascii_digit() } else { b == p })
 }
 
 impl fmt::Display for Timestamp {
@@ -163,6 +179,16 @@ mod tests {
             assert!(Timestamp::parse_spaced_china(bad).is_err(), "{bad}");
         }
         assert!(Timestamp::parse_rfc3339("2015-05-20 13:29:35").is_err());
+        // Signed and wider years (issue 11): `time` reads them as years -2018, 12018.
+        for bad in ["-20180608170132", "+20180608170132", "120180608170132", "2018060817013\u{663}"] {
+            assert!(Timestamp::parse_compact_china(bad).is_err(), "{bad}");
+        }
+        for bad in ["-2016-07-25 15:26:26", "+2016-07-25 15:26:26", "12016-07-25 15:26:26", "2016-07-25 15:26-26"] {
+            assert!(Timestamp::parse_spaced_china(bad).is_err(), "{bad}");
+        }
+        for bad in ["-2015-05-20T13:29:35+08:00", "+2015-05-20T13:29:35Z", "12015-05-20T13:29:35Z"] {
+            assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -134,17 +134,22 @@ fn unknown_indexed_refund_keys_go_to_their_refund_or_coupon() {
 #[test]
 fn an_index_no_listed_refund_has_is_kept_on_the_answer() {
     let mut m = refund_answer();
-    // refund_count is 1: there is no refund 5, no coupon 3 of refund 0, and a documented
-    // per-refund field beyond the count is not a field of any refund.
+    // refund_count is 1: there is no refund 5 and no coupon 3 of refund 0. Fields no type knows
+    // stay on the answer; a documented per-refund or per-coupon field there would be a refund
+    // or coupon the answer does not list (issue 11): malformed.
     m.insert("refund_fee_type_5".into(), "CNY".into());
     m.insert("coupon_batch_id_0_3".into(), "B9".into());
-    m.insert("refund_channel_2".into(), "ORIGINAL".into());
-    m.insert("coupon_type_0_4".into(), "CASH".into());
+    for documented in ["refund_channel_2", "coupon_type_0_4", "refund_id_1", "coupon_refund_id_3_0"] {
+        let mut m = m.clone();
+        m.insert(documented.into(), "X".into());
+        let err = cloudpay::RefundQueryResponse::parse(&ok_json(&Value::Object(m))).unwrap_err();
+        let kind = err.as_malformed().unwrap().kind().to_string();
+        assert!(kind.contains(documented) || kind.contains("more refunds are listed"), "{documented}: {err}");
+    }
     let r = cloudpay::RefundQueryResponse::parse(&ok_json(&Value::Object(m))).unwrap();
-    assert_eq!(keys(&r.extra), ["coupon_batch_id_0_3", "coupon_type_0_4", "refund_channel_2", "refund_fee_type_5"]);
+    assert_eq!(keys(&r.extra), ["coupon_batch_id_0_3", "refund_fee_type_5"]);
     let refund = &r.listed_refunds()[0];
     assert!(refund.extra.is_empty() && refund.coupons[0].extra.is_empty(), "{refund:?}");
-    assert_eq!(refund.refund_channel, None);
     for shape in ReplyShape::all() {
         assert_eq!(cloudpay::RefundQueryResponse::parse(&ok(&r.encode(shape))).unwrap(), r, "{shape:?}");
     }
@@ -269,17 +274,17 @@ fn keys_of_one_name_are_placed_together_or_kept_on_the_answer() {
 }
 
 #[test]
-fn both_list_styles_in_one_answer_the_lists_win() {
-    // Lists and indexed keys at once (no documented shape does this): the lists are read, and
-    // the documented indexed keys of the listed refunds are read with them, not kept twice.
+fn both_list_styles_in_one_answer_are_malformed() {
+    // Lists and indexed keys at once (no documented shape does this): one style's values would
+    // be dropped (refund 9999 here), so the answer is malformed (issue 11).
     let body = json!({"return_code": "SUCCESS", "result_code": "SUCCESS", "transaction_id": "42",
         "total_fee": 300, "cash_fee": 300, "refund_count": 1, "refund_id_list": ["5001"],
         "out_refund_no_list": ["R1"], "refund_fee_list": [100], "refund_status_list": ["SUCCESS"],
-        "refund_id_0": "9999", "refund_fee_0": 1, "refund_fee_7": 7});
-    let r = cloudpay::RefundQueryResponse::parse(&ok_json(&body)).unwrap();
-    assert_eq!(r.listed_refunds()[0].refund_id, "5001");
-    assert_eq!(keys(&r.extra), ["refund_fee_7"], "an index no listed refund has is kept");
-    for shape in ReplyShape::all() {
-        assert_eq!(cloudpay::RefundQueryResponse::parse(&ok(&r.encode(shape))).unwrap(), r, "{shape:?}");
-    }
+        "refund_id_0": "9999", "refund_fee_0": 1});
+    let err = cloudpay::RefundQueryResponse::parse(&ok_json(&body)).unwrap_err();
+    assert!(err.as_malformed().is_some(), "{err}");
+    let mut indexed = refund_answer();
+    indexed.insert("refund_fee_list".into(), json!([7]));
+    let err = cloudpay::RefundQueryResponse::parse(&ok_json(&Value::Object(indexed))).unwrap_err();
+    assert!(err.as_malformed().unwrap().kind().to_string().contains("refund_fee_list"), "{err}");
 }

@@ -388,8 +388,38 @@ fn v3_missing_field_is_named() {
     else {
         panic!("not malformed");
     };
-    assert_eq!(m.kind(), &MalformedKind::InvalidField { field: "order_id".into(), expected: "the documented type" });
+    assert_eq!(m.kind(), &MalformedKind::MissingField("order_id".into()));
     assert!(std::error::Error::source(&m).is_some(), "serde's error is the source");
+}
+
+#[test]
+fn v3_wrong_type_names_the_field_not_the_value() {
+    // Issue 11: `{"return_no":7}` named field `7`; null, string and object values named ``.
+    for (field, value) in [("return_no", "7"), ("return_no", "null"), ("amount", "\"x\""), ("order_id", "{}")] {
+        let mut body = serde_json::json!({"sub_mchid":"1","order_id":"2","out_order_no":"P","out_return_no":"R",
+            "return_mchid":"3","return_no":"4","amount":1,"result":"SUCCESS"});
+        body[field] = serde_json::from_str(value).unwrap();
+        let body = body.to_string();
+        let kind = match v3::ReturnQueryResponse::parse(&danger::inspect_unverified(&ok(body.as_bytes()))) {
+            Err(Error::Malformed(m)) => m.kind().clone(),
+            other => panic!("{body}: {other:?}"),
+        };
+        assert_eq!(
+            kind,
+            MalformedKind::InvalidField { field: field.into(), expected: "the documented type" },
+            "{body}"
+        );
+    }
+    // A key given twice with different values is ambiguous (issue 11), in v3 answers too.
+    let twice = br#"{"sub_mchid":"1","order_id":"2","order_id":"3"}"#;
+    let err = v3::ReturnQueryResponse::parse(&danger::inspect_unverified(&ok(twice))).unwrap_err();
+    assert_eq!(err.as_malformed().unwrap().kind(), &MalformedKind::ConflictingField("order_id".into()));
+    let err = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&ok(
+        br#"{"sub_mchid":"1","transaction_id":"2","out_order_no":"P","order_id":"3","status":"FINISHED","receivers":[{"amount":null}]}"#,
+    )))
+    .unwrap_err();
+    let kind = err.as_malformed().unwrap().kind().to_string();
+    assert!(kind.contains("receivers[0]"), "{kind}");
 }
 
 #[test]

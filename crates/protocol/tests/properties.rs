@@ -7,8 +7,8 @@ use wxpay_protocol::security::danger;
 
 use wxpay_protocol::cloudpay::{self, RefundDetails, ReplyShape};
 use wxpay_protocol::{
-    BaseUrl, Description, NonceStr, Offset, Operation, OrderId, OrderRef, OutOrderNo, OutRefundNo, OutReturnNo,
-    OutTradeNo, PagingError, RefundId, RefundLookup, RefundPager, Rule, SubMchId, TransactionId, v3,
+    BaseUrl, Description, MAX_REFUNDS, NonceStr, Offset, Operation, OrderId, OrderRef, OutOrderNo, OutRefundNo,
+    OutReturnNo, OutTradeNo, PagingError, RefundId, RefundLookup, RefundPager, Rule, SubMchId, TransactionId, v3,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1047,9 +1047,12 @@ fn order_pager(start: Option<u32>) -> RefundPager {
     RefundPager::new(request)
 }
 
-/// An adversarial page: any count of ids (possibly repeated), any total or none.
+/// An adversarial page: any count of ids (possibly repeated, or always new: a server that keeps
+/// inventing refunds), any total or none, up to the issue 11 server's 1000000000 and beyond.
 fn adversarial_page() -> impl Strategy<Value = (Vec<String>, Option<u32>)> {
-    (prop::collection::vec((0u32..40).prop_map(|i| i.to_string()), 0..12), opt(0u32..40))
+    let id = prop_oneof![(0u32..40).prop_map(|i| i.to_string()), any::<u32>().prop_map(|i| format!("x{i}"))];
+    let total = prop_oneof![0u32..60, Just(1_000_000_000), any::<u32>()];
+    (prop::collection::vec(id, 0..12), opt(total))
 }
 
 proptest! {
@@ -1060,24 +1063,59 @@ proptest! {
         let mut pager = order_pager(start);
         let mut pushes = 0usize;
         let mut first_total = None;
-        for (ids, total) in &pages {
+        let (mut listed, mut reported, mut failed) = (0usize, 0usize, false);
+        // The pages repeat: a server may answer for ever.
+        for (ids, total) in pages.iter().cycle().take(500) {
             let Some(request) = pager.next_request(NonceStr::new("N2").unwrap()) else { break };
             prop_assert!(request.get_offset().is_some(), "order-level pages always carry an offset");
             first_total = first_total.or(*total);
             pushes += 1;
-            if pager.push(page(ids, *total)).is_err() {
-                prop_assert!(pager.next_request(NonceStr::new("N3").unwrap()).is_none(), "an error ends paging");
-                prop_assert_eq!(pager.push(page(ids, *total)), Err(PagingError::AlreadyComplete));
-                break;
+            match pager.push(page(ids, *total)) {
+                Ok(refunds) => {
+                    // What a page lists is what the pager reports, refund for refund.
+                    prop_assert_eq!(refunds.iter().map(|r| r.refund_id.clone()).collect::<Vec<_>>(), ids.clone());
+                    listed += ids.len();
+                    reported += refunds.len();
+                }
+                Err(_) => {
+                    prop_assert!(pager.next_request(NonceStr::new("N3").unwrap()).is_none(), "an error ends paging");
+                    prop_assert_eq!(pager.push(page(ids, *total)), Err(PagingError::AlreadyComplete));
+                    failed = true;
+                    break;
+                }
             }
         }
-        // Every accepted page advances the offset by at least one refund toward a fixed total,
-        // so paging cannot take more than total + 1 answers.
+        // The pager ends within its bound: every accepted page advances the offset by at least
+        // one refund toward a fixed total of at most MAX_REFUNDS, so paging never takes more
+        // than MAX_REFUNDS + 1 answers, whatever the server claims.
+        prop_assert!(pager.is_complete() || failed, "the pager ended ({pushes} answers)");
+        prop_assert!(pushes <= MAX_REFUNDS as usize + 1, "{pushes} pages");
         prop_assert!(pushes <= first_total.unwrap_or(0) as usize + 1 || pushes <= 1, "{pushes} pages, total {first_total:?}");
+        prop_assert!(pager.received() <= MAX_REFUNDS as usize);
+        // Never fewer refunds than the answers listed, unless it says so with an error.
+        prop_assert_eq!(reported, listed);
+        prop_assert_eq!(pager.received(), reported);
     }
 
     #[test]
-    fn pager_collects_every_refund_from_an_honest_server(total in 0u32..60) {
+    fn pager_bound_is_configurable(max in 0u32..200, total in any::<u32>()) {
+        let mut pager = order_pager(None).with_max_refunds(max);
+        let mut pushes = 0u32;
+        while let Some(request) = pager.next_request(NonceStr::new("N").unwrap()) {
+            let offset = request.get_offset().unwrap().get();
+            // A server that invents ten new refunds per page and claims `total`.
+            let ids: Vec<String> = (offset..offset + 10).map(|i| format!("i{i}")).collect();
+            pushes += 1;
+            if pager.push(page(&ids, Some(total))).is_err() {
+                break;
+            }
+        }
+        prop_assert!(pushes <= max / 10 + 1, "{pushes} pages for a bound of {max}");
+        prop_assert!(pager.received() as u32 <= max);
+    }
+
+    #[test]
+    fn pager_collects_every_refund_from_an_honest_server(total in 0u32..=MAX_REFUNDS) {
         let all: Vec<String> = (0..total).map(|i| format!("50{i:04}")).collect();
         let mut pager = order_pager(None);
         let mut got = Vec::new();
@@ -1123,6 +1161,22 @@ fn pager_errors() {
     let mut p = order_pager(None);
     p.push(page(&ids(0..10), Some(20))).unwrap();
     assert_eq!(p.push(page(&ids(5..15), Some(20))), Err(PagingError::Duplicate { refund_id: "5".into() }));
+    // Issue 11: a server that claims a billion refunds is stopped at the first page.
+    let mut p = order_pager(None);
+    assert_eq!(
+        p.push(page(&ids(0..10), Some(1_000_000_000))),
+        Err(PagingError::TooManyRefunds { total: 1_000_000_000, max: MAX_REFUNDS })
+    );
+    let mut p = order_pager(None).with_max_refunds(60);
+    p.push(page(&ids(0..10), Some(60))).unwrap();
+    let mut p = order_pager(None);
+    assert_eq!(p.push(page(&ids(0..11), Some(20))), Err(PagingError::PageTooLong { refund_count: 11 }));
+    // A page of another payment is not the next page of this one.
+    let mut p = order_pager(None);
+    p.push(page(&ids(0..10), Some(20))).unwrap();
+    let mut other = page(&ids(10..20), Some(20));
+    other.transaction_id = "43".into();
+    assert_eq!(p.push(other), Err(PagingError::OrderChanged { before: "42".into(), now: "43".into() }));
     let mut p = order_pager(None);
     assert_eq!(
         p.push(page(&ids(0..10), Some(5))),

@@ -167,8 +167,16 @@ impl<I: Io> Driver<I> {
     }
 
     /// The refunds `request` names, page by page ([`RefundPager`]).
+    /// It stops at [`MAX_REFUNDS`](crate::MAX_REFUNDS) refunds; [`refund_pages_with`](Self::refund_pages_with)
+    /// takes a pager with another bound.
     pub fn refund_pages(&self, request: RefundQueryRequest) -> RefundPages<'_, I> {
-        RefundPages { driver: self, pager: RefundPager::new(request), failed: false }
+        self.refund_pages_with(RefundPager::new(request))
+    }
+
+    /// The refunds `pager` walks to, page by page (say a pager
+    /// [`with_max_refunds`](RefundPager::with_max_refunds)).
+    pub fn refund_pages_with(&self, pager: RefundPager) -> RefundPages<'_, I> {
+        RefundPages { driver: self, pager, failed: false }
     }
 }
 

@@ -114,7 +114,8 @@ impl<'a> Fields<'a> {
         let body = response.body().as_ref();
         let malformed = |kind| Error::Malformed(MalformedResponse::new(kind, status, body));
 
-        let parsed: Result<Value, _> = serde_json::from_slice(body);
+        crate::json::check_len(status, body)?;
+        let parsed = crate::json::read(status, body);
         if !status.is_success() {
             // The sidecar answers non-2xx itself; the body, if any, is its `{errcode, errmsg}`.
             let obj = parsed.ok().and_then(|v| match v {
@@ -125,9 +126,7 @@ impl<'a> Fields<'a> {
             let msg = obj.as_ref().and_then(|o| o.get("errmsg").or(o.get("errMsg")).cloned());
             return Err(gateway_error(status, code, msg.as_ref()));
         }
-        let value = parsed.map_err(|e| {
-            Error::Malformed(MalformedResponse::new(MalformedKind::NotJson, status, body).with_source(e))
-        })?;
+        let value = parsed?;
         let Value::Object(mut object) = value else {
             return Err(malformed(MalformedKind::NotAnObject));
         };
@@ -148,8 +147,11 @@ impl<'a> Fields<'a> {
             let inner = match object.remove("respdata") {
                 Some(Value::Object(inner)) => Some(inner),
                 // Some gateways pass the business JSON through as a string.
-                Some(Value::String(text)) => match serde_json::from_str(&text) {
+                Some(Value::String(text)) => match crate::json::parse(text.as_bytes()) {
                     Ok(Value::Object(inner)) => Some(inner),
+                    Err(crate::json::StrictError::Duplicate(key)) => {
+                        return Err(malformed(MalformedKind::ConflictingField(format!("respdata.{key}"))));
+                    }
                     _ => {
                         return Err(malformed(MalformedKind::InvalidField {
                             field: "respdata".into(),
@@ -185,19 +187,17 @@ impl<'a> Fields<'a> {
         }
 
         let mut map: BTreeMap<String, Field> = BTreeMap::new();
-        for (key, value) in object {
+        // The same field in both spellings, or in the wrapper and the answer: one field, kept as
+        // first spelled, when the values agree; malformed when they do not.
+        for (key, value) in object.into_iter().chain(outer) {
             let snake = snake_case(&key);
             match map.get(&snake) {
-                // The same field in both spellings: one field, kept as first spelled.
                 Some(existing) if existing.value == value => {}
                 Some(_) => return Err(malformed(MalformedKind::ConflictingField(snake))),
                 None => {
                     map.insert(snake, Field { key, value });
                 }
             }
-        }
-        for (key, value) in outer {
-            map.entry(snake_case(&key)).or_insert(Field { key, value });
         }
         Ok(Self { map, read: RefCell::new(BTreeSet::new()), status, body })
     }
@@ -378,8 +378,11 @@ impl<'a> Fields<'a> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => match serde_json::from_str(s) {
+            Some(Value::String(s)) => match crate::json::parse(s.as_bytes()) {
                 Ok(Value::Object(o)) => Ok(Some(o)),
+                Err(crate::json::StrictError::Duplicate(inner)) => {
+                    Err(self.malformed(MalformedKind::ConflictingField(format!("{key}.{inner}"))))
+                }
                 _ => Err(self.invalid(key, "a JSON object inside a string")),
             },
             Some(Value::Object(o)) => Ok(Some(o.clone())),

@@ -129,8 +129,11 @@ impl Operation for RefundQueryRequest {
         self.nonce_str.get_or_insert_with(fresh);
     }
 
+    /// Parses the answer; an answer to a request with an offset lists at most
+    /// [`PAGE_SIZE`](crate::PAGE_SIZE) refunds.
     fn parse(&self, response: &http::Response<Vec<u8>>) -> Result<RefundQueryResponse, Error> {
-        RefundQueryResponse::parse(response)
+        let max = if self.offset.is_some() { crate::PAGE_SIZE } else { crate::MAX_REFUNDS };
+        RefundQueryResponse::parse_at_most(response, max)
     }
 
     fn sub_merchant(&self) -> Option<&str> {
@@ -355,10 +358,26 @@ const COUPON_FIELDS: &[&str] = &["coupon_type", "coupon_refund_id", "coupon_refu
 
 impl RefundQueryResponse {
     /// Parses an answer of any documented shape.
+    ///
+    /// An answer must account for every refund and coupon it names: a `refund_count` above
+    /// [`MAX_REFUNDS`](crate::MAX_REFUNDS), a list whose length is not `refund_count`, a
+    /// documented per-refund or per-coupon field (`refund_id_$n`, `coupon_refund_id_$n_$m`, ...)
+    /// of a refund or coupon the answer does not list (past its count or past a gap), a coupon
+    /// list that is not a list per refund, or refunds given both as lists and as indexed fields,
+    /// is malformed, never a smaller answer.
     pub fn parse<B: AsRef<[u8]>>(response: &http::Response<B>) -> Result<Self, Error> {
+        Self::parse_at_most(response, crate::MAX_REFUNDS)
+    }
+
+    /// [`parse`](Self::parse), with `refund_count` at most `max`.
+    fn parse_at_most<B: AsRef<[u8]>>(response: &http::Response<B>, max: u32) -> Result<Self, Error> {
         let f = Fields::open(response)?;
         status::check(&f, CloudPayOp::RefundQuery)?;
         let refund_count = f.u32("refund_count")?;
+        if refund_count > max {
+            let what = format!("refund_count {refund_count} is more than the {max} refunds one answer can list");
+            return Err(f.malformed(MalformedKind::Inconsistent(what)));
+        }
         let refunds = parse_refunds(&f, refund_count)?;
         let mut answer = Self {
             appid: f.opt_str("appid")?,
@@ -378,6 +397,12 @@ impl RefundQueryResponse {
             refunds,
             extra: Extra::new(),
         };
+        // Every documented field has been read by now: one left is a refund or coupon the
+        // answer names but does not list.
+        if let Some(key) = unaccounted(&f) {
+            let what = format!("`{key}` names a refund or coupon the answer does not list");
+            return Err(f.malformed(MalformedKind::Inconsistent(what)));
+        }
         // Last: every other field has been read by now.
         answer.extra = place_extra(&f, &mut answer.refunds);
         Ok(answer)
@@ -454,6 +479,16 @@ fn parse_refunds(f: &Fields<'_>, refund_count: u32) -> Result<RefundDetails, Err
                     return Err(inconsistent(format!("`{key}` has {len} entries but refund_count is {count}")));
                 }
             }
+            // A coupon field is a list per refund (`[[...], [...]]`): a flat list cannot say
+            // whose coupons it holds.
+            for field in COUPON_FIELDS {
+                let key = format!("{field}_array");
+                if let Some(list) = f.opt_array(&key)?
+                    && list.iter().any(|per_refund| !matches!(per_refund, Value::Array(_) | Value::Null))
+                {
+                    return Err(f.invalid(&key, "a list of coupon lists, one per refund"));
+                }
+            }
         }
         Lists::Indexed => {
             if f.has(&format!("refund_id_{count}")) || f.has(&format!("out_refund_no_{count}")) {
@@ -467,42 +502,44 @@ fn parse_refunds(f: &Fields<'_>, refund_count: u32) -> Result<RefundDetails, Err
     for n in 0..count {
         refunds.push(parse_refund(f, lists, n)?);
     }
-    // Both styles in one answer: the style chosen above wins, and the documented keys of the
-    // other that the chosen one's reading would take are read, not extra fields (each reply
-    // shape writes them its own way).
-    match lists {
-        Lists::Indexed => column_keys().for_each(|key| f.mark_read(&key)),
-        Lists::Arrays => {
-            for field in f.unread() {
-                if indexed_reading_takes(field.snake, field.value, &refunds) {
-                    f.mark_read(field.snake);
-                }
-            }
-        }
-    }
+    // Both styles in one answer (no documented shape does this) leave the other style's
+    // documented keys unread: `unaccounted` refuses the answer.
     Ok(RefundDetails::Listed(refunds))
 }
 
-/// Whether the indexed style's reading of these refunds would take the documented key `snake`:
-/// a per-refund field of a listed refund (`field_$n`), the next refund's id when it has a value
-/// (which makes the list inconsistent), a field of a listed coupon (`field_$n_$m`), or the id of
-/// the coupon after a refund's last (which ends its coupons, or adds one).
-fn indexed_reading_takes(snake: &str, value: &Value, refunds: &[Refund]) -> bool {
-    let Some((base, _, last)) = pop_index(snake, snake) else { return false };
-    match pop_index(base, base) {
-        // The reading asks for `field_3_0`, never `field_03_00`.
-        Some((field, _, n)) if COUPON_FIELDS.contains(&field) => {
-            snake == format!("{field}_{n}_{last}")
-                && refunds
-                    .get(n)
-                    .is_some_and(|r| last < r.coupons.len() || (field == "coupon_refund_id" && last == r.coupons.len()))
+/// A documented per-refund or per-coupon key that no reader took (`field_$n`, `field_$n_$m`,
+/// `field_list`, `field_array`) with a value: its refund or coupon is not among those listed
+/// (past `refund_count`, past a gap, of a refund that does not exist, or given in the other list
+/// style), so the answer cannot be accounted for in full. Such keys that carry nothing (`null`,
+/// `""`, `[]`) are read here: they are no refund and no extra field.
+fn unaccounted(f: &Fields<'_>) -> Option<String> {
+    let documented = |snake: &str| {
+        let Some((base, _, _)) = pop_index(snake, snake) else {
+            return column_keys().any(|key| key == snake);
+        };
+        match pop_index(base, base) {
+            Some((field, _, _)) if COUPON_FIELDS.contains(&field) => true,
+            _ => LIST_FIELDS.contains(&base),
         }
-        _ => {
-            snake == format!("{base}_{last}")
-                && ((LIST_FIELDS.contains(&base) && last < refunds.len())
-                    || (["refund_id", "out_refund_no"].contains(&base) && last == refunds.len() && !value.is_null()))
+    };
+    let mut empty = Vec::new();
+    let mut found = None;
+    for field in f.unread() {
+        if !documented(field.snake) {
+            continue;
+        }
+        match field.value {
+            Value::Null => empty.push(field.snake.to_owned()),
+            Value::String(s) if s.is_empty() => empty.push(field.snake.to_owned()),
+            Value::Array(a) if a.is_empty() => empty.push(field.snake.to_owned()),
+            _ => {
+                found = Some(field.key.to_owned());
+                break;
+            }
         }
     }
+    empty.iter().for_each(|snake| f.mark_read(snake));
+    found
 }
 
 fn parse_refund(f: &Fields<'_>, lists: Lists, n: usize) -> Result<Refund, Error> {
@@ -546,6 +583,19 @@ fn parse_refund(f: &Fields<'_>, lists: Lists, n: usize) -> Result<Refund, Error>
             coupon_refund_fee: Fen::new(f.require(&fee_name, fee)?),
             extra: Extra::new(),
         });
+    }
+    if let Lists::Arrays = lists {
+        // Every coupon list of this refund is as long as its coupons: a coupon after a gap
+        // (`[null, "c1"]`) or a list longer than the ids would be lost.
+        for field in COUPON_FIELDS {
+            let key = format!("{field}_array");
+            let per_refund = f.peek(&key).and_then(Value::as_array).and_then(|a| a.get(n));
+            let len = per_refund.and_then(Value::as_array).map_or(0, Vec::len);
+            if len > coupons.len() {
+                let what = format!("`{key}[{n}]` has {len} entries but refund {n} has {} coupons", coupons.len());
+                return Err(f.malformed(MalformedKind::Inconsistent(what)));
+            }
+        }
     }
     if let Some(expected) = coupon_refund_count
         && !coupons.is_empty()
@@ -738,7 +788,8 @@ fn strip_list_word<'k>(snake: &'k str, key: &'k str, word: &str) -> Option<(&'k 
     }
     let name = key.get(..at)?;
     let name = name.strip_suffix('_').unwrap_or(name);
-    (!snake.is_empty() && !name.is_empty()).then_some((snake, name))
+    // A name ending in `_` (`x__list`) would be written back as `x_List` and read as `x`.
+    (!snake.is_empty() && !name.is_empty() && !name.ends_with('_') && !snake.ends_with('_')).then_some((snake, name))
 }
 
 /// `name_12` (or `name12` as sent): the snake_case and as-sent spellings of `name`, and 12.
@@ -751,7 +802,9 @@ fn pop_index<'k>(snake: &'k str, key: &'k str) -> Option<(&'k str, &'k str, usiz
     let (snake, digits) = split(snake)?;
     let (name, key_digits) = split(key)?;
     let index = digits.parse().ok()?;
-    (digits == key_digits && !snake.is_empty() && !name.is_empty()).then_some((snake, name, index))
+    // A name ending in `_` (`x__0`) would not be told from `x` once written in another shape.
+    let plain = !snake.is_empty() && !name.is_empty() && !snake.ends_with('_') && !name.ends_with('_');
+    (digits == key_digits && plain).then_some((snake, name, index))
 }
 
 /// The per-refund values of one refund, as (field, value) in documentation order.

@@ -146,7 +146,10 @@ pub fn request_id<B>(response: &http::Response<B>) -> Option<String> {
 pub fn parse_error<B: AsRef<[u8]>>(response: &http::Response<B>) -> Error {
     let mut e = ApiError::new(ApiErrorOrigin::V3, response.status());
     e.request_id = request_id(response);
-    if let Ok(serde_json::Value::Object(body)) = serde_json::from_slice(response.body().as_ref()) {
+    // A body past the limit, not JSON, or ambiguous gives no code: the status still decides.
+    let body = response.body().as_ref();
+    let parsed = crate::json::check_len(response.status(), body).ok().and_then(|()| crate::json::parse(body).ok());
+    if let Some(serde_json::Value::Object(body)) = parsed {
         e.code = body.get("code").and_then(|v| v.as_str()).map(Into::into);
         e.message = body.get("message").and_then(|v| v.as_str()).map(str::to_owned);
         e.detail = body.get("detail").filter(|v| !v.is_null()).cloned();
@@ -163,21 +166,53 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned, B: AsRef<[u8]>>(
         return Err(parse_error(response));
     }
     let body = response.body().as_ref();
-    serde_json::from_slice(body).map_err(|e| {
-        let kind = match e.classify() {
-            serde_json::error::Category::Data => {
-                MalformedKind::InvalidField { field: data_error_field(&e), expected: "the documented type" }
-            }
-            _ => MalformedKind::NotJson,
+    let value = crate::json::read(status, body)?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = data_error_field(e.path(), e.inner());
+        let kind = match field {
+            Field::Present(field) => MalformedKind::InvalidField { field, expected: "the documented type" },
+            Field::Missing(field) => MalformedKind::MissingField(field),
         };
-        Error::Malformed(MalformedResponse::new(kind, status, body).with_source(e))
+        Error::Malformed(MalformedResponse::new(kind, status, body).with_source(e.into_inner()))
     })
 }
 
-/// serde_json names the missing field in its message (`missing field `x``); keep just the name.
-fn data_error_field(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    text.split('`').nth(1).unwrap_or("").to_owned()
+/// The field a deserialization error is about.
+#[derive(Debug, PartialEq, Eq)]
+enum Field {
+    /// A field whose value is wrong, by its path (`return_no`, `receivers[0].amount`).
+    Present(String),
+    /// A required field that is absent, by its path.
+    Missing(String),
+}
+
+/// Names the field of a deserialization error from the error's path (never from the value,
+/// which serde quotes in its message: `invalid type: integer `7``). A missing field's error is
+/// raised at the object that lacks it; serde's message then names the field, a name from the
+/// type (`missing field `return_no``), which is appended to the path.
+fn data_error_field(path: &serde_path_to_error::Path, error: &serde_json::Error) -> Field {
+    use serde_path_to_error::Segment;
+    let mut joined = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !joined.is_empty() {
+                    joined.push('.');
+                }
+                joined.push_str(key);
+            }
+            Segment::Seq { index } => joined.push_str(&format!("[{index}]")),
+            Segment::Unknown => joined.push('?'),
+        }
+    }
+    let message = error.to_string();
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')).map(|(name, _)| name);
+    match missing {
+        Some(name) if joined.is_empty() => Field::Missing(name.to_owned()),
+        Some(name) => Field::Missing(format!("{joined}.{name}")),
+        None if joined.is_empty() => Field::Present("?".to_owned()),
+        None => Field::Present(joined),
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +225,34 @@ mod tests {
             path_and_query("/p", &[("a", "P1|2*3@4 5_6-7.8~9"), ("b", "分")]),
             "/p?a=P1%7C2%2A3%404%205_6-7.8~9&b=%E5%88%86"
         );
+    }
+
+    fn field_of(body: &str) -> MalformedKind {
+        let response = http::Response::new(body.as_bytes().to_vec());
+        match parse_json::<ReturnQueryResponse, _>(&response) {
+            Err(Error::Malformed(m)) => m.kind().clone(),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field_not_the_value() {
+        let expected =
+            |field: &str| MalformedKind::InvalidField { field: field.into(), expected: "the documented type" };
+        let body = |field: &str, value: &str| {
+            let mut object = serde_json::json!({"sub_mchid":"1900000109","order_id":"1","out_order_no":"P1",
+                "out_return_no":"R1","return_mchid":"86693852","return_no":"9","amount":10,"result":"SUCCESS"});
+            object[field] = serde_json::from_str(value).unwrap();
+            object.to_string()
+        };
+        for value in ["7", "null", "{}", "[1]", "true", "-1.5"] {
+            assert_eq!(field_of(&body("return_no", value)), expected("return_no"), "{value}");
+        }
+        for value in ["\"x\"", "null", "{\"a\":1}", "-1"] {
+            assert_eq!(field_of(&body("amount", value)), expected("amount"), "{value}");
+        }
+        assert_eq!(field_of(r#"{"return_no":7,"return_no":8}"#), MalformedKind::ConflictingField("return_no".into()));
+        assert!(matches!(field_of("{}"), MalformedKind::MissingField(f) if !f.is_empty()));
     }
 
     #[test]
