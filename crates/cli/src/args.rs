@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::credentials::Secret;
 use crate::ops::cloudpay::CloudPayCommand;
 use crate::ops::ecommerce::{EcommerceCommand, V3_AFTER_HELP};
 
@@ -59,6 +60,15 @@ pub(crate) struct Cli {
     /// The API family and operation.
     #[command(subcommand)]
     pub(crate) group: Group,
+
+    /// Log more on standard error: -v each call (operation, attempts, Request-ID), -vv each
+    /// attempt, -vvv everything. RUST_LOG, when set, chooses instead. No log holds key material.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = "Logging")]
+    pub(crate) verbose: u8,
+
+    /// Log only errors (the result and its error are printed all the same).
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = "Logging")]
+    pub(crate) quiet: bool,
 }
 
 /// The two API families.
@@ -124,12 +134,12 @@ pub(crate) struct CommonArgs {
     /// Settings from a TOML file (keys: mchid, merchant_serial, private_key, public_key,
     /// public_key_id, platform_certs, apiv3_key_file, base_url, cloudpay_url, ca_cert); flags and
     /// WXPAY_* variables win over it. Relative paths in it are relative to its directory.
-    #[arg(long, value_name = "FILE", env = ENV_CONFIG, help_heading = "Sending")]
+    #[arg(long, value_name = "FILE", env = ENV_CONFIG, allow_hyphen_values = true, help_heading = "Sending")]
     pub(crate) config: Option<PathBuf>,
 
     /// Also trust the CA certificates in this PEM file (a private CA, a test server's), besides
     /// the WebPKI roots.
-    #[arg(long, value_name = "FILE", env = ENV_CA_CERT, help_heading = "Sending")]
+    #[arg(long, value_name = "FILE", env = ENV_CA_CERT, allow_hyphen_values = true, help_heading = "Sending")]
     pub(crate) ca_cert: Option<PathBuf>,
 
     /// Start an embedded sandbox on loopback for this run and send to it, with its test
@@ -195,12 +205,12 @@ pub(crate) struct V3Args {
 
     /// The merchant's API private key: a PKCS#8 PEM file (`apiclient_key.pem`,
     /// `-----BEGIN PRIVATE KEY-----`). Required to send and by --dry-run; never printed.
-    #[arg(long, value_name = "FILE", env = ENV_PRIVATE_KEY, hide_env_values = true)]
+    #[arg(long, value_name = "FILE", env = ENV_PRIVATE_KEY, hide_env_values = true, allow_hyphen_values = true)]
     pub(crate) private_key: Option<PathBuf>,
 
     /// A WeChat Pay public key: a PEM file (`-----BEGIN PUBLIC KEY-----`), given with
     /// --public-key-id. Answers are verified with it; requests name it in Wechatpay-Serial.
-    #[arg(long, value_name = "FILE", env = ENV_PUBLIC_KEY, hide_env_values = true)]
+    #[arg(long, value_name = "FILE", env = ENV_PUBLIC_KEY, hide_env_values = true, allow_hyphen_values = true)]
     pub(crate) public_key: Option<PathBuf>,
 
     /// The id of --public-key (`PUB_KEY_ID_...`).
@@ -209,19 +219,27 @@ pub(crate) struct V3Args {
 
     /// A WeChat Pay platform certificate: a PEM file; repeat for several. Answers are verified
     /// with them; without --public-key, requests name one in Wechatpay-Serial.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) platform_cert: Vec<PathBuf>,
 
     /// A file holding the APIv3 key (32 bytes; surrounding whitespace is ignored). Sending with
     /// it downloads the platform certificates on first use and decrypts them with it; it is
     /// enough to verify answers. Never printed.
-    #[arg(long, value_name = "FILE", env = ENV_APIV3_KEY_FILE, hide_env_values = true)]
+    #[arg(long, value_name = "FILE", env = ENV_APIV3_KEY_FILE, hide_env_values = true, allow_hyphen_values = true)]
     pub(crate) apiv3_key_file: Option<PathBuf>,
 
     /// The signing timestamp, in Unix seconds (default: the system clock). With --nonce, a dry
     /// run is reproducible.
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(0..))]
     pub(crate) timestamp: Option<i64>,
+
+    /// `WXPAY_PRIVATE_KEY_PEM`: the private key's contents, instead of --private-key.
+    #[arg(skip)]
+    pub(crate) private_key_pem: Secret,
+
+    /// `WXPAY_APIV3_KEY`: the APIv3 key itself, instead of --apiv3-key-file.
+    #[arg(skip)]
+    pub(crate) apiv3_key: Secret,
 
     /// The signing nonce (`nonce_str` in Authorization; default: 32 random letters and digits).
     #[arg(long, value_name = "STR")]

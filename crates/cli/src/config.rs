@@ -55,7 +55,10 @@ struct ConfigFile {
 /// Fills the settings of the chosen operation that no flag or variable gave from its
 /// `--config` file (or `WXPAY_CONFIG`), if any.
 pub(crate) fn apply(group: &mut Group) -> Result<(), CliError> {
-    let Some((common, v3)) = group.settings_mut() else { return Ok(()) };
+    let Some((common, mut v3)) = group.settings_mut() else { return Ok(()) };
+    if let Some(v3) = v3.as_deref_mut() {
+        crate::credentials::read_secret_variables(v3)?;
+    }
     let Some(path) = common.config.clone() else { return Ok(()) };
     let file = load(&path)?;
     fill_common(common, &file);
@@ -67,14 +70,15 @@ pub(crate) fn apply(group: &mut Group) -> Result<(), CliError> {
 
 /// Reads and parses the file, with relative paths made relative to its directory.
 fn load(path: &Path) -> Result<ConfigFile, CliError> {
-    let shown = path.display().to_string();
+    // A value that looks like file contents (the TOML itself in WXPAY_CONFIG) is not shown.
+    let shown = crate::credentials::path_shown(path);
     let text = std::fs::read_to_string(path).map_err(|source| CliError::ReadConfig { file: shown.clone(), source })?;
     let mut file: ConfigFile = toml::from_str(&text).map_err(|e| CliError::Config {
         file: shown,
         line: e.span().map(|span| line_of(&text, span.start)),
         // The message alone: toml's full rendering quotes the line, which may hold a secret
         // someone put in the wrong key.
-        message: e.message().to_owned(),
+        message: without_values(e.message()),
     })?;
     let dir = path.parent().unwrap_or(Path::new(""));
     let resolve = |p: &mut Option<PathBuf>| {
@@ -90,6 +94,18 @@ fn load(path: &Path) -> Result<ConfigFile, CliError> {
         *cert = dir.join(&*cert);
     }
     Ok(file)
+}
+
+/// A parse error's message without the value it may quote: serde's "invalid type: string
+/// \"...\", expected ..." names the value, which may be a secret in the wrong key.
+fn without_values(message: &str) -> String {
+    for prefix in ["invalid type", "invalid value"] {
+        if let Some(rest) = message.strip_prefix(prefix).and_then(|rest| rest.strip_prefix(": ")) {
+            let expected = rest.find(", expected").map_or("", |at| &rest[at..]);
+            return format!("{prefix} (value not shown){expected}");
+        }
+    }
+    message.to_owned()
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -115,8 +131,14 @@ fn fill_common(common: &mut CommonArgs, file: &ConfigFile) {
 fn fill_v3(v3: &mut V3Args, file: ConfigFile) {
     fill(&mut v3.mchid, &file.mchid);
     fill(&mut v3.merchant_serial, &file.merchant_serial);
-    fill(&mut v3.private_key, &file.private_key);
-    fill(&mut v3.apiv3_key_file, &file.apiv3_key_file);
+    // A secret's contents in its variable (`WXPAY_PRIVATE_KEY_PEM`, `WXPAY_APIV3_KEY`) win over
+    // the file's path.
+    if !v3.private_key_pem.is_set() {
+        fill(&mut v3.private_key, &file.private_key);
+    }
+    if !v3.apiv3_key.is_set() {
+        fill(&mut v3.apiv3_key_file, &file.apiv3_key_file);
+    }
     // The public key and its id come as a pair: a flag for either one keeps the file's pair out,
     // so that a key is never verified under another key's id.
     if v3.public_key.is_none() && v3.public_key_id.is_none() {
@@ -138,6 +160,15 @@ mod tests {
         assert!(err.message().contains("unknown field `apiv3_key`"), "{}", err.message());
         assert!(!err.message().contains("s3cr3t"));
         assert_eq!(line_of("mchid = \"1\"\napiv3_key = \"s3cr3t\"\n", err.span().unwrap().start), 2);
+    }
+
+    #[test]
+    fn values_of_the_wrong_type_are_not_quoted() {
+        let err = toml::from_str::<ConfigFile>("platform_certs = \"-----BEGIN PRIVATE KEY-----MIIE\"\n").unwrap_err();
+        assert!(err.message().contains("MIIE"), "the test needs a message that quotes: {}", err.message());
+        let message = without_values(err.message());
+        assert!(!message.contains("MIIE") && !message.contains("BEGIN"), "{message}");
+        assert!(message.starts_with("invalid type (value not shown), expected"), "{message}");
     }
 
     #[test]

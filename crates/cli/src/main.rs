@@ -15,6 +15,7 @@ mod credentials;
 mod decode;
 mod demo;
 mod exit;
+mod log;
 mod ops;
 mod render;
 mod request;
@@ -33,6 +34,7 @@ use crate::exit::CliError;
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
+    log::init(cli.verbose, cli.quiet);
     let json = cli.group.json();
     let result = config::apply(&mut cli.group).and_then(|()| run::run(&cli.group)).and_then(|report| {
         if let Some(warning) = report.warning {

@@ -42,12 +42,13 @@ fn base_config(common: &CommonArgs) -> ClientConfig {
 /// The certificates of `--ca-cert` (a PEM file that may hold several).
 fn ca_roots(common: &CommonArgs) -> Result<Vec<CertificateDer<'static>>, CliError> {
     let Some(path) = &common.ca_cert else { return Ok(Vec::new()) };
-    let file = path.display().to_string();
+    let file = credentials::path_shown(path);
     let pem = std::fs::read(path)
         .map_err(|e| CliError::CaCert { file: file.clone(), reason: format!("cannot read the file ({e})") })?;
     let roots = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CliError::CaCert { file: file.clone(), reason: format!("not PEM certificates ({e})") })?;
+        // Without the PEM reader's error: it can quote the line it choked on, which may be a key.
+        .map_err(|_| CliError::CaCert { file: file.clone(), reason: "not PEM certificates".to_owned() })?;
     if roots.is_empty() {
         return Err(CliError::CaCert { file, reason: "no CERTIFICATE block in the file".to_owned() });
     }
