@@ -13,6 +13,17 @@ use crate::credentials::Secret;
 use crate::ops::cloudpay::CloudPayCommand;
 use crate::ops::ecommerce::{EcommerceCommand, V3_AFTER_HELP};
 
+/// What `[required]` in a flag's help means, at the end of each operation's help. clap's own
+/// `required` cannot be used: a required setting may come from a variable or the config file.
+macro_rules! required_note {
+    () => {
+        "[required] marks what the operation needs, from a flag, its WXPAY_* variable or the --config \
+file; [required: ...] names a choice of which exactly one (refund query: at least one) is given. \
+Modes that do not send (--decode) need none of them."
+    };
+}
+pub(crate) use required_note;
+
 /// Text shown at the end of `wxpay --help`.
 const AFTER_HELP: &str = "\
 Modes (every operation):
@@ -85,6 +96,54 @@ pub(crate) enum Group {
     Demo(DemoArgs),
     /// Runs the local WeChat Pay sandbox in the foreground (the flags of `wxpay-sandbox`).
     Sandbox(SandboxCommandArgs),
+    /// Prints a shell completion script, generated from the command's definition.
+    #[command(after_help = "Examples:\n  \
+        wxpay completions bash > ~/.local/share/bash-completion/completions/wxpay\n  \
+        wxpay completions zsh > ~/.zfunc/_wxpay\n  \
+        wxpay completions fish > ~/.config/fish/completions/wxpay.fish")]
+    Completions(CompletionsArgs),
+    /// Prints the man page (roff), generated from the command's definition.
+    #[command(after_help = "Examples:\n  wxpay man > wxpay.1 && man ./wxpay.1\n  \
+        wxpay man --dir /usr/local/share/man/man1")]
+    Man(ManArgs),
+}
+
+/// `wxpay man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// Write one page per command into DIR (wxpay.1, wxpay-ecommerce.1,
+    /// wxpay-ecommerce-order-query.1, ...) instead of printing wxpay.1.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+}
+
+/// `wxpay completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// The command line's definition, as parsed and as completions and the man page describe it:
+/// [`Cli`], with each family's endpoint flag kept to the family it applies to (`--base-url`
+/// for `ecommerce`, `--cloudpay-url` for `cloudpay`). The other family's flag is hidden,
+/// takes no variable, and is refused if given.
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory;
+    /// The endpoint flag `id` in the operations of a family it does not apply to.
+    fn elsewhere(id: &'static str, family: &'static str) -> impl FnMut(clap::Command) -> clap::Command {
+        move |op| {
+            op.mut_arg(id, |arg| {
+                arg.hide(true).env(None).value_parser(move |_: &str| -> Result<String, String> {
+                    Err(format!("it applies to `wxpay {family}` operations only"))
+                })
+            })
+        }
+    }
+    Cli::command()
+        .mut_subcommand("cloudpay", |c| c.mut_subcommands(elsewhere("base_url", "ecommerce")))
+        .mut_subcommand("ecommerce", |c| c.mut_subcommands(elsewhere("cloudpay_url", "cloudpay")))
 }
 
 /// `wxpay demo`.
@@ -121,13 +180,13 @@ pub(crate) struct CommonArgs {
     #[arg(long)]
     pub(crate) json: bool,
 
-    /// The API v3 base URL (used by `ecommerce` operations; default `https://api.mch.weixin.qq.com`).
+    /// The API v3 base URL (default `https://api.mch.weixin.qq.com`).
     /// Plain http is sent to loopback addresses only (sandboxes and test servers).
     #[arg(long, value_name = "URL", env = ENV_BASE_URL, help_heading = "Sending")]
     pub(crate) base_url: Option<String>,
 
-    /// The CloudPay base URL (used by `cloudpay` operations; default `http://api.weixin.qq.com`,
-    /// the WeChat Cloud Hosting open-API sidecar, which is plain http by design).
+    /// The CloudPay base URL (default `http://api.weixin.qq.com`, the WeChat Cloud Hosting
+    /// open-API sidecar, which is plain http by design).
     #[arg(long, value_name = "URL", env = ENV_CLOUDPAY_URL, help_heading = "Sending")]
     pub(crate) cloudpay_url: Option<String>,
 
@@ -194,17 +253,18 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "API v3 signing and verification")]
 pub(crate) struct V3Args {
-    /// The merchant id (`mchid`) that signs requests. Required to send and by --dry-run.
+    /// The merchant id (`mchid`) that signs requests. [required to send and with --dry-run]
     #[arg(long, value_name = "MCHID", env = ENV_MCHID, hide_env_values = true)]
     pub(crate) mchid: Option<String>,
 
-    /// The serial of the merchant's API certificate (`serial_no` in Authorization). Required to
-    /// send and by --dry-run.
+    /// The serial of the merchant's API certificate (`serial_no` in Authorization). [required to
+    /// send and with --dry-run]
     #[arg(long, value_name = "SERIAL", env = ENV_MERCHANT_SERIAL, hide_env_values = true)]
     pub(crate) merchant_serial: Option<String>,
 
-    /// The merchant's API private key: a PKCS#8 PEM file (`apiclient_key.pem`,
-    /// `-----BEGIN PRIVATE KEY-----`). Required to send and by --dry-run; never printed.
+    /// The merchant's API private key: a PKCS#8 PEM file (`apiclient_key.pem`, `-----BEGIN PRIVATE
+    /// KEY-----`); never printed. Or its contents in WXPAY_PRIVATE_KEY_PEM (no flag takes
+    /// contents). [required to send and with --dry-run]
     #[arg(long, value_name = "FILE", env = ENV_PRIVATE_KEY, hide_env_values = true, allow_hyphen_values = true)]
     pub(crate) private_key: Option<PathBuf>,
 
@@ -224,7 +284,7 @@ pub(crate) struct V3Args {
 
     /// A file holding the APIv3 key (32 bytes; surrounding whitespace is ignored). Sending with
     /// it downloads the platform certificates on first use and decrypts them with it; it is
-    /// enough to verify answers. Never printed.
+    /// enough to verify answers. Never printed. Or the key itself in WXPAY_APIV3_KEY.
     #[arg(long, value_name = "FILE", env = ENV_APIV3_KEY_FILE, hide_env_values = true, allow_hyphen_values = true)]
     pub(crate) apiv3_key_file: Option<PathBuf>,
 
@@ -257,7 +317,7 @@ impl Group {
         match self {
             Group::Cloudpay(command) => Some(command.common()),
             Group::Ecommerce(command) => Some(command.common()),
-            Group::Demo(_) | Group::Sandbox(_) => None,
+            _ => None,
         }
     }
 
@@ -267,7 +327,7 @@ impl Group {
         match self {
             Group::Cloudpay(command) => Some(command.settings_mut()),
             Group::Ecommerce(command) => Some(command.settings_mut()),
-            Group::Demo(_) | Group::Sandbox(_) => None,
+            _ => None,
         }
     }
 

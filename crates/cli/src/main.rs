@@ -27,13 +27,13 @@ mod table;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::args::Cli;
 use crate::exit::CliError;
 
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
+    let mut cli = Cli::from_arg_matches(&args::command().get_matches()).unwrap_or_else(|e| e.exit());
     log::init(cli.verbose, cli.quiet);
     let json = cli.group.json();
     let result = config::apply(&mut cli.group).and_then(|()| run::run(&cli.group)).and_then(|report| {

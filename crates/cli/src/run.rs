@@ -68,6 +68,20 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
         Group::Cloudpay(command) => command.accept(Run),
         Group::Ecommerce(command) => command.accept(Run),
         Group::Demo(args) => Ok(Report::new(crate::demo::run(args.json)?)),
+        Group::Completions(args) => {
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut crate::args::command(), "wxpay", &mut script);
+            Ok(Report::new(String::from_utf8_lossy(&script).into_owned()))
+        }
+        Group::Man(args) => {
+            if let Some(dir) = &args.dir {
+                clap_mangen::generate_to(crate::args::command(), dir).map_err(CliError::Output)?;
+                return Ok(Report::new(String::new()));
+            }
+            let mut page = Vec::new();
+            clap_mangen::Man::new(crate::args::command()).render(&mut page).map_err(CliError::Output)?;
+            Ok(Report::new(String::from_utf8_lossy(&page).into_owned()))
+        }
         Group::Sandbox(args) => {
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;

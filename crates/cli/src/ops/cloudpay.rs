@@ -11,6 +11,7 @@ use wxpay_transport_hyper::Client;
 
 use super::{CliOperation, Flags, Shown, dispatch, flags, shown};
 use crate::args::CommonArgs;
+use crate::args::required_note;
 use crate::exit::CliError;
 use crate::request::{field, nonce_str, optional, order_ref};
 use crate::table::{ExtraNames, Grid, Table, amount, or_none};
@@ -19,12 +20,52 @@ use crate::table::{ExtraNames, Grid, Table, amount, or_none};
 #[derive(Debug, Subcommand)]
 pub(crate) enum CloudPayCommand {
     /// Profit-sharing return query (查询分账回退结果).
+    #[command(after_help = RETURN_QUERY_HELP)]
     ReturnQuery(ReturnQueryArgs),
     /// Profit-sharing finish (完结分账): unfreezes what is left of an order. A write.
+    #[command(after_help = FINISH_HELP)]
     Finish(FinishArgs),
     /// Refund query (查询退款); at most 10 refunds per answer, see --offset.
+    #[command(after_help = REFUND_QUERY_HELP)]
     RefundQuery(RefundQueryArgs),
 }
+
+/// The end of `wxpay cloudpay return-query --help`.
+const RETURN_QUERY_HELP: &str = concat!(
+    "Examples:\n",
+    "  wxpay cloudpay return-query --sub-mch-id 1900000109 --out-order-no P20150806125346 \\\n",
+    "      --out-return-no R20150806125346\n",
+    "  wxpay cloudpay return-query --sandbox --json --sub-mch-id 1900000109 \\\n",
+    "      --order-id 3008450740201411110007820472 --out-return-no R20150806125346\n",
+    "  wxpay cloudpay return-query --decode answer.json\n",
+    "\n",
+    required_note!()
+);
+
+/// The end of `wxpay cloudpay finish --help`.
+const FINISH_HELP: &str = concat!(
+    "Examples:\n",
+    "  wxpay cloudpay finish --sub-mch-id 1900000109 --transaction-id 4208450740201411110007820472 \\\n",
+    "      --out-order-no P20150806125346 --description 分账已完成\n",
+    "  wxpay cloudpay finish --dry-run --nonce-str 5K8264ILTKCH16CQ2502SI8ZNMTM67VS --sub-mch-id 1900000109 \\\n",
+    "      --transaction-id 4208450740201411110007820472 --out-order-no P20150806125346 --description 分账已完成\n",
+    "  wxpay cloudpay finish --batch finishes.csv --output results.jsonl\n",
+    "\n",
+    "A finish whose outcome is unknown (a timeout) is resent with the same --out-order-no, never a new one.\n",
+    "\n",
+    required_note!()
+);
+
+/// The end of `wxpay cloudpay refund-query --help`.
+const REFUND_QUERY_HELP: &str = concat!(
+    "Examples:\n",
+    "  wxpay cloudpay refund-query --sub-mch-id 1900000109 --out-refund-no 1217752501201407033233368018\n",
+    "  wxpay cloudpay refund-query --sub-mch-id 1900000109 --transaction-id 1217752501201407033233368018 \\\n",
+    "      --all-pages --json\n",
+    "  wxpay cloudpay refund-query --sandbox --sub-mch-id 1900000109 --out-trade-no 1217752501201407033233368018\n",
+    "\n",
+    required_note!()
+);
 
 dispatch!(CloudPayCommand { ReturnQuery, Finish, RefundQuery });
 
@@ -35,21 +76,23 @@ flags! {
 }
 
 /// `wxpay cloudpay return-query`.
+// `[required]` in the flags' help is text for clap, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ReturnQueryArgs {
-    /// `sub_mch_id`: the sub-merchant.
+    /// `sub_mch_id`: the sub-merchant. [required]
     #[arg(long)]
     pub(crate) sub_mch_id: Option<String>,
     /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
     #[arg(long)]
     pub(crate) nonce_str: Option<String>,
-    /// `order_id`: WeChat's profit-sharing order number (or give --out-order-no).
+    /// `order_id`: WeChat's profit-sharing order number. [required: this or --out-order-no]
     #[arg(long)]
     pub(crate) order_id: Option<String>,
-    /// `out_order_no`: the merchant's profit-sharing order number (or give --order-id).
+    /// `out_order_no`: the merchant's profit-sharing order number. [required: this or --order-id]
     #[arg(long)]
     pub(crate) out_order_no: Option<String>,
-    /// `out_return_no`: the merchant's return number.
+    /// `out_return_no`: the merchant's return number. [required]
     #[arg(long)]
     pub(crate) out_return_no: Option<String>,
     /// Mode and output.
@@ -58,21 +101,23 @@ pub(crate) struct ReturnQueryArgs {
 }
 
 /// `wxpay cloudpay finish`.
+// `[required]` in the flags' help is text for clap, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Clone, Args)]
 pub(crate) struct FinishArgs {
-    /// `sub_mch_id`: the sub-merchant.
+    /// `sub_mch_id`: the sub-merchant. [required]
     #[arg(long)]
     pub(crate) sub_mch_id: Option<String>,
     /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
     #[arg(long)]
     pub(crate) nonce_str: Option<String>,
-    /// `transaction_id`: the payment.
+    /// `transaction_id`: the payment. [required]
     #[arg(long)]
     pub(crate) transaction_id: Option<String>,
-    /// `out_order_no`: the merchant's number for this finish; resend with the same one.
+    /// `out_order_no`: the merchant's number for this finish; resend with the same one. [required]
     #[arg(long)]
     pub(crate) out_order_no: Option<String>,
-    /// `description`: why profit sharing is finished (at most 80 bytes, no emoji).
+    /// `description`: why profit sharing is finished (at most 80 bytes, no emoji). [required]
     #[arg(long)]
     pub(crate) description: Option<String>,
     /// Mode and output.
@@ -81,24 +126,26 @@ pub(crate) struct FinishArgs {
 }
 
 /// `wxpay cloudpay refund-query`.
+// `[required]` in the flags' help is text for clap, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RefundQueryArgs {
-    /// `sub_mch_id`: the sub-merchant.
+    /// `sub_mch_id`: the sub-merchant. [required]
     #[arg(long)]
     pub(crate) sub_mch_id: Option<String>,
     /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
     #[arg(long)]
     pub(crate) nonce_str: Option<String>,
-    /// `refund_id`: WeChat's refund number (highest priority of the four ids).
+    /// `refund_id`: WeChat's refund number (highest priority of the four ids). [required: one of the four ids]
     #[arg(long)]
     pub(crate) refund_id: Option<String>,
-    /// `out_refund_no`: the merchant's refund number (second priority).
+    /// `out_refund_no`: the merchant's refund number (second priority). [required: one of the four ids]
     #[arg(long)]
     pub(crate) out_refund_no: Option<String>,
-    /// `transaction_id`: the payment (third priority).
+    /// `transaction_id`: the payment (third priority). [required: one of the four ids]
     #[arg(long)]
     pub(crate) transaction_id: Option<String>,
-    /// `out_trade_no`: the merchant's order number (lowest priority).
+    /// `out_trade_no`: the merchant's order number (lowest priority). [required: one of the four ids]
     #[arg(long)]
     pub(crate) out_trade_no: Option<String>,
     /// `offset`: skip this many refunds (a non-negative integer; pages hold 10).
