@@ -23,6 +23,7 @@ mod run;
 mod security;
 mod send;
 mod table;
+mod times;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

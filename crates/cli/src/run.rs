@@ -42,7 +42,7 @@ impl Visit for Run {
             Mode::Decode(input) => {
                 let response = decode::response(decode::read_input(&input)?)?;
                 let (answer, warning) = C::decode(&response, command.v3())?;
-                let stdout = if common.json { render::json_line(&answer)? } else { C::table(&answer) };
+                let stdout = if common.json { render::json_line(&C::json(&answer)?)? } else { C::table(&answer) };
                 Ok(Report { warning, ..Report::new(stdout) })
             }
         }

@@ -15,6 +15,7 @@ use crate::args::required_note;
 use crate::exit::CliError;
 use crate::request::{field, nonce_str, optional, order_ref};
 use crate::table::{ExtraNames, Grid, Table, amount, or_none};
+use crate::times::{Step, Time};
 
 /// The CloudPay operations.
 #[derive(Debug, Subcommand)]
@@ -176,6 +177,10 @@ impl CliOperation for ReturnQueryArgs {
         return_query_table(answer)
     }
 
+    fn times(answer: &cloudpay::ReturnQueryResponse) -> Vec<Time<'_>> {
+        Time::at(vec![], "finish_time", answer.finish_time.as_ref()).into_iter().collect()
+    }
+
     fn decode(
         response: &http::Response<Vec<u8>>,
         _: Option<&crate::args::V3Args>,
@@ -235,6 +240,11 @@ impl CliOperation for RefundQueryArgs {
         refund_query_table(answer)
     }
 
+    /// The refunds are `{"kind": "listed", "refunds": [...]}` under `refunds`.
+    fn times(answer: &cloudpay::RefundQueryResponse) -> Vec<Time<'_>> {
+        refund_times(&[Step::Key("refunds"), Step::Key("refunds")], answer.listed_refunds())
+    }
+
     fn decode(
         response: &http::Response<Vec<u8>>,
         _: Option<&crate::args::V3Args>,
@@ -249,9 +259,21 @@ impl CliOperation for RefundQueryArgs {
         }
         let refunds = super::all_refunds(client, op).await?;
         let total = Fen::new(refunds.iter().map(|r| r.refund_fee.get()).sum());
-        let json = serde_json::json!({ "refund_count": refunds.len(), "refund_fee_total": total, "refunds": refunds });
+        let mut json =
+            serde_json::json!({ "refund_count": refunds.len(), "refund_fee_total": total, "refunds": refunds });
+        crate::times::add_rfc3339(&mut json, refund_times(&[Step::Key("refunds")], &refunds));
         Ok(Shown { json, table: all_refunds_table(&refunds, total) })
     }
+}
+
+/// The `refund_success_time` of each refund, the refunds being the list at `list`.
+fn refund_times<'a>(list: &[Step], refunds: &'a [cloudpay::Refund]) -> Vec<Time<'a>> {
+    let at = |i| [list, &[Step::Index(i)]].concat();
+    refunds
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Time::at(at(i), "refund_success_time", r.refund_success_time.as_ref()))
+        .collect()
 }
 
 /// `wxpay cloudpay return-query`.

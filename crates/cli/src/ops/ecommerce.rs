@@ -12,6 +12,7 @@ use crate::args::{CommonArgs, V3Args};
 use crate::exit::CliError;
 use crate::request::{field, order_ref, sub_mchid};
 use crate::table::{ExtraNames, Grid, Table, amount, or_none};
+use crate::times::{Step, Time};
 
 /// The notes on API v3 credentials, at the end of `wxpay ecommerce --help` and its subcommands.
 macro_rules! v3_notes {
@@ -145,6 +146,15 @@ impl CliOperation for OrderQueryArgs {
         order_query_table(answer)
     }
 
+    fn times(answer: &v3::OrderQueryResponse) -> Vec<Time<'_>> {
+        let receivers = answer.receivers.iter().flatten().enumerate();
+        receivers
+            .filter_map(|(i, r)| {
+                Time::at(vec![Step::Key("receivers"), Step::Index(i)], "finish_time", r.finish_time.as_ref())
+            })
+            .collect()
+    }
+
     fn decode(
         response: &http::Response<Vec<u8>>,
         v3: Option<&V3Args>,
@@ -167,6 +177,10 @@ impl CliOperation for ReturnQueryArgs {
 
     fn table(answer: &v3::ReturnQueryResponse) -> String {
         return_query_table(answer)
+    }
+
+    fn times(answer: &v3::ReturnQueryResponse) -> Vec<Time<'_>> {
+        Time::at(vec![], "finish_time", answer.finish_time.as_ref()).into_iter().collect()
     }
 
     fn decode(
