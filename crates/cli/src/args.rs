@@ -193,12 +193,12 @@ pub(crate) struct CommonArgs {
     /// Settings from a TOML file (keys: mchid, merchant_serial, private_key, public_key,
     /// public_key_id, platform_certs, apiv3_key_file, base_url, cloudpay_url, ca_cert); flags and
     /// WXPAY_* variables win over it. Relative paths in it are relative to its directory.
-    #[arg(long, value_name = "FILE", env = ENV_CONFIG, allow_hyphen_values = true, help_heading = "Sending")]
+    #[arg(long, value_name = "FILE", env = ENV_CONFIG, hide_env_values = true, allow_hyphen_values = true, help_heading = "Sending")]
     pub(crate) config: Option<PathBuf>,
 
     /// Also trust the CA certificates in this PEM file (a private CA, a test server's), besides
     /// the WebPKI roots.
-    #[arg(long, value_name = "FILE", env = ENV_CA_CERT, allow_hyphen_values = true, help_heading = "Sending")]
+    #[arg(long, value_name = "FILE", env = ENV_CA_CERT, hide_env_values = true, allow_hyphen_values = true, help_heading = "Sending")]
     pub(crate) ca_cert: Option<PathBuf>,
 
     /// Start an embedded sandbox on loopback for this run and send to it, with its test

@@ -189,6 +189,10 @@ fn other_path_flags_do_not_echo_secrets_either() {
                 assert_hidden(&output, &secret, flag);
                 let output = wxpay(&args).env(env, &secret).assert().code(2).get_output().clone();
                 assert_hidden(&output, &secret, env);
+                // Help shows which variables are set, never their values.
+                let output = wxpay(&["ecommerce", "order-query", "--help"]).env(env, &secret).output().unwrap();
+                assert!(output.status.success());
+                assert_hidden(&output, &secret, &format!("{env} in --help"));
             }
         }
     }
