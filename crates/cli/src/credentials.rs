@@ -84,7 +84,8 @@ const LONGEST_UNKNOWN_PART: usize = 31;
 
 /// Whether a value given where a path is expected looks like key material rather than a path:
 /// it holds a line break or another control character, or a PEM `-----BEGIN`/`-----END`
-/// marker, or it names nothing on disk and has a part of 32 characters or more.
+/// marker, or it names nothing on disk and either has a part of 32 characters or more or is
+/// base64 as long as an APIv3 key (letters, digits, `/` and at least one `+` or `=`, no dot).
 pub(crate) fn looks_like_content(value: &Path) -> bool {
     let bytes = value.as_os_str().as_encoded_bytes();
     let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
@@ -95,7 +96,10 @@ pub(crate) fn looks_like_content(value: &Path) -> bool {
         Component::Normal(part) => part.len() > LONGEST_UNKNOWN_PART,
         _ => false,
     });
-    long_part && std::fs::symlink_metadata(value).is_err()
+    let base64 = bytes.len() > LONGEST_UNKNOWN_PART
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b))
+        && bytes.iter().any(|b| b"+=".contains(b));
+    (long_part || base64) && std::fs::symlink_metadata(value).is_err()
 }
 
 /// The path as it may be shown in an error or `--json`, or `None` when the value looks like key
@@ -323,4 +327,41 @@ pub(crate) fn apiv3_key(args: &V3Args) -> Result<Option<Apiv3Key>, CliError> {
     };
     let bytes = read_bytes(APIV3_KEY_FILE, path, Some(ENV_APIV3_KEY))?;
     Apiv3Key::new(&bytes).map(Some).map_err(|e| APIV3_KEY_FILE.invalid(Some(path), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_that_look_like_keys_are_not_paths() {
+        let content = [
+            "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+            "-----BEGIN PRIVATE KEY-----MIIE",
+            "line\nbreak",
+            // An APIv3 key, alone and under a directory (a config file's relative path).
+            "0123456789abcdefghijklmnopqrstuv",
+            "/no/such/dir/0123456789abcdefghijklmnopqrstuv",
+            // A 32-byte key in base64, whose `/` splits it into short parts.
+            "q1w2e3r4/t5y6u7i8o9p0+a1s2d3f4g5h6j7k8l9z0=",
+        ];
+        for value in content {
+            assert!(looks_like_content(Path::new(value)), "{value:?}");
+            assert_eq!(path_shown(Path::new(value)), None, "{value:?}");
+        }
+        let paths = [
+            "apiclient_key.pem",
+            "/etc/wxpay/apiclient_key.pem",
+            "/no/such/dir/keys/apiv3_key",
+            "/var/lib/wxpay/secrets/merchantkey1",
+            "C:\\keys\\apiclient_key.pem",
+        ];
+        for value in paths {
+            assert!(!looks_like_content(Path::new(value)), "{value:?}");
+            assert_eq!(path_shown(Path::new(value)).as_deref(), Some(value));
+        }
+        // An existing file is a path, whatever its name.
+        let dir = std::env::temp_dir();
+        assert!(!looks_like_content(&dir));
+    }
 }
