@@ -199,6 +199,30 @@ fn other_path_flags_do_not_echo_secrets_either() {
 }
 
 #[test]
+fn a_key_pasted_without_its_flag_is_not_quoted_by_the_usage_error() {
+    let pem = std::fs::read_to_string(private_key_path()).unwrap();
+    let apiv3 = apiv3_key();
+    for secret in [&pem, &apiv3] {
+        // The key as an unexpected argument (named, hidden), and as the value of a flag this
+        // operation does not have (clap names the flag only).
+        for (args, quoted) in [
+            ([DRY_RUN, &[secret.as_str()]].concat(), true),
+            (vec!["ecommerce", secret.as_str()], true),
+            ([DRY_RUN, &["--nonce-str", secret.as_str()]].concat(), false),
+        ] {
+            let output = wxpay(&args).assert().code(2).get_output().clone();
+            assert_hidden(&output, secret, "a usage error");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.starts_with("error: "), "{stderr}");
+            assert_eq!(stderr.contains("<value not shown: it looks like key content>"), quoted, "{stderr}");
+        }
+    }
+    // Help and version still go to standard output, exit 0.
+    let output = wxpay(&["--version"]).assert().code(0).get_output().clone();
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("wxpay "));
+}
+
+#[test]
 fn corrupt_files_are_named_and_their_contents_never_shown() {
     let pem = std::fs::read_to_string(private_key_path()).unwrap();
     let dir = tempfile::tempdir().unwrap();
