@@ -133,7 +133,16 @@ const OUTCOME_UNKNOWN: &str = "outcome unknown: the finish may have taken effect
 fn summary(err: &CliError) -> String {
     match err {
         CliError::Answer(wxpay_protocol::Error::Transport(t)) => {
-            format!("transport failure ({}): {t}", transport_kind(t.kind()))
+            let mut text = format!("transport failure ({}): {t}", transport_kind(t.kind()));
+            match t.attempts() {
+                Some(1) => text.push_str(" after 1 attempt"),
+                Some(n) => text.push_str(&format!(" after {n} attempts")),
+                None => {}
+            }
+            if let Some(id) = t.last_request_id() {
+                text.push_str(&format!(" (last Request-ID {id})"));
+            }
+            text
         }
         _ => err.to_string(),
     }
@@ -195,14 +204,20 @@ pub(crate) fn error_json(err: &CliError) -> Value {
             object.insert("rule".into(), "required".into());
         }
         CliError::Credential { flag, file, source } => {
-            object.insert("flag".into(), format!("--{}", flag_name(flag.field)).into());
+            if !flag.env_only {
+                object.insert("flag".into(), format!("--{}", flag_name(flag.field)).into());
+            }
             if let Some(env) = flag.env {
                 object.insert("env".into(), env.into());
             }
             if let Some(file) = file {
                 object.insert("file".into(), file.as_str().into());
             }
-            if let CredentialError::Key(KeyError::InvalidId { field, reason }) = source {
+            if let CredentialError::Settings(wxpay_settings::CredentialError::Key(KeyError::InvalidId {
+                field,
+                reason,
+            })) = &**source
+            {
                 object.insert("field".into(), (*field).into());
                 object.insert("rule".into(), (*reason).into());
             }
@@ -240,6 +255,8 @@ pub(crate) fn error_json(err: &CliError) -> Value {
         }
         CliError::Answer(e @ wxpay_protocol::Error::Transport(t)) => {
             object.insert("transport_kind".into(), transport_kind(t.kind()).into());
+            object.insert("attempts".into(), t.attempts().into());
+            object.insert("request_id".into(), t.last_request_id().into());
             object.insert("outcome_unknown".into(), e.outcome_unknown().into());
             object.insert("retryable".into(), e.is_retryable().into());
             if e.outcome_unknown() {
@@ -256,10 +273,10 @@ pub(crate) fn error_json(err: &CliError) -> Value {
             object.insert("malformed".into(), e.to_string().into());
         }
         CliError::ReadConfig { file, .. } => {
-            object.insert("file".into(), file.as_str().into());
+            object.insert("file".into(), file.as_deref().into());
         }
         CliError::Config { file, line, message } => {
-            object.insert("file".into(), file.as_str().into());
+            object.insert("file".into(), file.as_deref().into());
             object.insert("line".into(), (*line).into());
             object.insert("message".into(), message.as_str().into());
         }
@@ -278,7 +295,7 @@ pub(crate) fn error_json(err: &CliError) -> Value {
         }
         CliError::CaCert { file, .. } => {
             object.insert("flag".into(), "--ca-cert".into());
-            object.insert("file".into(), file.as_str().into());
+            object.insert("file".into(), file.as_deref().into());
         }
 
         _ => {}
