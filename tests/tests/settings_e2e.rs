@@ -130,6 +130,42 @@ fn settings_errors_name_the_setting_and_never_a_secret() {
     bg.stop();
 }
 
+#[test]
+fn the_secrets_contents_come_from_their_variables_and_are_never_shown() {
+    let bg = BackgroundSandbox::start(SandboxConfig::new().temporary_key_dir());
+    let files = bg.sandbox.key_dir().unwrap().files.clone();
+    let pem = std::fs::read_to_string(files.merchant_private_key.as_ref().unwrap()).unwrap();
+    let apiv3_key = std::fs::read_to_string(files.apiv3_key.as_ref().unwrap()).unwrap().trim().to_owned();
+    // The file names a key that is not there: the variable's contents win over its path.
+    let config = write_config(&bg.sandbox, &format!("apiv3_key_file = {:?}\n", "missing_apiv3_key"));
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace(&name(&files.merchant_private_key), "missing.pem")).unwrap();
+    let vars = HashMap::from([
+        ("WXPAY_CONFIG".to_owned(), config.display().to_string()),
+        ("WXPAY_PRIVATE_KEY_PEM".to_owned(), pem.clone()),
+        ("WXPAY_APIV3_KEY".to_owned(), apiv3_key.clone()),
+    ]);
+    let settings = Settings::load(Settings::default(), |k| vars.get(k).cloned()).unwrap();
+    let debug = format!("{settings:?}");
+    assert!(!debug.contains(&apiv3_key) && !debug.contains(pem.lines().nth(1).unwrap()), "{debug}");
+    let client = wxpay_blocking::Client::builder().settings(&settings).unwrap().build().unwrap();
+    client.execute(order_query()).expect("signed with the key from WXPAY_PRIVATE_KEY_PEM");
+
+    // The PEM where its path belongs: refused, and no part of it shown.
+    let config = write_config(&bg.sandbox, "");
+    let vars = HashMap::from([("WXPAY_CONFIG".to_owned(), config.display().to_string())]);
+    let mut explicit = Settings::default();
+    explicit.private_key = Some(pem.clone().into());
+    let settings = Settings::load(explicit, |k| vars.get(k).cloned()).unwrap();
+    let err = wxpay_blocking::Client::builder().settings(&settings).unwrap_err();
+    let shown = chain(&err);
+    assert!(shown.contains("looks like key content, not a path"), "{shown}");
+    for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!shown.contains(line) && !format!("{err:?}").contains(line), "{shown}");
+    }
+    bg.stop();
+}
+
 /// An error and its causes, as a program would print them.
 fn chain(err: &dyn std::error::Error) -> String {
     let mut shown = err.to_string();

@@ -8,9 +8,21 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use wxpay_settings::Secret;
 
 use crate::ops::cloudpay::CloudPayCommand;
 use crate::ops::ecommerce::{EcommerceCommand, V3_AFTER_HELP};
+
+/// What `[required]` in a flag's help means, at the end of each operation's help. clap's own
+/// `required` cannot be used: a required setting may come from a variable or the config file.
+macro_rules! required_note {
+    () => {
+        "[required] marks what the operation needs, from a flag, its WXPAY_* variable or the --config \
+file; [required: ...] names a choice of which exactly one (refund query: at least one) is given. \
+Modes that do not send (--decode) need none of them."
+    };
+}
+pub(crate) use required_note;
 
 /// Text shown at the end of `wxpay --help`.
 const AFTER_HELP: &str = "\
@@ -61,6 +73,15 @@ pub(crate) struct Cli {
     /// The API family and operation.
     #[command(subcommand)]
     pub(crate) group: Group,
+
+    /// Log more on standard error: -v each call (operation, attempts, Request-ID), -vv each
+    /// attempt, -vvv everything. RUST_LOG, when set, chooses instead. No log holds key material.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = "Logging")]
+    pub(crate) verbose: u8,
+
+    /// Log only errors (the result and its error are printed all the same).
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = "Logging")]
+    pub(crate) quiet: bool,
 }
 
 /// The two API families.
@@ -85,6 +106,54 @@ pub(crate) enum Group {
     /// captured one.
     #[command(subcommand)]
     Notify(crate::listen::NotifyCommand),
+    /// Prints a shell completion script, generated from the command's definition.
+    #[command(after_help = "Examples:\n  \
+        wxpay completions bash > ~/.local/share/bash-completion/completions/wxpay\n  \
+        wxpay completions zsh > ~/.zfunc/_wxpay\n  \
+        wxpay completions fish > ~/.config/fish/completions/wxpay.fish")]
+    Completions(CompletionsArgs),
+    /// Prints the man page (roff), generated from the command's definition.
+    #[command(after_help = "Examples:\n  wxpay man > wxpay.1 && man ./wxpay.1\n  \
+        wxpay man --dir /usr/local/share/man/man1")]
+    Man(ManArgs),
+}
+
+/// `wxpay man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// Write one page per command into DIR (wxpay.1, wxpay-ecommerce.1,
+    /// wxpay-ecommerce-order-query.1, ...) instead of printing wxpay.1.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+}
+
+/// `wxpay completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// The command line's definition, as parsed and as completions and the man page describe it:
+/// [`Cli`], with each family's endpoint flag kept to the family it applies to (`--base-url`
+/// for `ecommerce`, `--cloudpay-url` for `cloudpay`). The other family's flag is hidden,
+/// takes no variable, and is refused if given.
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory;
+    /// The endpoint flag `id` in the operations of a family it does not apply to.
+    fn elsewhere(id: &'static str, family: &'static str) -> impl FnMut(clap::Command) -> clap::Command {
+        move |op| {
+            op.mut_arg(id, |arg| {
+                arg.hide(true).env(None).value_parser(move |_: &str| -> Result<String, String> {
+                    Err(format!("it applies to `wxpay {family}` operations only"))
+                })
+            })
+        }
+    }
+    Cli::command()
+        .mut_subcommand("cloudpay", |c| c.mut_subcommands(elsewhere("base_url", "ecommerce")))
+        .mut_subcommand("ecommerce", |c| c.mut_subcommands(elsewhere("cloudpay_url", "cloudpay")))
 }
 
 /// `wxpay demo`.
@@ -121,13 +190,13 @@ pub(crate) struct CommonArgs {
     #[arg(long)]
     pub(crate) json: bool,
 
-    /// The API v3 base URL (used by `ecommerce` operations; default `https://api.mch.weixin.qq.com`).
+    /// The API v3 base URL (default `https://api.mch.weixin.qq.com`).
     /// Plain http is sent to loopback addresses only (sandboxes and test servers).
     #[arg(long, value_name = "URL", env = ENV_BASE_URL, help_heading = "Sending")]
     pub(crate) base_url: Option<String>,
 
-    /// The CloudPay base URL (used by `cloudpay` operations; default `http://api.weixin.qq.com`,
-    /// the WeChat Cloud Hosting open-API sidecar, which is plain http by design).
+    /// The CloudPay base URL (default `http://api.weixin.qq.com`, the WeChat Cloud Hosting
+    /// open-API sidecar, which is plain http by design).
     #[arg(long, value_name = "URL", env = ENV_CLOUDPAY_URL, help_heading = "Sending")]
     pub(crate) cloudpay_url: Option<String>,
 
@@ -136,12 +205,12 @@ pub(crate) struct CommonArgs {
     /// request_timeout, connect_timeout, redis_url); flags and WXPAY_* variables win over it.
     /// Relative paths in it are relative to its directory. The library reads the same file
     /// (wxpay-settings).
-    #[arg(long, value_name = "FILE", env = ENV_CONFIG, help_heading = "Sending")]
+    #[arg(long, value_name = "FILE", env = ENV_CONFIG, hide_env_values = true, allow_hyphen_values = true, help_heading = "Sending")]
     pub(crate) config: Option<PathBuf>,
 
     /// Also trust the CA certificates in this PEM file (a private CA, a test server's), besides
     /// the WebPKI roots.
-    #[arg(long, value_name = "FILE", env = ENV_CA_CERT, help_heading = "Sending")]
+    #[arg(long, value_name = "FILE", env = ENV_CA_CERT, hide_env_values = true, allow_hyphen_values = true, help_heading = "Sending")]
     pub(crate) ca_cert: Option<PathBuf>,
 
     /// Start an embedded sandbox on loopback for this run and send to it, with its test
@@ -246,23 +315,24 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "API v3 signing and verification")]
 pub(crate) struct V3Args {
-    /// The merchant id (`mchid`) that signs requests. Required to send and by --dry-run.
+    /// The merchant id (`mchid`) that signs requests. [required to send and with --dry-run]
     #[arg(long, value_name = "MCHID", env = ENV_MCHID, hide_env_values = true)]
     pub(crate) mchid: Option<String>,
 
-    /// The serial of the merchant's API certificate (`serial_no` in Authorization). Required to
-    /// send and by --dry-run.
+    /// The serial of the merchant's API certificate (`serial_no` in Authorization). [required to
+    /// send and with --dry-run]
     #[arg(long, value_name = "SERIAL", env = ENV_MERCHANT_SERIAL, hide_env_values = true)]
     pub(crate) merchant_serial: Option<String>,
 
-    /// The merchant's API private key: a PKCS#8 PEM file (`apiclient_key.pem`,
-    /// `-----BEGIN PRIVATE KEY-----`). Required to send and by --dry-run; never printed.
-    #[arg(long, value_name = "FILE", env = ENV_PRIVATE_KEY, hide_env_values = true)]
+    /// The merchant's API private key: a PKCS#8 PEM file (`apiclient_key.pem`, `-----BEGIN PRIVATE
+    /// KEY-----`); never printed. Or its contents in WXPAY_PRIVATE_KEY_PEM (no flag takes
+    /// contents). [required to send and with --dry-run]
+    #[arg(long, value_name = "FILE", env = ENV_PRIVATE_KEY, hide_env_values = true, allow_hyphen_values = true)]
     pub(crate) private_key: Option<PathBuf>,
 
     /// A WeChat Pay public key: a PEM file (`-----BEGIN PUBLIC KEY-----`), given with
     /// --public-key-id. Answers are verified with it; requests name it in Wechatpay-Serial.
-    #[arg(long, value_name = "FILE", env = ENV_PUBLIC_KEY, hide_env_values = true)]
+    #[arg(long, value_name = "FILE", env = ENV_PUBLIC_KEY, hide_env_values = true, allow_hyphen_values = true)]
     pub(crate) public_key: Option<PathBuf>,
 
     /// The id of --public-key (`PUB_KEY_ID_...`).
@@ -271,19 +341,27 @@ pub(crate) struct V3Args {
 
     /// A WeChat Pay platform certificate: a PEM file; repeat for several. Answers are verified
     /// with them; without --public-key, requests name one in Wechatpay-Serial.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) platform_cert: Vec<PathBuf>,
 
     /// A file holding the APIv3 key (32 bytes; surrounding whitespace is ignored). Sending with
     /// it downloads the platform certificates on first use and decrypts them with it; it is
-    /// enough to verify answers. Never printed.
-    #[arg(long, value_name = "FILE", env = ENV_APIV3_KEY_FILE, hide_env_values = true)]
+    /// enough to verify answers. Never printed. Or the key itself in WXPAY_APIV3_KEY.
+    #[arg(long, value_name = "FILE", env = ENV_APIV3_KEY_FILE, hide_env_values = true, allow_hyphen_values = true)]
     pub(crate) apiv3_key_file: Option<PathBuf>,
 
     /// The signing timestamp, in Unix seconds (default: the system clock). With --nonce, a dry
     /// run is reproducible.
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(0..))]
     pub(crate) timestamp: Option<i64>,
+
+    /// `WXPAY_PRIVATE_KEY_PEM`: the private key's contents, instead of --private-key.
+    #[arg(skip)]
+    pub(crate) private_key_pem: Option<Secret>,
+
+    /// `WXPAY_APIV3_KEY`: the APIv3 key itself, instead of --apiv3-key-file.
+    #[arg(skip)]
+    pub(crate) apiv3_key: Option<Secret>,
 
     /// The signing nonce (`nonce_str` in Authorization; default: 32 random letters and digits).
     #[arg(long, value_name = "STR")]
@@ -301,7 +379,12 @@ impl Group {
         match self {
             Group::Cloudpay(command) => Some(command.common()),
             Group::Ecommerce(command) => Some(command.common()),
-            Group::Demo(_) | Group::Sandbox(_) | Group::Listen(_) | Group::Notify(_) => None,
+            Group::Demo(_)
+            | Group::Sandbox(_)
+            | Group::Listen(_)
+            | Group::Notify(_)
+            | Group::Completions(_)
+            | Group::Man(_) => None,
         }
     }
 
@@ -311,7 +394,12 @@ impl Group {
         match self {
             Group::Cloudpay(command) => Some(command.settings_mut()),
             Group::Ecommerce(command) => Some(command.settings_mut()),
-            Group::Demo(_) | Group::Sandbox(_) | Group::Listen(_) | Group::Notify(_) => None,
+            Group::Demo(_)
+            | Group::Sandbox(_)
+            | Group::Listen(_)
+            | Group::Notify(_)
+            | Group::Completions(_)
+            | Group::Man(_) => None,
         }
     }
 
@@ -321,7 +409,8 @@ impl Group {
             Group::Demo(args) => args.json,
             Group::Listen(args) => args.json,
             Group::Notify(crate::listen::NotifyCommand::Decode(args)) => args.json,
-            _ => self.common().is_some_and(|c| c.json),
+            Group::Cloudpay(_) | Group::Ecommerce(_) => self.common().is_some_and(|c| c.json),
+            Group::Sandbox(_) | Group::Completions(_) | Group::Man(_) => false,
         }
     }
 }

@@ -7,16 +7,32 @@
 //! environment, then config file, then default. The file holds paths to key material, never key
 //! material, and errors quote no value from it. Its keys are listed in `wxpay_settings`'s
 //! documentation.
+//!
+//! The secrets' contents (`WXPAY_PRIVATE_KEY_PEM`, `WXPAY_APIV3_KEY`) are read by
+//! `wxpay-settings` too, from the variables: they win over the file's paths and are refused
+//! together with `--private-key` / `--apiv3-key-file` (or their variables).
 
 use wxpay_settings::{Settings, SettingsError};
 
 use crate::args::{CommonArgs, Group, V3Args};
-use crate::credentials::Flag;
+use crate::credentials::{CredentialError, Flag};
 use crate::exit::CliError;
+use crate::listen::NotifyCommand;
 
 /// Fills the settings of the chosen operation that no flag or variable gave from its
-/// `--config` file (or `WXPAY_CONFIG`), if any.
+/// `--config` file (or `WXPAY_CONFIG`), if any. `wxpay listen` and `wxpay notify decode` read no
+/// config file; they get the secrets' content variables only.
 pub(crate) fn apply(group: &mut Group) -> Result<(), CliError> {
+    match group {
+        Group::Listen(args) => return variables(&mut args.keys),
+        Group::Notify(NotifyCommand::Decode(args)) => return variables(&mut args.keys),
+        Group::Cloudpay(_)
+        | Group::Ecommerce(_)
+        | Group::Demo(_)
+        | Group::Sandbox(_)
+        | Group::Completions(_)
+        | Group::Man(_) => {}
+    }
     let Some((common, v3)) = group.settings_mut() else { return Ok(()) };
     let explicit = explicit(common, v3.as_deref());
     let merged = Settings::load(explicit, |name| std::env::var(name).ok())?;
@@ -30,11 +46,25 @@ pub(crate) fn apply(group: &mut Group) -> Result<(), CliError> {
         v3.mchid = merged.mchid;
         v3.merchant_serial = merged.merchant_serial;
         v3.private_key = merged.private_key;
+        v3.private_key_pem = merged.private_key_pem;
         v3.public_key = merged.public_key;
         v3.public_key_id = merged.public_key_id;
         v3.platform_cert = merged.platform_certs;
         v3.apiv3_key_file = merged.apiv3_key_file;
+        v3.apiv3_key = merged.apiv3_key;
     }
+    Ok(())
+}
+
+/// The keys' flags (and the variables clap read for them) with the secrets' content variables,
+/// checked as `wxpay-settings` checks them; no other variable, and no config file.
+fn variables(v3: &mut V3Args) -> Result<(), CliError> {
+    use wxpay_settings::Setting;
+    let secrets = [Setting::PRIVATE_KEY, Setting::PRIVATE_KEY_PEM, Setting::APIV3_KEY_FILE, Setting::APIV3_KEY];
+    let var = |name: &str| secrets.iter().any(|s| s.env() == Some(name)).then(|| std::env::var(name).ok()).flatten();
+    let merged = Settings::load(settings(v3), var)?;
+    v3.private_key_pem = merged.private_key_pem;
+    v3.apiv3_key = merged.apiv3_key;
     Ok(())
 }
 
@@ -57,32 +87,36 @@ pub(crate) fn settings(v3: &V3Args) -> Settings {
     settings.mchid.clone_from(&v3.mchid);
     settings.merchant_serial.clone_from(&v3.merchant_serial);
     settings.private_key.clone_from(&v3.private_key);
+    settings.private_key_pem.clone_from(&v3.private_key_pem);
     settings.public_key.clone_from(&v3.public_key);
     settings.public_key_id.clone_from(&v3.public_key_id);
     settings.platform_certs.clone_from(&v3.platform_cert);
     settings.apiv3_key_file.clone_from(&v3.apiv3_key_file);
+    settings.apiv3_key.clone_from(&v3.apiv3_key);
     settings
 }
 
 impl From<SettingsError> for CliError {
-    /// The library's errors in the CLI's words: a setting is named by its flag and variable.
+    /// The library's errors in the CLI's words: a setting is named by its flag and variable (a
+    /// secret's contents by their variable alone); a file only when it is plainly a path, as
+    /// the library decided.
     fn from(e: SettingsError) -> Self {
-        let flag = |s: wxpay_settings::Setting| Flag { field: s.flag(), env: s.env() };
+        let flag = |s: wxpay_settings::Setting| Flag { field: s.flag(), env: s.env(), env_only: s.is_contents() };
+        let shown = |file: Option<std::path::PathBuf>| file.map(|f| f.display().to_string());
         match e {
             SettingsError::Invalid(e) => CliError::Invalid(e),
             SettingsError::Missing { setting } => CliError::MissingFlag { field: setting.flag(), env: setting.env() },
             SettingsError::Credential { setting, file, source } => CliError::Credential {
                 flag: flag(setting),
-                file: file.map(|f| f.display().to_string()),
-                source: *source,
+                file: shown(file),
+                source: Box::new(match *source {
+                    wxpay_settings::CredentialError::Both(other) => CredentialError::Both(flag(other)),
+                    other => CredentialError::Settings(other),
+                }),
             },
-            SettingsError::ReadConfig { file, source } => {
-                CliError::ReadConfig { file: file.display().to_string(), source }
-            }
-            SettingsError::Config { file, line, message } => {
-                CliError::Config { file: file.display().to_string(), line, message }
-            }
-            SettingsError::CaCert { file, reason } => CliError::CaCert { file: file.display().to_string(), reason },
+            SettingsError::ReadConfig { file, source } => CliError::ReadConfig { file: shown(file), source },
+            SettingsError::Config { file, line, message } => CliError::Config { file: shown(file), line, message },
+            SettingsError::CaCert { file, reason } => CliError::CaCert { file: shown(file), reason },
             other => CliError::Settings(other),
         }
     }

@@ -87,7 +87,7 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
         sections.push(Section {
             title: format!("CloudPay profit-sharing return query ({attempt}: {})", a.result),
             table: cloudpay_cli::ReturnQueryArgs::table(&a),
-            json: to_json("cloudpay return-query", &a),
+            json: to_json::<cloudpay_cli::ReturnQueryArgs>("cloudpay return-query", &a),
         });
     }
 
@@ -101,7 +101,7 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
     sections.push(Section {
         title: "CloudPay profit-sharing finish".into(),
         table: cloudpay_cli::FinishArgs::table(&a),
-        json: to_json("cloudpay finish", &a),
+        json: to_json::<cloudpay_cli::FinishArgs>("cloudpay finish", &a),
     });
 
     let order =
@@ -114,7 +114,7 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
     sections.push(Section {
         title: "API v3 e-commerce profit-sharing order query (signed, verified; queried until settled)".into(),
         table: ecommerce::OrderQueryArgs::table(&a),
-        json: to_json("ecommerce order-query", &a),
+        json: to_json::<ecommerce::OrderQueryArgs>("ecommerce order-query", &a),
     });
 
     let ret = v3::ReturnQueryRequest::new(
@@ -130,7 +130,7 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
     sections.push(Section {
         title: "API v3 e-commerce profit-sharing return query (signed, verified; queried until settled)".into(),
         table: ecommerce::ReturnQueryArgs::table(&a),
-        json: to_json("ecommerce return-query", &a),
+        json: to_json::<ecommerce::ReturnQueryArgs>("ecommerce return-query", &a),
     });
 
     // A fault: the next refund query answers SYSTEMERROR; the client retries the same request.
@@ -145,7 +145,7 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
     sections.push(Section {
         title: format!("CloudPay refund query (an injected SYSTEMERROR, retried: {attempts} requests)"),
         table: cloudpay_cli::RefundQueryArgs::table(&a),
-        json: to_json("cloudpay refund-query", &a),
+        json: to_json::<cloudpay_cli::RefundQueryArgs>("cloudpay refund-query", &a),
     });
 
     let before = sandbox.stats().requests;
@@ -272,8 +272,8 @@ async fn notification(sandbox: &Sandbox, socket: tokio::net::TcpListener) -> Res
     })
 }
 
-fn to_json(operation: &str, answer: &impl serde::Serialize) -> Value {
-    json!({"operation": operation, "answer": serde_json::to_value(answer).unwrap_or(Value::Null)})
+fn to_json<C: CliOperation>(operation: &str, answer: &C::Output) -> Value {
+    json!({"operation": operation, "answer": C::json(answer).unwrap_or(Value::Null)})
 }
 
 /// An async client for the sandbox in certificate mode: the platform certificate is downloaded

@@ -56,30 +56,31 @@ pub(crate) enum CliError {
     Credential {
         /// The flag.
         flag: Flag,
-        /// The file it names, if it names one.
+        /// The file it names, if it names one and the value is plainly a path (never a value
+        /// that looks like key material, see `wxpay_settings::path_shown`).
         file: Option<String>,
         /// Why.
         #[source]
-        source: CredentialError,
+        source: Box<CredentialError>,
     },
     /// The request could not be signed (the signer failed).
     #[error("cannot sign the request")]
     Signing(#[source] SigningError),
     /// The `--config` file could not be read.
-    #[error("cannot read the config file {file}")]
+    #[error("cannot read the config file{}", shown_file(file))]
     ReadConfig {
-        /// The file.
-        file: String,
+        /// The file, unless the value looks like file contents rather than a path.
+        file: Option<String>,
         /// Why.
         #[source]
         source: io::Error,
     },
     /// The `--config` file is not valid TOML, or holds an unknown key or a value of the wrong
     /// type.
-    #[error("invalid config file {file}{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    #[error("invalid config file{}{}: {message}", shown_file(file), line.map(|l| format!(" (line {l})")).unwrap_or_default())]
     Config {
-        /// The file.
-        file: String,
+        /// The file, unless the value looks like file contents rather than a path.
+        file: Option<String>,
         /// The line of the error, when known.
         line: Option<usize>,
         /// What is wrong (it names the key; it quotes no value).
@@ -102,10 +103,10 @@ pub(crate) enum CliError {
     )]
     NoVerifyingKeys,
     /// The `--ca-cert` file could not be read, or holds no certificate.
-    #[error("invalid --ca-cert {file}: {reason}")]
+    #[error("invalid --ca-cert{}: {reason}", shown_file(file))]
     CaCert {
-        /// The file.
-        file: String,
+        /// The file, unless the value looks like file contents rather than a path.
+        file: Option<String>,
         /// Why.
         reason: String,
     },
@@ -200,6 +201,11 @@ pub(crate) enum CliError {
 /// derives it from the argument structs.
 pub(crate) fn flag_name(field: &str) -> String {
     field.replace('_', "-")
+}
+
+/// ` FILE`, or nothing when the file is not shown.
+fn shown_file(file: &Option<String>) -> String {
+    file.as_deref().map(|f| format!(" {f}")).unwrap_or_default()
 }
 
 /// `missing --out-return-no (out_return_no)`, or `missing --mchid (env WXPAY_MCHID)` for a flag

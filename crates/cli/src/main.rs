@@ -17,6 +17,7 @@ mod demo;
 mod exit;
 mod input;
 mod listen;
+mod log;
 mod ops;
 mod render;
 mod request;
@@ -24,18 +25,20 @@ mod run;
 mod security;
 mod send;
 mod table;
+mod times;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::args::Cli;
 use crate::exit::CliError;
 
 fn main() -> ExitCode {
-    let mut cli = match Cli::try_parse() {
+    let parsed = args::command().try_get_matches().and_then(|matches| Cli::from_arg_matches(&matches));
+    let mut cli = match parsed {
         Ok(cli) => cli,
         // clap's message names no flag: name it.
         Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
@@ -44,8 +47,9 @@ fn main() -> ExitCode {
             report_error(&err, args.iter().any(|a| a == "--json"));
             return err.exit().into();
         }
-        Err(e) => e.exit(),
+        Err(e) => return usage_error(&e),
     };
+    log::init(cli.verbose, cli.quiet);
     let json = cli.group.json();
     let result = config::apply(&mut cli.group).and_then(|()| run::run(&cli.group)).and_then(|report| {
         if let Some(warning) = report.warning {
@@ -62,6 +66,44 @@ fn main() -> ExitCode {
             err.exit().into()
         }
     }
+}
+
+/// Prints clap's error (or help, or version) and exits as clap would, with every argument that
+/// looks like key material ([`wxpay_settings::looks_like_content`]) blotted out: clap quotes an
+/// unexpected argument, which may be a PEM pasted without its flag.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    const HIDDEN: &str = "<value not shown: it looks like key content>";
+    let mut text = err.render().to_string();
+    let secrets: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .filter(|arg| !arg.is_empty() && wxpay_settings::looks_like_content(std::path::Path::new(arg)))
+        .collect();
+    for arg in &secrets {
+        // clap reads `-...=...` as a flag and its value, and quotes the part before the `=`.
+        let before_eq = arg.split('=').next().unwrap_or_default();
+        for quoted in [arg.as_str(), before_eq] {
+            if !quoted.is_empty() {
+                text = text.replace(quoted, HIDDEN);
+            }
+        }
+    }
+    // If any piece of such an argument is still there, clap quoted it some other way: say less.
+    let leaks = secrets.iter().any(|arg| {
+        let bytes = arg.as_bytes();
+        bytes.len() >= 16 && bytes.windows(16).any(|w| std::str::from_utf8(w).is_ok_and(|w| text.contains(w)))
+    });
+    if leaks && err.use_stderr() {
+        text = format!("error: invalid arguments ({HIDDEN})\n\nFor more information, try '--help'.\n");
+    }
+    let written = if err.use_stderr() {
+        io::stderr().lock().write_all(text.as_bytes())
+    } else {
+        io::stdout().lock().write_all(text.as_bytes())
+    };
+    // Nothing more can be done if writing fails.
+    let _ = written;
+    ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
 }
 
 /// Prints `err`: as one JSON object on standard output with `--json` (falling back to standard

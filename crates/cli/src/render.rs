@@ -117,7 +117,16 @@ const OUTCOME_UNKNOWN: &str = "outcome unknown: the finish may have taken effect
 fn summary(err: &CliError) -> String {
     match err {
         CliError::Answer(wxpay_protocol::Error::Transport(t)) => {
-            format!("transport failure ({}): {t}", transport_kind(t.kind()))
+            let mut text = format!("transport failure ({}): {t}", transport_kind(t.kind()));
+            match t.attempts() {
+                Some(1) => text.push_str(" after 1 attempt"),
+                Some(n) => text.push_str(&format!(" after {n} attempts")),
+                None => {}
+            }
+            if let Some(id) = t.last_request_id() {
+                text.push_str(&format!(" (last Request-ID {id})"));
+            }
+            text
         }
         _ => err.to_string(),
     }
@@ -182,14 +191,20 @@ pub(crate) fn error_json(err: &CliError) -> Value {
             object.insert("rule".into(), "required".into());
         }
         CliError::Credential { flag, file, source } => {
-            object.insert("flag".into(), format!("--{}", flag_name(flag.field)).into());
+            if !flag.env_only {
+                object.insert("flag".into(), format!("--{}", flag_name(flag.field)).into());
+            }
             if let Some(env) = flag.env {
                 object.insert("env".into(), env.into());
             }
             if let Some(file) = file {
                 object.insert("file".into(), file.as_str().into());
             }
-            if let CredentialError::Key(KeyError::InvalidId { field, reason }) = source {
+            if let CredentialError::Settings(wxpay_settings::CredentialError::Key(KeyError::InvalidId {
+                field,
+                reason,
+            })) = &**source
+            {
                 object.insert("field".into(), (*field).into());
                 object.insert("rule".into(), (*reason).into());
             }
@@ -227,6 +242,8 @@ pub(crate) fn error_json(err: &CliError) -> Value {
         }
         CliError::Answer(e @ wxpay_protocol::Error::Transport(t)) => {
             object.insert("transport_kind".into(), transport_kind(t.kind()).into());
+            object.insert("attempts".into(), t.attempts().into());
+            object.insert("request_id".into(), t.last_request_id().into());
             object.insert("outcome_unknown".into(), e.outcome_unknown().into());
             object.insert("retryable".into(), e.is_retryable().into());
             if e.outcome_unknown() {
@@ -243,10 +260,10 @@ pub(crate) fn error_json(err: &CliError) -> Value {
             object.insert("malformed".into(), e.to_string().into());
         }
         CliError::ReadConfig { file, .. } => {
-            object.insert("file".into(), file.as_str().into());
+            object.insert("file".into(), file.as_deref().into());
         }
         CliError::Config { file, line, message } => {
-            object.insert("file".into(), file.as_str().into());
+            object.insert("file".into(), file.as_deref().into());
             object.insert("line".into(), (*line).into());
             object.insert("message".into(), message.as_str().into());
         }
@@ -269,7 +286,7 @@ pub(crate) fn error_json(err: &CliError) -> Value {
         }
         CliError::CaCert { file, .. } => {
             object.insert("flag".into(), "--ca-cert".into());
-            object.insert("file".into(), file.as_str().into());
+            object.insert("file".into(), file.as_deref().into());
         }
 
         _ => {}

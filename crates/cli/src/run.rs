@@ -42,7 +42,7 @@ impl Visit for Run {
             Mode::Decode(input) => {
                 let response = decode::response(input::decode_input(&input)?)?;
                 let (answer, warning) = C::decode(&response, command.v3())?;
-                let stdout = if common.json { render::json_line(&answer)? } else { C::table(&answer) };
+                let stdout = if common.json { render::json_line(&C::json(&answer)?)? } else { C::table(&answer) };
                 Ok(Report { warning, ..Report::new(stdout) })
             }
         }
@@ -73,6 +73,20 @@ pub(crate) fn run(group: &Group) -> Result<Report, CliError> {
         Group::Demo(args) => Ok(Report::new(crate::demo::run(args.json)?)),
         Group::Listen(args) => crate::listen::listen(args),
         Group::Notify(command) => crate::listen::decode(command),
+        Group::Completions(args) => {
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut crate::args::command(), "wxpay", &mut script);
+            Ok(Report::new(String::from_utf8_lossy(&script).into_owned()))
+        }
+        Group::Man(args) => {
+            if let Some(dir) = &args.dir {
+                clap_mangen::generate_to(crate::args::command(), dir).map_err(CliError::Output)?;
+                return Ok(Report::new(String::new()));
+            }
+            let mut page = Vec::new();
+            clap_mangen::Man::new(crate::args::command()).render(&mut page).map_err(CliError::Output)?;
+            Ok(Report::new(String::from_utf8_lossy(&page).into_owned()))
+        }
         Group::Sandbox(args) => {
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;

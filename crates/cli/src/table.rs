@@ -54,9 +54,10 @@ pub(crate) fn escape(text: &str) -> String {
 /// What an empty cell shows.
 const NONE: &str = "-";
 
-/// The width of `s` in characters (not bytes), for padding.
+/// The width of `s` on a terminal, for padding: a CJK character takes two columns, a
+/// combining mark none (Unicode's East Asian Width, through `unicode-width`).
 fn width(s: &str) -> usize {
-    s.chars().count()
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 /// Writes `cells` padded to `widths`, two spaces apart, without trailing spaces.
@@ -213,5 +214,19 @@ mod tests {
             t.to_string(),
             "a         x\nlong_key  888 (8.88 yuan)\nlist      1 listed\n  id     fee\n  12345  5 (0.05 yuan)\n"
         );
+    }
+
+    #[test]
+    fn chinese_text_takes_two_columns_a_character() {
+        let mut grid = Grid::new(&["description", "fee"]);
+        grid.push(vec!["分给商户".into(), "1".into()]);
+        grid.push(vec!["refund".into(), "2".into()]);
+        let mut t = Table::default();
+        t.grid("list", "2 listed", grid);
+        let text = t.to_string();
+        assert_eq!(text, "list  2 listed\n  description  fee\n  分给商户     1\n  refund       2\n");
+        // Every `fee` cell starts at the same column of the terminal.
+        let columns: Vec<usize> = text.lines().skip(1).map(|l| width(&l[..l.rfind("  ").unwrap() + 2])).collect();
+        assert_eq!(columns, [15, 15, 15]);
     }
 }

@@ -57,6 +57,7 @@ fn seed_001_v3_return_query() {
             "result": "SUCCESS",
             "fail_reason": "TIME_OUT_CLOSED",
             "finish_time": "2015-05-20T13:29:35.120+08:00",
+            "finish_time_rfc3339": "2015-05-20T13:29:35.120+08:00",
         })
     );
     let (stdout, stderr) = text_output(&["ecommerce", "return-query", "--decode", &path], None, 0);

@@ -254,3 +254,24 @@ fn notify_decode_refuses_a_tampered_request_with_exit_4() {
     let (_, stderr) = common::text_output(&args, None, 4);
     assert!(stderr.contains("old"), "{stderr}");
 }
+
+#[test]
+fn notify_decode_takes_the_apiv3_key_from_its_content_variable() {
+    let (_dir, raw, flags) = captured(false);
+    let at = flags.iter().position(|f| f == "--apiv3-key-file").unwrap();
+    let apiv3 = std::fs::read_to_string(&flags[at + 1]).unwrap();
+    let without_file: Vec<&str> =
+        flags.iter().enumerate().filter(|(i, _)| *i != at && *i != at + 1).map(|(_, f)| f.as_str()).collect();
+    let args = [&["notify", "decode", raw.as_str(), "--json"][..], &without_file].concat();
+    let output = wxpay(&args).env("WXPAY_APIV3_KEY", &apiv3).assert().code(0).get_output().clone();
+    let out: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(out["event"]["receiver"]["amount"], 888);
+    // With the file too: refused, not guessed, and the key is not shown.
+    let args =
+        [&["notify", "decode", raw.as_str()][..], &flags.iter().map(String::as_str).collect::<Vec<_>>()].concat();
+    let output = wxpay(&args).env("WXPAY_APIV3_KEY", &apiv3).assert().code(2).get_output().clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("error: invalid WXPAY_APIV3_KEY\n"), "{stderr}");
+    assert!(stderr.contains("--apiv3-key-file (env WXPAY_APIV3_KEY_FILE) is given too"), "{stderr}");
+    assert!(!stderr.contains(&apiv3), "{stderr}");
+}

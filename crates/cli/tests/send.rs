@@ -278,7 +278,7 @@ fn exit_5_connection_refused_and_untrusted_tls() {
     let finish = args(FINISH, &["--cloudpay-url".into(), closed.clone(), "--max-attempts".into(), "2".into()]);
     let (stdout, stderr) = run(&finish, 5);
     assert_eq!(stdout, "");
-    assert!(stderr.starts_with("error: transport failure (connect): could not connect\n"), "{stderr}");
+    assert!(stderr.starts_with("error: transport failure (connect): could not connect after 2 attempts\n"), "{stderr}");
     assert!(stderr.contains("Connection refused"), "{stderr}");
     assert!(!stderr.contains("outcome unknown"), "nothing was sent: {stderr}");
     let error = &run_json(&finish, 5)["error"];
@@ -286,6 +286,8 @@ fn exit_5_connection_refused_and_untrusted_tls() {
     assert_eq!(error["transport_kind"], "connect");
     assert_eq!(error["outcome_unknown"], false);
     assert_eq!(error["retryable"], true);
+    assert_eq!(error["attempts"], 2);
+    assert_eq!(error["request_id"], serde_json::Value::Null, "no answer, no Request-ID");
 
     // Plain http is fine for a loopback v3 endpoint; nothing listens there.
     let v3 = set(set(args(ORDER_QUERY, &sandbox.v3_flags()), "--base-url", &closed), "--max-attempts", "1");
@@ -312,7 +314,7 @@ fn exit_5_timeouts_and_a_finish_whose_outcome_is_unknown() {
     sandbox.inject(fault);
     let (stdout, stderr) = run(&finish, 5);
     assert_eq!(stdout, "");
-    assert!(stderr.starts_with("error: transport failure (timeout): timed out\n"), "{stderr}");
+    assert!(stderr.starts_with("error: transport failure (timeout): timed out after 1 attempt\n"), "{stderr}");
     assert!(
         stderr
             .contains("outcome unknown: the finish may have taken effect; query or resend with the same out_order_no"),

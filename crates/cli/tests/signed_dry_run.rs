@@ -286,7 +286,8 @@ fn invalid_credentials_exit_2_naming_the_flag_and_the_cause() {
         &signed_args(&public_key, &[]),
         &format!(
             "error: invalid --private-key (env WXPAY_PRIVATE_KEY): {public_key}\n\
-             caused by: no usable PRIVATE KEY in the PEM text: no section of this kind\n"
+             caused by: not a PKCS#8 private key (`-----BEGIN PRIVATE KEY-----`, apiclient_key.pem): \
+             no usable PRIVATE KEY in the PEM text: no section of this kind\n"
         ),
     );
 

@@ -351,6 +351,8 @@ impl fmt::Display for MalformedKind {
 pub struct TransportError {
     kind: TransportErrorKind,
     write: bool,
+    attempts: Option<u32>,
+    request_id: Option<String>,
     #[source]
     source: Box<dyn StdError + Send + Sync + 'static>,
 }
@@ -358,7 +360,33 @@ pub struct TransportError {
 impl TransportError {
     /// A transport failure of `kind` caused by `source`.
     pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
-        Self { kind, write: false, source: source.into() }
+        Self { kind, write: false, attempts: None, request_id: None, source: source.into() }
+    }
+
+    /// Records, on the error that ends a call, how many times its request was sent and the
+    /// `Request-ID` of the last answer it got, if any (the client's exchange does this).
+    ///
+    /// ```
+    /// use wxpay_protocol::{TransportError, TransportErrorKind};
+    /// let io = std::io::Error::other("reset");
+    /// let err = TransportError::new(TransportErrorKind::Io, io).after_attempts(4, Some("08F1".into()));
+    /// assert_eq!(err.attempts(), Some(4));
+    /// assert_eq!(err.last_request_id(), Some("08F1"));
+    /// ```
+    pub fn after_attempts(mut self, attempts: u32, request_id: Option<String>) -> Self {
+        self.attempts = Some(attempts);
+        self.request_id = request_id;
+        self
+    }
+
+    /// How many times the call's request was sent, when the client recorded it.
+    pub fn attempts(&self) -> Option<u32> {
+        self.attempts
+    }
+
+    /// The `Request-ID` of the last answer the call got before it failed, if any.
+    pub fn last_request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
     }
 
     /// Marks the failed request as a write (profit-sharing finish): if it may have reached the

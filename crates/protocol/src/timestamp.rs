@@ -110,6 +110,27 @@ impl Timestamp {
     pub fn format(&self) -> TimeFormat {
         self.format
     }
+
+    /// The instant as RFC 3339 with the offset it was written in: the China formats as
+    /// `+08:00` (`20180608170132` is `2018-06-08T17:01:32+08:00`); an RFC 3339 original as
+    /// written.
+    ///
+    /// ```
+    /// use wxpay_protocol::Timestamp;
+    /// assert_eq!(Timestamp::parse_compact_china("20180608170132")?.rfc3339(), "2018-06-08T17:01:32+08:00");
+    /// assert_eq!(Timestamp::parse_spaced_china("2016-07-25 15:26:26")?.rfc3339(), "2016-07-25T15:26:26+08:00");
+    /// let v3 = "2015-05-20T13:29:35.120+08:00";
+    /// assert_eq!(Timestamp::parse_rfc3339(v3)?.rfc3339(), v3);
+    /// # Ok::<(), wxpay_protocol::InvalidTimestamp>(())
+    /// ```
+    pub fn rfc3339(&self) -> String {
+        match self.format {
+            TimeFormat::Rfc3339 => self.original.clone(),
+            // Four-digit years only (the parsers insist on them), which RFC 3339 can always
+            // write; the original is the fallback all the same.
+            _ => self.instant.format(&Rfc3339).unwrap_or_else(|_| self.original.clone()),
+        }
+    }
 }
 
 /// Whether `s` starts with `pattern`, where `d` is an ASCII digit and any other byte stands for

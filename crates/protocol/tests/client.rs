@@ -257,6 +257,30 @@ fn a_finish_that_times_out_is_retried_unchanged_and_reported_as_outcome_unknown(
     assert_eq!(sent.len(), 1, "TLS failures are final");
 }
 
+#[test]
+fn a_final_transport_failure_says_how_many_attempts_and_the_last_request_id() {
+    let core = core(ClientConfig::new());
+    let mut answered = false;
+    let (result, sent, _) = drive(Exchange::new(core.clone(), refund_query()), |_| {
+        if answered {
+            return Reply::Fail(TransportErrorKind::Timeout);
+        }
+        answered = true;
+        let mut busy = http::Response::new(SYSTEMERROR.to_vec());
+        busy.headers_mut().insert("Request-ID", "08F1-REQ".parse().unwrap());
+        Reply::Answer(busy)
+    });
+    let Err(Error::Transport(t)) = result else { panic!("a transport failure expected: {result:?}") };
+    assert!(sent.len() > 2, "{} attempts", sent.len());
+    assert_eq!(t.attempts(), Some(u32::try_from(sent.len()).unwrap()));
+    assert_eq!(t.last_request_id(), Some("08F1-REQ"));
+
+    // A failure that is not retried is the first attempt's, with no answer seen.
+    let (result, _, _) = drive(Exchange::new(core.clone(), finish()), |_| Reply::Fail(TransportErrorKind::Tls));
+    let Err(Error::Transport(t)) = result else { panic!("a transport failure expected: {result:?}") };
+    assert_eq!((t.attempts(), t.last_request_id()), (Some(1), None));
+}
+
 /// A v3 server: checks the request's signature, answers `body` signed with `serial`.
 fn signed(body: &[u8], serial: &str) -> http::Response<Vec<u8>> {
     let sig = security::sign_response(body, UNIX, "nonce1", serial, &private(&keys().platform)).unwrap();

@@ -29,10 +29,12 @@ struct ConfigFile {
 
 /// Reads and parses the file at `path`, with relative paths made relative to its directory.
 pub(crate) fn read(path: &Path) -> Result<Settings, SettingsError> {
+    // A value that looks like file contents (the TOML itself in WXPAY_CONFIG) is not shown.
+    let shown = crate::path_shown(path).map(Path::to_owned);
     let text =
-        std::fs::read_to_string(path).map_err(|source| SettingsError::ReadConfig { file: path.to_owned(), source })?;
+        std::fs::read_to_string(path).map_err(|source| SettingsError::ReadConfig { file: shown.clone(), source })?;
     let file: ConfigFile = toml::from_str(&text).map_err(|e| SettingsError::Config {
-        file: path.to_owned(),
+        file: shown,
         line: e.span().map(|span| line_of(&text, span.start)),
         // The message alone: toml's full rendering quotes the line, which may hold a secret
         // someone put in the wrong key.
@@ -55,6 +57,8 @@ pub(crate) fn read(path: &Path) -> Result<Settings, SettingsError> {
         request_timeout: timeout(Setting::REQUEST_TIMEOUT, file.request_timeout)?,
         connect_timeout: timeout(Setting::CONNECT_TIMEOUT, file.connect_timeout)?,
         redis_url: file.redis_url.map(crate::RedisUrl::new),
+        private_key_pem: None,
+        apiv3_key: None,
         config: None,
     })
 }
@@ -81,8 +85,8 @@ fn duration(setting: Setting, seconds: f64) -> Result<Duration, SettingsError> {
 fn scrub(message: &str) -> String {
     let quoting = ["invalid type", "invalid value", "invalid length"].iter().find(|p| message.starts_with(**p));
     match (quoting, message.rfind(", expected ")) {
-        (Some(kind), Some(at)) => format!("{kind}, {}", &message[at + 2..]),
-        (Some(kind), None) => (*kind).to_owned(),
+        (Some(kind), Some(at)) => format!("{kind} (value not shown), {}", &message[at + 2..]),
+        (Some(kind), None) => format!("{kind} (value not shown)"),
         (None, _) => message.to_owned(),
     }
 }
@@ -141,6 +145,12 @@ mod tests {
         std::fs::write(&path, "request_timeout = \"s3cr3t\"\n").unwrap();
         let err = read(&path).unwrap_err().to_string();
         assert!(err.contains("line 1") && !err.contains("s3cr3t"), "{err}");
+        assert!(err.ends_with("invalid type (value not shown), expected f64"), "{err}");
+        // A key in a list's place: the message names the type expected, not the key.
+        std::fs::write(&path, "platform_certs = \"-----BEGIN PRIVATE KEY-----MIIE\"\n").unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(!err.contains("MIIE") && !err.contains("BEGIN"), "{err}");
+        assert!(err.contains("invalid type (value not shown), expected"), "{err}");
         std::fs::write(&path, "request_timeout = -1\n").unwrap();
         assert!(read(&path).unwrap_err().to_string().contains("request_timeout"));
     }

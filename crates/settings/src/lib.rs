@@ -9,7 +9,14 @@
 //! uses this crate for its `--config` file and its credential flags.
 //!
 //! The file holds paths to key material, never key material: it can be shown without showing a
-//! secret, and no error quotes a value from it (or from a key file, or a variable).
+//! secret, and no error quotes a value from it (or from a key file, or a variable). For
+//! containers and CI systems that hand secrets over as variable contents, two variables take
+//! the contents themselves: `WXPAY_PRIVATE_KEY_PEM` (instead of a `private_key` file) and
+//! `WXPAY_APIV3_KEY` (instead of an `apiv3_key_file`). They win over the file's paths, are
+//! refused when given together with the path (a flag or its variable), and are held in a
+//! [`Secret`] that `Debug` does not show. Contents are never guessed from a path: a value given
+//! where a path is expected that looks like key material ([`looks_like_content`]) is refused
+//! ("looks like key content, not a path") without being shown.
 //!
 //! ```toml
 //! mchid = "1900007291"
@@ -54,6 +61,7 @@
 mod error;
 mod file;
 mod keys;
+mod secret;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -63,12 +71,18 @@ use wxpay_protocol::BaseUrl;
 use wxpay_protocol::client::ClientConfig;
 
 pub use error::{CredentialError, Setting, SettingsError};
+pub use secret::{Secret, looks_like_content, path_shown};
+
+use crate::secret::ShownPath;
 
 /// Every setting, each from one layer: explicit values, variables, a file (see
-/// [`Settings::load`]). Paths name files; nothing here is key material, so `Debug` shows all.
+/// [`Settings::load`]). Paths name files; the only key material is a secret's contents
+/// ([`private_key_pem`](Self::private_key_pem), [`apiv3_key`](Self::apiv3_key)), which `Debug`
+/// shows only as set, as it does a path that looks like key material ([`looks_like_content`])
+/// and the Redis URL.
 ///
 /// Build explicit values from [`Settings::default`] and set the fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Settings {
     /// The merchant id that signs API v3 requests (`mchid`, `WXPAY_MCHID`).
@@ -77,6 +91,9 @@ pub struct Settings {
     pub merchant_serial: Option<String>,
     /// The merchant's PKCS#8 PEM private key file (`private_key`, `WXPAY_PRIVATE_KEY`).
     pub private_key: Option<PathBuf>,
+    /// The merchant's private key itself, PEM text (`WXPAY_PRIVATE_KEY_PEM`; no key in the
+    /// file): instead of [`private_key`](Self::private_key), never with it.
+    pub private_key_pem: Option<Secret>,
     /// A WeChat Pay public key PEM file (`public_key`, `WXPAY_PUBLIC_KEY`), with its id.
     pub public_key: Option<PathBuf>,
     /// The id of [`public_key`](Self::public_key) (`public_key_id`, `WXPAY_PUBLIC_KEY_ID`).
@@ -86,6 +103,9 @@ pub struct Settings {
     /// A file holding the APIv3 key (`apiv3_key_file`, `WXPAY_APIV3_KEY_FILE`): platform
     /// certificates are then downloaded on first use.
     pub apiv3_key_file: Option<PathBuf>,
+    /// The APIv3 key itself (`WXPAY_APIV3_KEY`; no key in the file): instead of
+    /// [`apiv3_key_file`](Self::apiv3_key_file), never with it.
+    pub apiv3_key: Option<Secret>,
     /// The API v3 base URL (`base_url`, `WXPAY_BASE_URL`; default [`BaseUrl::V3_DEFAULT`]).
     pub base_url: Option<String>,
     /// The CloudPay base URL (`cloudpay_url`, `WXPAY_CLOUDPAY_URL`; default
@@ -128,6 +148,33 @@ impl std::fmt::Debug for RedisUrl {
     }
 }
 
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn path(p: &Option<PathBuf>) -> Option<ShownPath<'_>> {
+            p.as_deref().map(ShownPath)
+        }
+        let certs: Vec<ShownPath<'_>> = self.platform_certs.iter().map(|p| ShownPath(p)).collect();
+        f.debug_struct("Settings")
+            .field("mchid", &self.mchid)
+            .field("merchant_serial", &self.merchant_serial)
+            .field("private_key", &path(&self.private_key))
+            .field("private_key_pem", &self.private_key_pem)
+            .field("public_key", &path(&self.public_key))
+            .field("public_key_id", &self.public_key_id)
+            .field("platform_certs", &certs)
+            .field("apiv3_key_file", &path(&self.apiv3_key_file))
+            .field("apiv3_key", &self.apiv3_key)
+            .field("base_url", &self.base_url)
+            .field("cloudpay_url", &self.cloudpay_url)
+            .field("ca_cert", &path(&self.ca_cert))
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("redis_url", &self.redis_url)
+            .field("config", &path(&self.config))
+            .finish()
+    }
+}
+
 impl Settings {
     /// The process's `WXPAY_*` variables over the file `WXPAY_CONFIG` names, if any:
     /// [`Settings::load`] with no explicit value and [`std::env::var`].
@@ -146,17 +193,30 @@ impl Settings {
     /// as `WXPAY_MCHID` to its value; an empty value counts as unset), then the TOML file named
     /// by the explicit `config` or else `WXPAY_CONFIG`. What none of them sets keeps its default.
     ///
+    /// A secret's contents (`WXPAY_PRIVATE_KEY_PEM`, `WXPAY_APIV3_KEY`) win over the file's
+    /// path for the same secret, and are refused ([`CredentialError::Both`]) when an explicit
+    /// value or a variable gives that path too.
+    ///
     /// The environment is an input so that tests and embedders can pass a map;
     /// [`Settings::from_env`] passes the process's.
     pub fn load(explicit: Self, var: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let upper = explicit.or(Self::from_vars(var)?);
+        let vars = Self::from_vars(var)?;
+        let given = |has: fn(&Self) -> bool| has(&explicit) || has(&vars);
+        if given(|s| s.private_key_pem.is_some()) && given(|s| s.private_key.is_some()) {
+            return Err(Setting::PRIVATE_KEY_PEM.invalid(None, CredentialError::Both(Setting::PRIVATE_KEY)));
+        }
+        if given(|s| s.apiv3_key.is_some()) && given(|s| s.apiv3_key_file.is_some()) {
+            return Err(Setting::APIV3_KEY.invalid(None, CredentialError::Both(Setting::APIV3_KEY_FILE)));
+        }
+        let upper = explicit.or(vars);
         match upper.config.clone() {
             Some(path) => Ok(upper.or(Self::read_file(&path)?)),
             None => Ok(upper),
         }
     }
 
-    /// The `WXPAY_*` variables alone (see [`Setting`] for their names).
+    /// The `WXPAY_*` variables alone (see [`Setting`] for their names), the secrets' contents
+    /// included (whether a path is given with them is checked by [`Settings::load`]).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let get = |setting: Setting| setting.env().and_then(&var).filter(|v| !v.is_empty());
         let seconds = |setting: Setting| get(setting).map(|v| file::seconds(setting, &v)).transpose();
@@ -164,10 +224,12 @@ impl Settings {
             mchid: get(Setting::MCHID),
             merchant_serial: get(Setting::MERCHANT_SERIAL),
             private_key: get(Setting::PRIVATE_KEY).map(PathBuf::from),
+            private_key_pem: get(Setting::PRIVATE_KEY_PEM).map(Secret::new),
             public_key: get(Setting::PUBLIC_KEY).map(PathBuf::from),
             public_key_id: get(Setting::PUBLIC_KEY_ID),
             platform_certs: Vec::new(),
             apiv3_key_file: get(Setting::APIV3_KEY_FILE).map(PathBuf::from),
+            apiv3_key: get(Setting::APIV3_KEY).map(Secret::new),
             base_url: get(Setting::BASE_URL),
             cloudpay_url: get(Setting::CLOUDPAY_URL),
             ca_cert: get(Setting::CA_CERT).map(PathBuf::from),
@@ -186,7 +248,9 @@ impl Settings {
 
     /// These settings, with what they leave unset taken from `lower`. The public key and its
     /// id come as a pair: either one set here keeps `lower`'s pair out, so that a key is never
-    /// checked under another key's id. The platform certificates are a list, taken whole.
+    /// checked under another key's id. A secret's path and its contents are a pair too: either
+    /// one set here keeps `lower`'s out (a variable's contents win over the file's path). The
+    /// platform certificates are a list, taken whole.
     pub fn or(mut self, lower: Self) -> Self {
         fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
             if slot.is_none() {
@@ -195,7 +259,10 @@ impl Settings {
         }
         fill(&mut self.mchid, lower.mchid);
         fill(&mut self.merchant_serial, lower.merchant_serial);
-        fill(&mut self.private_key, lower.private_key);
+        if self.private_key.is_none() && self.private_key_pem.is_none() {
+            self.private_key = lower.private_key;
+            self.private_key_pem = lower.private_key_pem;
+        }
         if self.public_key.is_none() && self.public_key_id.is_none() {
             self.public_key = lower.public_key;
             self.public_key_id = lower.public_key_id;
@@ -203,7 +270,10 @@ impl Settings {
         if self.platform_certs.is_empty() {
             self.platform_certs = lower.platform_certs;
         }
-        fill(&mut self.apiv3_key_file, lower.apiv3_key_file);
+        if self.apiv3_key_file.is_none() && self.apiv3_key.is_none() {
+            self.apiv3_key_file = lower.apiv3_key_file;
+            self.apiv3_key = lower.apiv3_key;
+        }
         fill(&mut self.base_url, lower.base_url);
         fill(&mut self.cloudpay_url, lower.cloudpay_url);
         fill(&mut self.ca_cert, lower.ca_cert);
@@ -326,6 +396,155 @@ mod tests {
         assert!(!text.contains("s3cr3t"), "{text}");
         let err = Settings::from_vars(vars(&[("WXPAY_CONNECT_TIMEOUT", "0")])).unwrap_err();
         assert!(err.to_string().contains("more than 0"), "{err}");
+    }
+
+    /// Asserts that neither `Display`, the `source()` chain nor `Debug` of `err` holds `secret`.
+    fn assert_hidden(err: &SettingsError, secret: &str) {
+        let mut texts = vec![err.to_string(), format!("{err:?}")];
+        let mut source = std::error::Error::source(err);
+        while let Some(e) = source {
+            texts.push(e.to_string());
+            source = e.source();
+        }
+        for text in texts {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+
+    const PEM: &str =
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ\n-----END PRIVATE KEY-----\n";
+    const APIV3: &str = "0123456789abcdefghijklmnopqrstuv";
+
+    #[test]
+    fn content_variables_are_read_hidden_and_win_over_the_files_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wxpay.toml");
+        std::fs::write(&file, "private_key = \"k.pem\"\napiv3_key_file = \"v3\"\n").unwrap();
+        let env = vars(&[
+            ("WXPAY_CONFIG", file.to_str().unwrap()),
+            ("WXPAY_PRIVATE_KEY_PEM", PEM),
+            ("WXPAY_APIV3_KEY", APIV3),
+        ]);
+        let s = Settings::load(Settings::default(), env).unwrap();
+        assert_eq!(s.private_key, None, "the variable's contents win over the file's path");
+        assert_eq!(s.apiv3_key_file, None);
+        assert_eq!(s.private_key_pem.as_ref().map(Secret::expose), Some(PEM.as_bytes()));
+        let debug = format!("{s:?}");
+        assert!(debug.contains("private_key_pem: Some(Secret(<set, not shown>))"), "{debug}");
+        assert!(!debug.contains("MIIE") && !debug.contains(APIV3), "{debug}");
+        // The APIv3 key from its variable is checked by the protocol's rule like the file.
+        assert!(s.apiv3_key().unwrap().is_some());
+        let short = Settings { apiv3_key: Some(Secret::new("0123456789")), ..Settings::default() };
+        let err = short.apiv3_key().unwrap_err();
+        assert_eq!(err.to_string(), "invalid setting WXPAY_APIV3_KEY");
+        assert_hidden(&err, "0123456789");
+        // Contents that are not a key are named by their variable, never shown.
+        let s = Settings {
+            mchid: Some("1900007291".into()),
+            merchant_serial: Some("408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB".into()),
+            ..s
+        };
+        let err = s.merchant_credentials().unwrap_err();
+        assert!(
+            matches!(&err, SettingsError::Credential { setting: Setting::PRIVATE_KEY_PEM, file: None, source }
+                if matches!(**source, CredentialError::PrivateKey(_))),
+            "{err:?}"
+        );
+        assert!(std::error::Error::source(&err).unwrap().to_string().starts_with("not a PKCS#8 private key"));
+        assert_hidden(&err, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw");
+    }
+
+    #[test]
+    fn contents_and_a_path_for_the_same_secret_are_refused() {
+        for (env, explicit) in [
+            (vec![("WXPAY_PRIVATE_KEY_PEM", PEM), ("WXPAY_PRIVATE_KEY", "k.pem")], Settings::default()),
+            (
+                vec![("WXPAY_PRIVATE_KEY_PEM", PEM)],
+                Settings { private_key: Some("k.pem".into()), ..Settings::default() },
+            ),
+        ] {
+            let err = Settings::load(explicit, vars(&env)).unwrap_err();
+            assert_eq!(err.to_string(), "invalid setting WXPAY_PRIVATE_KEY_PEM");
+            let cause = std::error::Error::source(&err).unwrap().to_string();
+            assert_eq!(cause, "private_key (env WXPAY_PRIVATE_KEY) is given too; give one of them");
+            assert_hidden(&err, "MIIE");
+        }
+        let explicit = Settings { apiv3_key: Some(Secret::new(APIV3)), ..Settings::default() };
+        let err = Settings::load(explicit, vars(&[("WXPAY_APIV3_KEY_FILE", "v3")])).unwrap_err();
+        assert!(matches!(&err, SettingsError::Credential { setting: Setting::APIV3_KEY, .. }), "{err:?}");
+        assert_hidden(&err, APIV3);
+    }
+
+    #[test]
+    fn a_secret_where_a_path_is_expected_is_refused_and_never_shown() {
+        let s = Settings {
+            mchid: Some("1900007291".into()),
+            merchant_serial: Some("408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB".into()),
+            private_key: Some(PEM.into()),
+            apiv3_key_file: Some(APIV3.into()),
+            ..Settings::default()
+        };
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("MIIE") && !debug.contains(APIV3), "{debug}");
+        let err = s.merchant_credentials().unwrap_err();
+        assert!(matches!(&err, SettingsError::Credential { setting: Setting::PRIVATE_KEY, file: None, .. }));
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(cause.starts_with("looks like key content, not a path"), "{cause}");
+        assert!(cause.ends_with("or the contents in WXPAY_PRIVATE_KEY_PEM"), "{cause}");
+        assert_hidden(&err, "MIIE");
+        let err = s.apiv3_key().unwrap_err();
+        assert!(std::error::Error::source(&err).unwrap().to_string().ends_with("WXPAY_APIV3_KEY"), "{err:?}");
+        assert_hidden(&err, APIV3);
+        // The CA certificates and the config file's own path, given contents.
+        let s = Settings { ca_cert: Some(PEM.into()), ..Settings::default() };
+        let err = s.ca_roots().unwrap_err();
+        assert!(matches!(&err, SettingsError::CaCert { file: None, .. }), "{err:?}");
+        assert_hidden(&err, "MIIE");
+        let toml = format!("private_key = \"{APIV3}\"\n");
+        let err = Settings::load(Settings::default(), vars(&[("WXPAY_CONFIG", &toml)])).unwrap_err();
+        assert!(matches!(&err, SettingsError::ReadConfig { file: None, .. }), "{err:?}");
+        assert_hidden(&err, APIV3);
+    }
+
+    #[test]
+    fn corrupt_files_are_named_by_kind_and_their_contents_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = Settings {
+            mchid: Some("1900007291".into()),
+            merchant_serial: Some("408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB".into()),
+            ..Settings::default()
+        };
+        let cause = |s: &Settings| {
+            let err = s.merchant_credentials().unwrap_err();
+            assert_hidden(&err, "MIIE");
+            let SettingsError::Credential { file, source, .. } = err else { panic!("{err:?}") };
+            (file, source.to_string())
+        };
+        // A directory.
+        let s = Settings { private_key: Some(dir.path().to_owned()), ..base.clone() };
+        assert_eq!(cause(&s), (Some(dir.path().to_owned()), "not a file".to_owned()));
+        // Not UTF-8, and not a key: the file is a path, so it is named.
+        let not_utf8 = dir.path().join("not-utf8.pem");
+        let mut bytes = PEM.as_bytes().to_vec();
+        bytes[40] = 0xFF;
+        std::fs::write(&not_utf8, bytes).unwrap();
+        let s = Settings { private_key: Some(not_utf8.clone()), ..base.clone() };
+        assert_eq!(cause(&s), (Some(not_utf8), "not a PKCS#8 private key: not PEM text".to_owned()));
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(&garbage, PEM).unwrap();
+        let s = Settings { private_key: Some(garbage.clone()), ..base };
+        let (file, text) = cause(&s);
+        assert_eq!(file, Some(garbage));
+        assert!(text.starts_with("not a PKCS#8 private key"), "{text}");
+        // A CA file whose PEM does not parse: the reader's error is not quoted.
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIE!!not base64\n-----END CERTIFICATE-----\n").unwrap();
+        let err = Settings { ca_cert: Some(ca.clone()), ..Settings::default() }.ca_roots().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("invalid ca_cert (env WXPAY_CA_CERT) {}: not PEM certificates", ca.display())
+        );
+        assert_hidden(&err, "MIIE");
     }
 
     #[test]

@@ -11,20 +11,62 @@ use wxpay_transport_hyper::Client;
 
 use super::{CliOperation, Flags, Shown, dispatch, flags, shown};
 use crate::args::CommonArgs;
+use crate::args::required_note;
 use crate::exit::CliError;
 use crate::request::{field, given_nonce, optional, order_ref};
 use crate::table::{ExtraNames, Grid, Table, amount, or_none};
+use crate::times::{Step, Time};
 
 /// The CloudPay operations.
 #[derive(Debug, Subcommand)]
 pub(crate) enum CloudPayCommand {
     /// Profit-sharing return query (查询分账回退结果).
+    #[command(after_help = RETURN_QUERY_HELP)]
     ReturnQuery(ReturnQueryArgs),
     /// Profit-sharing finish (完结分账): unfreezes what is left of an order. A write.
+    #[command(after_help = FINISH_HELP)]
     Finish(FinishArgs),
     /// Refund query (查询退款); at most 10 refunds per answer, see --offset.
+    #[command(after_help = REFUND_QUERY_HELP)]
     RefundQuery(RefundQueryArgs),
 }
+
+/// The end of `wxpay cloudpay return-query --help`.
+const RETURN_QUERY_HELP: &str = concat!(
+    "Examples:\n",
+    "  wxpay cloudpay return-query --sub-mch-id 1900000109 --out-order-no P20150806125346 \\\n",
+    "      --out-return-no R20150806125346\n",
+    "  wxpay cloudpay return-query --sandbox --json --sub-mch-id 1900000109 \\\n",
+    "      --order-id 3008450740201411110007820472 --out-return-no R20150806125346\n",
+    "  wxpay cloudpay return-query --decode answer.json\n",
+    "\n",
+    required_note!()
+);
+
+/// The end of `wxpay cloudpay finish --help`.
+const FINISH_HELP: &str = concat!(
+    "Examples:\n",
+    "  wxpay cloudpay finish --sub-mch-id 1900000109 --transaction-id 4208450740201411110007820472 \\\n",
+    "      --out-order-no P20150806125346 --description 分账已完成\n",
+    "  wxpay cloudpay finish --dry-run --nonce-str 5K8264ILTKCH16CQ2502SI8ZNMTM67VS --sub-mch-id 1900000109 \\\n",
+    "      --transaction-id 4208450740201411110007820472 --out-order-no P20150806125346 --description 分账已完成\n",
+    "  wxpay cloudpay finish --batch finishes.csv --output results.jsonl\n",
+    "\n",
+    "A finish whose outcome is unknown (a timeout) is resent with the same --out-order-no, never a new one.\n",
+    "\n",
+    required_note!()
+);
+
+/// The end of `wxpay cloudpay refund-query --help`.
+const REFUND_QUERY_HELP: &str = concat!(
+    "Examples:\n",
+    "  wxpay cloudpay refund-query --sub-mch-id 1900000109 --out-refund-no 1217752501201407033233368018\n",
+    "  wxpay cloudpay refund-query --sub-mch-id 1900000109 --transaction-id 1217752501201407033233368018 \\\n",
+    "      --all-pages --json\n",
+    "  wxpay cloudpay refund-query --sandbox --sub-mch-id 1900000109 --out-trade-no 1217752501201407033233368018\n",
+    "\n",
+    required_note!()
+);
 
 dispatch!(CloudPayCommand { ReturnQuery, Finish, RefundQuery });
 
@@ -35,21 +77,23 @@ flags! {
 }
 
 /// `wxpay cloudpay return-query`.
+// `[required]` in the flags' help is text for clap, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ReturnQueryArgs {
-    /// `sub_mch_id`: the sub-merchant.
+    /// `sub_mch_id`: the sub-merchant. [required]
     #[arg(long)]
     pub(crate) sub_mch_id: Option<String>,
     /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
     #[arg(long)]
     pub(crate) nonce_str: Option<String>,
-    /// `order_id`: WeChat's profit-sharing order number (or give --out-order-no).
+    /// `order_id`: WeChat's profit-sharing order number. [required: this or --out-order-no]
     #[arg(long)]
     pub(crate) order_id: Option<String>,
-    /// `out_order_no`: the merchant's profit-sharing order number (or give --order-id).
+    /// `out_order_no`: the merchant's profit-sharing order number. [required: this or --order-id]
     #[arg(long)]
     pub(crate) out_order_no: Option<String>,
-    /// `out_return_no`: the merchant's return number.
+    /// `out_return_no`: the merchant's return number. [required]
     #[arg(long)]
     pub(crate) out_return_no: Option<String>,
     /// Mode and output.
@@ -58,21 +102,23 @@ pub(crate) struct ReturnQueryArgs {
 }
 
 /// `wxpay cloudpay finish`.
+// `[required]` in the flags' help is text for clap, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Clone, Args)]
 pub(crate) struct FinishArgs {
-    /// `sub_mch_id`: the sub-merchant.
+    /// `sub_mch_id`: the sub-merchant. [required]
     #[arg(long)]
     pub(crate) sub_mch_id: Option<String>,
     /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
     #[arg(long)]
     pub(crate) nonce_str: Option<String>,
-    /// `transaction_id`: the payment.
+    /// `transaction_id`: the payment. [required]
     #[arg(long)]
     pub(crate) transaction_id: Option<String>,
-    /// `out_order_no`: the merchant's number for this finish; resend with the same one.
+    /// `out_order_no`: the merchant's number for this finish; resend with the same one. [required]
     #[arg(long)]
     pub(crate) out_order_no: Option<String>,
-    /// `description`: why profit sharing is finished (at most 80 bytes, no emoji).
+    /// `description`: why profit sharing is finished (at most 80 bytes, no emoji). [required]
     #[arg(long)]
     pub(crate) description: Option<String>,
     /// Mode and output.
@@ -81,24 +127,26 @@ pub(crate) struct FinishArgs {
 }
 
 /// `wxpay cloudpay refund-query`.
+// `[required]` in the flags' help is text for clap, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RefundQueryArgs {
-    /// `sub_mch_id`: the sub-merchant.
+    /// `sub_mch_id`: the sub-merchant. [required]
     #[arg(long)]
     pub(crate) sub_mch_id: Option<String>,
     /// `nonce_str`: at most 32 letters or digits; 32 random ones when absent.
     #[arg(long)]
     pub(crate) nonce_str: Option<String>,
-    /// `refund_id`: WeChat's refund number (highest priority of the four ids).
+    /// `refund_id`: WeChat's refund number (highest priority of the four ids). [required: one of the four ids]
     #[arg(long)]
     pub(crate) refund_id: Option<String>,
-    /// `out_refund_no`: the merchant's refund number (second priority).
+    /// `out_refund_no`: the merchant's refund number (second priority). [required: one of the four ids]
     #[arg(long)]
     pub(crate) out_refund_no: Option<String>,
-    /// `transaction_id`: the payment (third priority).
+    /// `transaction_id`: the payment (third priority). [required: one of the four ids]
     #[arg(long)]
     pub(crate) transaction_id: Option<String>,
-    /// `out_trade_no`: the merchant's order number (lowest priority).
+    /// `out_trade_no`: the merchant's order number (lowest priority). [required: one of the four ids]
     #[arg(long)]
     pub(crate) out_trade_no: Option<String>,
     /// `offset`: skip this many refunds (a non-negative integer; pages hold 10).
@@ -129,6 +177,10 @@ impl CliOperation for ReturnQueryArgs {
 
     fn table(answer: &cloudpay::ReturnQueryResponse) -> String {
         return_query_table(answer)
+    }
+
+    fn times(answer: &cloudpay::ReturnQueryResponse) -> Vec<Time<'_>> {
+        Time::at(vec![], "finish_time", answer.finish_time.as_ref()).into_iter().collect()
     }
 
     fn decode(
@@ -191,6 +243,11 @@ impl CliOperation for RefundQueryArgs {
         refund_query_table(answer)
     }
 
+    /// The refunds are `{"kind": "listed", "refunds": [...]}` under `refunds`.
+    fn times(answer: &cloudpay::RefundQueryResponse) -> Vec<Time<'_>> {
+        refund_times(&[Step::Key("refunds"), Step::Key("refunds")], answer.listed_refunds())
+    }
+
     fn decode(
         response: &http::Response<Vec<u8>>,
         _: Option<&crate::args::V3Args>,
@@ -205,9 +262,21 @@ impl CliOperation for RefundQueryArgs {
         }
         let refunds = super::all_refunds(client, op).await?;
         let total = Fen::new(refunds.iter().map(|r| r.refund_fee.get()).sum());
-        let json = serde_json::json!({ "refund_count": refunds.len(), "refund_fee_total": total, "refunds": refunds });
+        let mut json =
+            serde_json::json!({ "refund_count": refunds.len(), "refund_fee_total": total, "refunds": refunds });
+        crate::times::add_rfc3339(&mut json, refund_times(&[Step::Key("refunds")], &refunds));
         Ok(Shown { json, table: all_refunds_table(&refunds, total) })
     }
+}
+
+/// The `refund_success_time` of each refund, the refunds being the list at `list`.
+fn refund_times<'a>(list: &[Step], refunds: &'a [cloudpay::Refund]) -> Vec<Time<'a>> {
+    let at = |i| [list, &[Step::Index(i)]].concat();
+    refunds
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Time::at(at(i), "refund_success_time", r.refund_success_time.as_ref()))
+        .collect()
 }
 
 /// `wxpay cloudpay return-query`.

@@ -7,29 +7,72 @@ use wxpay_protocol::v3::{self, OrderQueryRequest, ReturnQueryRequest};
 use wxpay_protocol::{OutOrderNo, OutReturnNo, TransactionId};
 
 use super::{CliOperation, Flags, decode_v3, dispatch, flags};
+use crate::args::required_note;
 use crate::args::{CommonArgs, V3Args};
 use crate::exit::CliError;
 use crate::request::{field, order_ref, sub_mchid};
 use crate::table::{ExtraNames, Grid, Table, amount, or_none};
+use crate::times::{Step, Time};
 
-/// Text shown at the end of `wxpay ecommerce --help` and its subcommands.
-pub(crate) const V3_AFTER_HELP: &str = "\
+/// The notes on API v3 credentials, at the end of `wxpay ecommerce --help` and its subcommands.
+macro_rules! v3_notes {
+    () => {
+        "\
 Requests are signed with --mchid, --merchant-serial and --private-key (or WXPAY_MCHID, \
-WXPAY_MERCHANT_SERIAL, WXPAY_PRIVATE_KEY, or the --config file); --dry-run's --timestamp and \
---nonce make a dry run reproducible.
+WXPAY_MERCHANT_SERIAL, WXPAY_PRIVATE_KEY, or the --config file); a container can give the key's \
+contents in WXPAY_PRIVATE_KEY_PEM instead of a path. --dry-run's --timestamp and --nonce make a \
+dry run reproducible.
 Answers are verified with --public-key and --public-key-id (or WXPAY_PUBLIC_KEY, \
 WXPAY_PUBLIC_KEY_ID), every --platform-cert, and platform certificates downloaded with \
---apiv3-key-file (WXPAY_APIV3_KEY_FILE). Sending needs at least one of them; --decode without \
-them does NOT check the signature, and the answer is only as trustworthy as its file.";
+--apiv3-key-file (WXPAY_APIV3_KEY_FILE, or the key itself in WXPAY_APIV3_KEY). Sending needs at \
+least one of them; --decode without them does NOT check the signature, and the answer is only \
+as trustworthy as its file."
+    };
+}
+
+/// Text shown at the end of `wxpay ecommerce --help`.
+pub(crate) const V3_AFTER_HELP: &str = v3_notes!();
+
+/// The end of `wxpay ecommerce order-query --help`.
+const ORDER_QUERY_HELP: &str = concat!(
+    "Examples:\n",
+    "  wxpay ecommerce order-query --config wxpay.toml --sub-mchid 1900000109 \\\n",
+    "      --transaction-id 4208450740201411110007820472 --out-order-no P20150806125346\n",
+    "  WXPAY_PRIVATE_KEY_PEM=\"$(cat apiclient_key.pem)\" wxpay ecommerce order-query --mchid 1900007291 \\\n",
+    "      --merchant-serial 408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB --public-key pub_key.pem \\\n",
+    "      --public-key-id PUB_KEY_ID_0000000000000024101100397200000006 --sub-mchid 1900000109 \\\n",
+    "      --transaction-id 4208450740201411110007820472 --out-order-no P20150806125346 --json\n",
+    "  wxpay ecommerce order-query --sandbox -v --sub-mchid 1900000109 \\\n",
+    "      --transaction-id 4208450740201411110007820472 --out-order-no P20150806125346\n",
+    "\n",
+    required_note!(),
+    "\n\n",
+    v3_notes!()
+);
+
+/// The end of `wxpay ecommerce return-query --help`.
+const RETURN_QUERY_HELP: &str = concat!(
+    "Examples:\n",
+    "  wxpay ecommerce return-query --config wxpay.toml --sub-mchid 1900000109 \\\n",
+    "      --out-order-no P20190806125346 --out-return-no R20190516001\n",
+    "  wxpay ecommerce return-query --dry-run --config wxpay.toml --sub-mchid 1900000109 \\\n",
+    "      --order-id 3008450740201411110007820472 --out-return-no R20190516001\n",
+    "  wxpay ecommerce return-query --decode answer.http --public-key pub_key.pem \\\n",
+    "      --public-key-id PUB_KEY_ID_0000000000000024101100397200000006 --now 1554208460\n",
+    "\n",
+    required_note!(),
+    "\n\n",
+    v3_notes!()
+);
 
 /// The API v3 e-commerce operations.
 #[derive(Debug, Subcommand)]
 pub(crate) enum EcommerceCommand {
     /// Profit-sharing order query (查询分账结果).
-    #[command(after_help = V3_AFTER_HELP)]
+    #[command(after_help = ORDER_QUERY_HELP)]
     OrderQuery(OrderQueryArgs),
     /// Profit-sharing return query (查询分账回退结果).
-    #[command(after_help = V3_AFTER_HELP)]
+    #[command(after_help = RETURN_QUERY_HELP)]
     ReturnQuery(ReturnQueryArgs),
 }
 
@@ -41,15 +84,17 @@ flags! {
 }
 
 /// `wxpay ecommerce order-query`.
+// `[required]` in the flags' help is text for clap, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Clone, Args)]
 pub(crate) struct OrderQueryArgs {
-    /// `sub_mchid`: the second-level merchant.
+    /// `sub_mchid`: the second-level merchant. [required]
     #[arg(long)]
     pub(crate) sub_mchid: Option<String>,
-    /// `transaction_id`: the payment.
+    /// `transaction_id`: the payment. [required]
     #[arg(long)]
     pub(crate) transaction_id: Option<String>,
-    /// `out_order_no`: the merchant's profit-sharing order number.
+    /// `out_order_no`: the merchant's profit-sharing order number. [required]
     #[arg(long)]
     pub(crate) out_order_no: Option<String>,
     /// Mode and output.
@@ -61,18 +106,20 @@ pub(crate) struct OrderQueryArgs {
 }
 
 /// `wxpay ecommerce return-query`.
+// `[required]` in the flags' help is text for clap, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ReturnQueryArgs {
-    /// `sub_mchid`: the second-level merchant.
+    /// `sub_mchid`: the second-level merchant. [required]
     #[arg(long)]
     pub(crate) sub_mchid: Option<String>,
-    /// `order_id`: WeChat's profit-sharing order number (or give --out-order-no).
+    /// `order_id`: WeChat's profit-sharing order number. [required: this or --out-order-no]
     #[arg(long)]
     pub(crate) order_id: Option<String>,
-    /// `out_order_no`: the merchant's profit-sharing order number (or give --order-id).
+    /// `out_order_no`: the merchant's profit-sharing order number. [required: this or --order-id]
     #[arg(long)]
     pub(crate) out_order_no: Option<String>,
-    /// `out_return_no`: the merchant's return number.
+    /// `out_return_no`: the merchant's return number. [required]
     #[arg(long)]
     pub(crate) out_return_no: Option<String>,
     /// Mode and output.
@@ -99,6 +146,15 @@ impl CliOperation for OrderQueryArgs {
         order_query_table(answer)
     }
 
+    fn times(answer: &v3::OrderQueryResponse) -> Vec<Time<'_>> {
+        let receivers = answer.receivers.iter().flatten().enumerate();
+        receivers
+            .filter_map(|(i, r)| {
+                Time::at(vec![Step::Key("receivers"), Step::Index(i)], "finish_time", r.finish_time.as_ref())
+            })
+            .collect()
+    }
+
     fn decode(
         response: &http::Response<Vec<u8>>,
         v3: Option<&V3Args>,
@@ -121,6 +177,10 @@ impl CliOperation for ReturnQueryArgs {
 
     fn table(answer: &v3::ReturnQueryResponse) -> String {
         return_query_table(answer)
+    }
+
+    fn times(answer: &v3::ReturnQueryResponse) -> Vec<Time<'_>> {
+        Time::at(vec![], "finish_time", answer.finish_time.as_ref()).into_iter().collect()
     }
 
     fn decode(

@@ -18,6 +18,7 @@ use wxpay_transport_hyper::Client;
 use crate::args::{CommonArgs, V3Args};
 use crate::batch::RowArgs;
 use crate::exit::CliError;
+use crate::times::Time;
 use crate::{credentials, security};
 
 /// An answer ready to print: as JSON (`--json`, batch lines) and as a table.
@@ -90,6 +91,21 @@ pub(crate) trait CliOperation: Flags + RowArgs + std::fmt::Debug {
 
     /// The human table of an answer.
     fn table(answer: &Self::Output) -> String;
+
+    /// The timestamps of an answer and where they are in its JSON, for their RFC 3339
+    /// siblings in `--json` ([`crate::times`]).
+    fn times(answer: &Self::Output) -> Vec<Time<'_>> {
+        let _ = answer;
+        Vec::new()
+    }
+
+    /// An answer as `--json` shows it: the typed answer, each timestamp with its RFC 3339
+    /// sibling.
+    fn json(answer: &Self::Output) -> Result<Value, CliError> {
+        let mut json = serde_json::to_value(answer).map_err(CliError::Json)?;
+        crate::times::add_rfc3339(&mut json, Self::times(answer));
+        Ok(json)
+    }
 
     /// Parses a captured answer (`--decode`); the string is a note for standard error.
     fn decode(
@@ -166,7 +182,7 @@ pub(crate) async fn all_refunds(
 
 /// An answer of `C`, shown.
 pub(crate) fn shown<C: CliOperation>(answer: &C::Output) -> Result<Shown, CliError> {
-    Ok(Shown { json: serde_json::to_value(answer).map_err(CliError::Json)?, table: C::table(answer) })
+    Ok(Shown { json: C::json(answer)?, table: C::table(answer) })
 }
 
 /// Decodes a captured API v3 answer with `parse`: verified with the keys given (`--public-key`

@@ -11,10 +11,13 @@ use serde_json::Value;
 
 /// The environment variables that stand in for flags. They are removed for every run, so that the
 /// environment the tests run in never changes what they see.
-pub(crate) const CREDENTIAL_ENV: [&str; 10] = [
+pub(crate) const CREDENTIAL_ENV: [&str; 13] = [
     "WXPAY_MCHID",
     "WXPAY_MERCHANT_SERIAL",
     "WXPAY_PRIVATE_KEY",
+    "WXPAY_PRIVATE_KEY_PEM",
+    "WXPAY_APIV3_KEY",
+    "RUST_LOG",
     "WXPAY_PUBLIC_KEY",
     "WXPAY_PUBLIC_KEY_ID",
     "WXPAY_APIV3_KEY_FILE",

@@ -110,12 +110,14 @@ impl<I: Io> Driver<I> {
 
     /// Runs any operation: rate limit, sign (v3), send, verify (v3), parse, retry what is safe
     /// to retry, always resending the same request. Logged as a `wxpay` span with the
-    /// operation, the attempt and the `Request-ID`.
+    /// operation, and when the call ends the attempts made and the last `Request-ID` (recorded
+    /// once, so that a subscriber printing fields as they are recorded shows each once); each
+    /// attempt is a `debug` event with its number, path, status and `Request-ID`.
     pub async fn execute<O: Operation>(&self, operation: O) -> Result<O::Output, Error> {
         let span = tracing::info_span!(
             "wxpay",
             operation = O::SPEC.name,
-            attempt = tracing::field::Empty,
+            attempts = tracing::field::Empty,
             request_id = tracing::field::Empty
         );
         let mut exchange = Exchange::new(self.core.clone(), operation);
@@ -132,24 +134,27 @@ impl<I: Io> Driver<I> {
                     exchange.on_reserved(reserved);
                 }
                 Step::Send(request) => {
-                    span.record("attempt", exchange.attempts());
+                    // 0 for a certificate download before the call's first attempt.
+                    let attempt = exchange.attempts();
                     let path = request.uri().path().to_owned();
                     let outcome = self.io.send(request).await;
                     span.in_scope(|| match outcome {
                         Ok(response) => {
-                            tracing::debug!(path, status = response.status().as_u16(), "answer");
+                            let status = response.status().as_u16();
                             exchange.on_response(response, self.io.unix_now());
+                            tracing::debug!(attempt, path, status, request_id = exchange.request_id(), "answer");
                         }
                         Err(error) => {
-                            tracing::debug!(path, error = %error, "no answer");
+                            tracing::debug!(attempt, path, error = %error, "no answer");
                             exchange.on_transport_error(error, self.io.unix_now());
                         }
                     });
+                }
+                Step::Done(result) => {
+                    span.record("attempts", exchange.attempts());
                     if let Some(id) = exchange.request_id() {
                         span.record("request_id", id);
                     }
-                }
-                Step::Done(result) => {
                     if let Err(e) = &result {
                         span.in_scope(|| {
                             tracing::info!(

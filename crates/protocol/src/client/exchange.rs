@@ -177,7 +177,8 @@ impl<O: Operation> Exchange<O> {
                 }
                 State::Done(result) => {
                     self.state = State::Done(None);
-                    return Step::Done(result.unwrap_or_else(|| Err(SigningError::OutOfOrder.into())));
+                    let result = result.unwrap_or_else(|| Err(SigningError::OutOfOrder.into()));
+                    return Step::Done(self.annotate(result));
                 }
             }
         }
@@ -285,7 +286,16 @@ impl<O: Operation> Exchange<O> {
 
     fn finish(&mut self, result: Result<O::Output, Error>) -> Step<O::Output> {
         self.state = State::Done(None);
-        Step::Done(result)
+        Step::Done(self.annotate(result))
+    }
+
+    /// A transport failure that ends the call says how many attempts were made and the last
+    /// `Request-ID`.
+    fn annotate(&self, result: Result<O::Output, Error>) -> Result<O::Output, Error> {
+        result.map_err(|e| match e {
+            Error::Transport(t) => Error::Transport(t.after_attempts(self.attempts, self.request_id.clone())),
+            other => other,
+        })
     }
 }
 
