@@ -337,7 +337,7 @@ fn exit_2_before_anything_is_sent() {
     let (stdout, stderr) = run(&remote, 2);
     assert_eq!(stdout, "");
     // The rule is the protocol's, checked where the client configuration is built.
-    assert!(stderr.starts_with("error: invalid `base_url`: must use https for API v3"), "{stderr}");
+    assert!(stderr.starts_with("error: invalid `base_url`: must use https for API v3 and v2"), "{stderr}");
     let error = &run_json(&remote, 2)["error"];
     assert_eq!((error["kind"].as_str(), error["field"].as_str()), (Some("invalid_input"), Some("base_url")));
     assert!(error["rule"].as_str().unwrap().contains("plain http only to a loopback address"), "{error}");

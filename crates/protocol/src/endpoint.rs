@@ -31,6 +31,9 @@ impl BaseUrl {
     /// WeChat Pay's API v3 endpoint (seeds/001, 003).
     pub const V3_DEFAULT: &'static str = "https://api.mch.weixin.qq.com";
 
+    /// WeChat Pay's v2 endpoint (DESIGN.md 4.5): the same host as API v3.
+    pub const V2_DEFAULT: &'static str = "https://api.mch.weixin.qq.com";
+
     /// The WeChat Cloud Hosting open-API sidecar that carries CloudPay (DESIGN.md 4.1).
     pub const CLOUDPAY_DEFAULT: &'static str = "http://api.weixin.qq.com";
 
@@ -61,6 +64,11 @@ impl BaseUrl {
         Self { text: Self::V3_DEFAULT.to_owned(), https: true, host: "api.mch.weixin.qq.com".to_owned() }
     }
 
+    /// [`BaseUrl::V2_DEFAULT`].
+    pub fn v2_default() -> Self {
+        Self { text: Self::V2_DEFAULT.to_owned(), https: true, host: "api.mch.weixin.qq.com".to_owned() }
+    }
+
     /// [`BaseUrl::CLOUDPAY_DEFAULT`].
     pub fn cloudpay_default() -> Self {
         Self { text: Self::CLOUDPAY_DEFAULT.to_owned(), https: false, host: "api.weixin.qq.com".to_owned() }
@@ -82,8 +90,8 @@ impl BaseUrl {
         host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 
-    /// Checks that API v3 requests may go to this URL: `https`, or plain `http` to a loopback
-    /// address (sandboxes and test servers). Over plain http a signed request travels in clear
+    /// Checks that API v3 (and v2) requests may go to this URL: `https`, or plain `http` to a
+    /// loopback address (sandboxes and test servers). Over plain http a signed request travels in clear
     /// text, and the unsigned error answers v3 allows (DESIGN.md 4.2) could be forged by anyone
     /// on the path.
     ///

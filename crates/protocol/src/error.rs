@@ -214,8 +214,10 @@ pub enum Rule {
     },
     /// The field is given more than once.
     Repeated,
-    /// A plain `http` URL where API v3 requires `https` (loopback hosts excepted).
+    /// A plain `http` URL where API v3 and v2 require `https` (loopback hosts excepted).
     PlainHttp,
+    /// Not one of the values the operation accepts.
+    OneOf(&'static [&'static str]),
 }
 
 impl fmt::Display for Rule {
@@ -239,8 +241,9 @@ impl fmt::Display for Rule {
             Rule::NotJsonObject => f.write_str("must be a JSON object"),
             Rule::WrongType { expected } => write!(f, "must be {expected}"),
             Rule::Repeated => f.write_str("must be given once"),
+            Rule::OneOf(values) => write!(f, "must be one of {} for this operation", values.join(", ")),
             Rule::PlainHttp => {
-                f.write_str("must use https for API v3 (plain http only to a loopback address, e.g. a sandbox)")
+                f.write_str("must use https for API v3 and v2 (plain http only to a loopback address, e.g. a sandbox)")
             }
         }
     }
@@ -264,6 +267,13 @@ impl MalformedResponse {
 
     pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The same error about `body`, the bytes as received (a v2 answer is read in its JSON
+    /// form; its errors keep the XML).
+    pub(crate) fn with_body(mut self, body: &[u8]) -> Self {
+        body[..body.len().min(crate::MAX_ANSWER_BYTES)].clone_into(&mut self.body);
         self
     }
 
@@ -306,6 +316,8 @@ pub enum MalformedKind {
     Inconsistent(String),
     /// A status the API does not document for this kind of answer.
     UnexpectedStatus,
+    /// The body is not a flat v2 `<xml>` document (DESIGN.md 4.5), and why.
+    NotXml(crate::v2::XmlError),
     /// The body is longer than the parsers read ([`MAX_ANSWER_BYTES`](crate::MAX_ANSWER_BYTES)).
     TooLarge {
         /// The length of the body, in bytes.
@@ -320,6 +332,7 @@ impl fmt::Display for MalformedKind {
         match self {
             MalformedKind::NotJson => f.write_str("body is not JSON"),
             MalformedKind::NotAnObject => f.write_str("body is not a JSON object"),
+            MalformedKind::NotXml(why) => write!(f, "body is not a v2 XML document: {why}"),
             MalformedKind::MissingField(field) => write!(f, "required field `{field}` is missing"),
             MalformedKind::InvalidField { field, expected } => {
                 write!(f, "field `{field}` is not {expected}")

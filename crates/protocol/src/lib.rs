@@ -114,6 +114,7 @@ mod paginate;
 mod retry;
 pub mod security;
 mod timestamp;
+pub mod v2;
 pub mod v3;
 mod validate;
 mod wire_enum;

@@ -14,6 +14,9 @@ pub enum Api {
     CloudPay,
     /// API v3 over HTTPS; signed requests, signed answers.
     V3,
+    /// WeChat Pay's v2 API (DESIGN.md 4.5): XML bodies signed with the API v2 key, signed
+    /// answers, and a TLS client certificate under `/secapi/`.
+    V2,
 }
 
 /// The HTTP method of an operation (the two WeChat Pay uses here; a plain enum so that specs are
@@ -157,6 +160,18 @@ impl OperationSpec {
         }
     }
 
+    /// Whether calls need the merchant API certificate as a TLS client certificate: the v2
+    /// endpoints under `/secapi/` (DESIGN.md 4.5, 双向证书).
+    ///
+    /// ```
+    /// use wxpay_protocol::{cloudpay, v2::V2Operation};
+    /// assert!(<cloudpay::FinishRequest as V2Operation>::V2_SPEC.needs_client_certificate());
+    /// assert!(!<cloudpay::RefundQueryRequest as V2Operation>::V2_SPEC.needs_client_certificate());
+    /// ```
+    pub fn needs_client_certificate(&self) -> bool {
+        matches!(self.api, Api::V2) && self.path.starts_with("/secapi/")
+    }
+
     /// Whether the operation changes state on the server.
     pub fn is_write(&self) -> bool {
         match self.access {
@@ -179,6 +194,7 @@ pub fn operations() -> impl Iterator<Item = &'static OperationSpec> {
     crate::cloudpay::OPERATIONS
         .iter()
         .chain(crate::v3::OPERATIONS)
+        .chain(crate::v2::OPERATIONS)
         .copied()
         .chain(std::iter::once(&<crate::security::CertificatesRequest as Operation>::SPEC))
 }

@@ -181,6 +181,21 @@ validated_string!(
     SubMchId, field = "sub_mch_id", max_bytes = 32, charset = Alphanumeric
 );
 validated_string!(
+    /// An app id (`appid`, v2 wire): the service provider's, 1..=32 ASCII letters or digits
+    /// (`wx` and 16 hex digits in practice).
+    ///
+    /// ```
+    /// use wxpay_protocol::v2::AppId;
+    /// assert!(AppId::new("wxd930ea5d5a258f4f").is_ok());
+    /// assert_eq!(AppId::new("wx-1").unwrap_err().field(), "appid");
+    /// ```
+    AppId, field = "appid", max_bytes = 32, charset = Alphanumeric
+);
+validated_string!(
+    /// The sub-merchant's app id (`sub_appid`, v2 refund query): 1..=32 ASCII letters or digits.
+    SubAppId, field = "sub_appid", max_bytes = 32, charset = Alphanumeric
+);
+validated_string!(
     /// The CloudPay `nonce_str`: 1..=32 ASCII letters or digits.
     NonceStr, field = "nonce_str", max_bytes = 32, charset = Alphanumeric
 );

@@ -11,7 +11,8 @@ use crate::endpoint::BaseUrl;
 use crate::error::{Error, UnverifiedResponse, ValidationError};
 use crate::operation::{Api, OperationSpec};
 use crate::security::{
-    self, Apiv3Key, CertificateError, KeySet, MerchantCredentials, RefreshDecision, RefreshPolicy, RefreshState,
+    self, Apiv3Key, CertificateError, ClientIdentity, KeySet, MerchantCredentials, RefreshDecision, RefreshPolicy,
+    RefreshState,
 };
 
 /// How answers are verified.
@@ -35,6 +36,8 @@ pub enum KeyMode {
 pub struct ClientConfig {
     pub(crate) v3_base: BaseUrl,
     pub(crate) cloudpay_base: BaseUrl,
+    pub(crate) v2_base: BaseUrl,
+    pub(crate) client_identity: Option<ClientIdentity>,
     pub(crate) credentials: Option<MerchantCredentials>,
     pub(crate) keys: KeyMode,
     pub(crate) refresh: RefreshPolicy,
@@ -57,6 +60,8 @@ impl ClientConfig {
         Self {
             v3_base: BaseUrl::v3_default(),
             cloudpay_base: BaseUrl::cloudpay_default(),
+            v2_base: BaseUrl::v2_default(),
+            client_identity: None,
             credentials: None,
             keys: KeyMode::Static(KeySet::new()),
             refresh: RefreshPolicy::default(),
@@ -88,6 +93,27 @@ impl ClientConfig {
     pub fn cloudpay_base(mut self, base: BaseUrl) -> Self {
         self.cloudpay_base = base;
         self
+    }
+
+    /// The v2 base URL ([`crate::v2`]), under the same rule as
+    /// [`v3_base`](Self::v3_base): `https`, or plain `http` to a loopback address.
+    pub fn v2_base(mut self, base: BaseUrl) -> Result<Self, ValidationError> {
+        base.check_v3()?;
+        self.v2_base = base;
+        Ok(self)
+    }
+
+    /// The merchant API certificate and key that the transports present as a TLS client
+    /// certificate (the v2 calls under `/secapi/` need it; a server that does not ask for
+    /// one never sees it).
+    pub fn client_identity(mut self, identity: ClientIdentity) -> Self {
+        self.client_identity = Some(identity);
+        self
+    }
+
+    /// The TLS client certificate, if configured.
+    pub fn tls_client_identity(&self) -> Option<&ClientIdentity> {
+        self.client_identity.as_ref()
     }
 
     /// The merchant credentials that sign v3 requests.
@@ -179,6 +205,7 @@ impl ClientCore {
         match spec.api {
             Api::V3 => &self.config.v3_base,
             Api::CloudPay => &self.config.cloudpay_base,
+            Api::V2 => &self.config.v2_base,
         }
     }
 

@@ -107,6 +107,9 @@ impl<O: Operation> Exchange<O> {
                     self.state = State::RateLimit;
                     // Once per call: every attempt sends the same nonce (the identical request).
                     self.operation.fill_nonce(|| random_nonce(entropy));
+                    if O::SPEC.needs_client_certificate() && self.core.config.client_identity.is_none() {
+                        return self.finish(Err(SigningError::MissingClientCertificate(O::SPEC.name).into()));
+                    }
                     if O::SPEC.api == Api::V3 {
                         if self.core.config.credentials.is_none() {
                             return self.finish(Err(SigningError::MissingCredentials.into()));

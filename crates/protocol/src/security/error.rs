@@ -67,6 +67,9 @@ pub enum SigningError {
     /// A v3 call without merchant credentials.
     #[error("API v3 calls need merchant credentials (mchid, certificate serial, private key)")]
     MissingCredentials,
+    /// A call to a `/secapi/` endpoint without a TLS client certificate configured.
+    #[error("{0} needs the merchant API certificate as a TLS client certificate (ClientConfig::client_identity)")]
+    MissingClientCertificate(&'static str),
     /// An [`Exchange`](crate::client::Exchange) was polled while it awaited an answer.
     #[error("the exchange was driven out of order (a transport bug)")]
     OutOfOrder,
@@ -135,6 +138,14 @@ pub enum VerificationError {
     /// The `Authorization` header names another merchant.
     #[error("Authorization is for mchid {0}")]
     WrongMchid(String),
+    /// A v2 answer reporting success has no `sign` (DESIGN.md 4.5: only FAIL answers are
+    /// unsigned).
+    #[error("the v2 answer has no sign")]
+    MissingSign,
+    /// A v2 answer's `sign` does not match its fields under the API v2 key and the request's
+    /// algorithm.
+    #[error("the v2 answer's sign does not match its fields under the API v2 key")]
+    BadSign,
     /// A [`KeySet`](super::KeySet) has no crypto to check signatures with: built without the
     /// `aws-lc-rs` feature, it needs [`KeySet::with_signature_verifier`](super::KeySet::with_signature_verifier).
     #[error("no signature verifier: without the aws-lc-rs feature, give the key set one")]

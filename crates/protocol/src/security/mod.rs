@@ -51,6 +51,7 @@ mod certificates;
 mod credentials;
 mod crypto;
 mod error;
+mod identity;
 mod key;
 mod refresh;
 mod sign;
@@ -63,6 +64,7 @@ pub use certificates::{
 pub use credentials::{Mchid, MerchantCredentials, MerchantSerial};
 pub use crypto::{Aead, SignatureVerifier};
 pub use error::{CertificateError, KeyError, SigningError, VerificationError};
+pub use identity::ClientIdentity;
 #[cfg(feature = "aws-lc-rs")]
 pub use key::RsaPrivateKey;
 pub use key::Signer;
