@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 
-use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, RefundPages, RefundsError, now_or_never};
+use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, RefundPages, RefundQuery, RefundsError, now_or_never};
 use wxpay_protocol::cloudpay::{Refund, RefundQueryRequest};
 use wxpay_protocol::security::SigningError;
 use wxpay_protocol::{Error, NonceStr, Operation, TransportError};
@@ -177,19 +177,21 @@ impl<T: Transport> Client<T> {
 
     /// Every refund `request` names, page by page, as an iterator that ends after the last
     /// refund or with one error.
-    pub fn refunds(&self, request: RefundQueryRequest) -> Refunds<'_, T> {
-        Refunds { pages: self.driver.refund_pages(request), page: Vec::new().into_iter() }
+    /// `query` is a CloudPay [`RefundQueryRequest`] or one on the v2 wire
+    /// ([`v2::Call`](wxpay_protocol::v2::Call)).
+    pub fn refunds<Q: RefundQuery>(&self, query: Q) -> Refunds<'_, T, Q> {
+        Refunds { pages: self.driver.refund_pages(query), page: Vec::new().into_iter() }
     }
 }
 
 /// The refunds of an order, fetched page by page.
 #[derive(Debug)]
-pub struct Refunds<'c, T> {
-    pages: RefundPages<'c, BlockingIo<T>>,
+pub struct Refunds<'c, T, Q = RefundQueryRequest> {
+    pages: RefundPages<'c, BlockingIo<T>, Q>,
     page: std::vec::IntoIter<Refund>,
 }
 
-impl<T: Transport> Iterator for Refunds<'_, T> {
+impl<T: Transport, Q: RefundQuery> Iterator for Refunds<'_, T, Q> {
     type Item = Result<Refund, RefundsError>;
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use rustls::pki_types::CertificateDer;
-use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, RefundsError};
-use wxpay_protocol::cloudpay::{Refund, RefundQueryRequest};
+use wxpay_protocol::client::{ClientConfig, ClientCore, Driver, RefundQuery, RefundsError};
+use wxpay_protocol::cloudpay::Refund;
 use wxpay_protocol::{Error, NonceStr, Operation, TransportError};
 use wxpay_system::{Channel, SystemIo};
 
@@ -171,11 +171,16 @@ impl<T: AsyncTransport> Client<T> {
         self.driver.execute(operation).await
     }
 
-    /// Every refund `request` names, page by page ([`RefundPager`](wxpay_protocol::RefundPager)),
-    /// as a stream. It ends after the last refund, or with one error (an API error, or a
-    /// [`PagingError`](wxpay_protocol::PagingError) when the pages contradict each other).
-    pub fn refunds(&self, request: RefundQueryRequest) -> impl Stream<Item = Result<Refund, RefundsError>> + '_ {
-        let pages = self.driver.refund_pages(request);
+    /// Every refund `query` names, page by page ([`RefundPager`](wxpay_protocol::RefundPager)),
+    /// as a stream: a CloudPay [`RefundQueryRequest`](wxpay_protocol::cloudpay::RefundQueryRequest), or one on the v2 wire
+    /// ([`v2::Call`](wxpay_protocol::v2::Call)). It ends after the last refund, or with one
+    /// error (an API error, or a [`PagingError`](wxpay_protocol::PagingError) when the pages
+    /// contradict each other).
+    pub fn refunds<'c, Q: RefundQuery + 'c>(
+        &'c self,
+        query: Q,
+    ) -> impl Stream<Item = Result<Refund, RefundsError>> + 'c {
+        let pages = self.driver.refund_pages(query);
         futures_util::stream::unfold((pages, Vec::new().into_iter()), |(mut pages, mut page)| async move {
             loop {
                 if let Some(refund) = page.next() {

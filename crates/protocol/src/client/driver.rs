@@ -45,7 +45,7 @@ use std::time::Duration;
 use super::config::{ClientConfig, ClientCore};
 use super::entropy::random_nonce;
 use super::exchange::{Exchange, Step};
-use crate::cloudpay::{Refund, RefundQueryRequest};
+use crate::cloudpay::{Refund, RefundQueryRequest, RefundQueryResponse};
 use crate::error::{Error, TransportError};
 use crate::operation::Operation;
 use crate::paginate::{PagingError, RefundPager};
@@ -171,17 +171,20 @@ impl<I: Io> Driver<I> {
         }
     }
 
-    /// The refunds `request` names, page by page ([`RefundPager`]).
-    /// It stops at [`MAX_REFUNDS`](crate::MAX_REFUNDS) refunds; [`refund_pages_with`](Self::refund_pages_with)
-    /// takes a pager with another bound.
-    pub fn refund_pages(&self, request: RefundQueryRequest) -> RefundPages<'_, I> {
-        self.refund_pages_with(RefundPager::new(request))
+    /// The refunds `query` names, page by page ([`RefundPager`]): a CloudPay
+    /// [`RefundQueryRequest`], or one on the v2 wire ([`v2::Call`](crate::v2::Call)), every page
+    /// sent the same way. It stops at [`MAX_REFUNDS`](crate::MAX_REFUNDS) refunds;
+    /// [`refund_pages_with`](Self::refund_pages_with) takes a pager with another bound.
+    pub fn refund_pages<Q: RefundQuery>(&self, query: Q) -> RefundPages<'_, I, Q> {
+        let pager = RefundPager::new(query.refund_request().clone());
+        self.refund_pages_with(pager, query)
     }
 
     /// The refunds `pager` walks to, page by page (say a pager
-    /// [`with_max_refunds`](RefundPager::with_max_refunds)).
-    pub fn refund_pages_with(&self, pager: RefundPager) -> RefundPages<'_, I> {
-        RefundPages { driver: self, pager, failed: false }
+    /// [`with_max_refunds`](RefundPager::with_max_refunds)), each page sent as `query` sends
+    /// its request.
+    pub fn refund_pages_with<Q: RefundQuery>(&self, pager: RefundPager, query: Q) -> RefundPages<'_, I, Q> {
+        RefundPages { driver: self, pager, query, failed: false }
     }
 }
 
@@ -197,15 +200,46 @@ pub enum RefundsError {
     Paging(#[source] PagingError),
 }
 
+/// A refund query on either wire that pages can be made of: the CloudPay request itself, or a
+/// [`v2::Call`](crate::v2::Call) around it.
+pub trait RefundQuery: Operation<Output = RefundQueryResponse> {
+    /// The CloudPay request (the first page).
+    fn refund_request(&self) -> &RefundQueryRequest;
+
+    /// The same query for the page `request` asks for.
+    fn for_page(&self, request: RefundQueryRequest) -> Self;
+}
+
+impl RefundQuery for RefundQueryRequest {
+    fn refund_request(&self) -> &RefundQueryRequest {
+        self
+    }
+
+    fn for_page(&self, request: RefundQueryRequest) -> Self {
+        request
+    }
+}
+
+impl RefundQuery for crate::v2::Call<RefundQueryRequest> {
+    fn refund_request(&self) -> &RefundQueryRequest {
+        self.request()
+    }
+
+    fn for_page(&self, request: RefundQueryRequest) -> Self {
+        self.with_request(request)
+    }
+}
+
 /// The pages of a refund query, fetched one at a time: the paging loop, written once.
 #[derive(Debug)]
-pub struct RefundPages<'d, I> {
+pub struct RefundPages<'d, I, Q = RefundQueryRequest> {
     driver: &'d Driver<I>,
     pager: RefundPager,
+    query: Q,
     failed: bool,
 }
 
-impl<I: Io> RefundPages<'_, I> {
+impl<I: Io, Q: RefundQuery> RefundPages<'_, I, Q> {
     /// The refunds of the next page, `None` after the last page or after an error (which is
     /// returned once, and ends the walk).
     pub async fn next_page(&mut self) -> Option<Result<Vec<Refund>, RefundsError>> {
@@ -213,7 +247,7 @@ impl<I: Io> RefundPages<'_, I> {
             return None;
         }
         let request = self.pager.next_request(self.driver.nonce())?;
-        let outcome = match self.driver.execute(request).await {
+        let outcome = match self.driver.execute(self.query.for_page(request)).await {
             Ok(answer) => self.pager.push(answer).map_err(RefundsError::Paging),
             Err(e) => Err(RefundsError::Call(e)),
         };

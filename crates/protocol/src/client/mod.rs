@@ -49,7 +49,7 @@ mod limiter;
 pub use backoff::RetryPolicy;
 pub use budget::{BudgetError, Permit, Reservation, SharedBudget};
 pub use config::{ClientConfig, ClientCore, KeyMode};
-pub use driver::{Driver, Io, RefundPages, RefundsError, now_or_never};
+pub use driver::{Driver, Io, RefundPages, RefundQuery, RefundsError, now_or_never};
 pub use entropy::{Entropy, random_alphanumeric, random_nonce};
 pub use exchange::{Exchange, Step};
 pub use limiter::RateLimiter;
