@@ -13,6 +13,7 @@
 //! | refund query | [`cloudpay::RefundQueryRequest`] (+ [`RefundPager`]) | CloudPay JSON |
 //! | e-commerce profit-sharing order query | [`v3::OrderQueryRequest`] | API v3 |
 //! | e-commerce profit-sharing return query | [`v3::ReturnQueryRequest`] | API v3 |
+//! | the three CloudPay operations, called directly | [`v2::Call`] around the same request types ([`v2::Merchant::call`]) | v2 XML, MD5 / HMAC-SHA256, mutual TLS on `/secapi/` |
 //! | profit-sharing notifications (received) | [`notify::parse_notification`] | API v3 signature, AES-256-GCM |
 //!
 //! ```
@@ -43,7 +44,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `aws-lc-rs` | yes | the crypto on aws-lc-rs (DESIGN.md 7): [`security::RsaPrivateKey`], verification by a [`security::KeySet`] on its own, [`security::Apiv3Key::new`] |
+//! | `aws-lc-rs` | yes | the crypto on aws-lc-rs (DESIGN.md 7): [`security::RsaPrivateKey`], verification by a [`security::KeySet`] on its own, [`security::Apiv3Key::new`], [`v2::ApiV2Key::new`] |
 //!
 //! ## Embedding without aws-lc-rs
 //!
@@ -56,7 +57,9 @@
 //!   public key), in [`security::KeySet::with_signature_verifier`]; or a whole
 //!   [`security::Verifier`] of its own, passed where a `KeySet` would be;
 //! - AES-256-GCM for the platform certificate download: a [`security::Aead`], in
-//!   [`security::Apiv3Key::with_aead`].
+//!   [`security::Apiv3Key::with_aead`];
+//! - HMAC-SHA256 for the v2 wire: a [`v2::HmacSha256`], in [`v2::ApiV2Key::with_hmac`] (MD5,
+//!   the v2 refund query's default, is pure Rust and always there).
 //!
 //! The [`client`] state machine takes `std::time::Instant`s from its driver, and `Instant::now`
 //! traps on `wasm32-unknown-unknown` (it has no clock); a driver there calls the build, sign,

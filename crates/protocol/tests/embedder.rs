@@ -282,3 +282,30 @@ fn the_client_downloads_certificates_and_verifies_answers_with_supplied_crypto()
     assert_eq!(rsa.0.load(Ordering::Relaxed), 2, "the download and the answer");
     assert_eq!(aes.0.load(Ordering::Relaxed), 2, "encrypted once, decrypted once");
 }
+
+/// The host's HMAC-SHA256, counted.
+#[derive(Debug, Default)]
+struct HostHmac(Arc<AtomicUsize>);
+
+impl wxpay_protocol::v2::HmacSha256 for HostHmac {
+    fn hmac_sha256(&self, key: &[u8], message: &[u8]) -> [u8; 32] {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        let tag = aws_lc_rs::hmac::sign(&aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key), message);
+        tag.as_ref().try_into().unwrap()
+    }
+}
+
+#[test]
+fn the_v2_signing_vector_with_a_supplied_hmac() {
+    use wxpay_protocol::v2::{ApiV2Key, Fields, SignType, sign};
+    let fields: Fields = text("v2-sign-official", "fields")
+        .lines()
+        .map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).unwrap())
+        .collect();
+    let used = Arc::new(AtomicUsize::new(0));
+    let key = ApiV2Key::with_hmac(&vector("v2-sign-official", "apiv2_key"), HostHmac(used.clone())).unwrap();
+    assert_eq!(sign(&fields, SignType::HmacSha256, &key), text("v2-sign-official", "hmac_sha256"));
+    assert_eq!(used.load(Ordering::Relaxed), 1, "the supplied HMAC signed");
+    assert_eq!(sign(&fields, SignType::Md5, &key), text("v2-sign-official", "md5"));
+    assert_eq!(used.load(Ordering::Relaxed), 1, "MD5 needs no supplied crypto");
+}

@@ -172,12 +172,12 @@ pub fn sign(fields: &Fields, sign_type: SignType, key: &ApiV2Key) -> String {
 }
 
 /// Whether `fields` carry a `sign` that is their signature with `sign_type` under `key`
-/// (compared in constant time; hex case is ignored).
+/// (compared in constant time, exactly: WeChat Pay writes upper-case hex, and a signature in
+/// any other spelling is not the one it sent).
 pub fn verify(fields: &Fields, sign_type: SignType, key: &ApiV2Key) -> bool {
     let Some(given) = fields.get(SIGN) else { return false };
     let expected = sign(fields, sign_type, key);
-    given.len() == expected.len()
-        && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a.to_ascii_uppercase() ^ b)) == 0
+    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 fn upper_hex(bytes: &[u8]) -> String {

@@ -233,6 +233,8 @@ impl Fields {
     /// let xml = fields.to_xml();
     /// assert_eq!(xml, "<xml><body><![CDATA[a]]]]><![CDATA[>b]]></body><offset>10</offset></xml>");
     /// assert_eq!(Fields::from_xml(xml.as_bytes()).unwrap(), fields);
+    /// fields.insert("body", "line\r\nbreak");
+    /// assert_eq!(Fields::from_xml(fields.to_xml().as_bytes()).unwrap(), fields);
     /// ```
     pub fn to_xml(&self) -> String {
         let mut out =
@@ -245,9 +247,11 @@ impl Fields {
             if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
                 out.push_str(value);
             } else {
-                // `]]>` cannot appear inside CDATA: close the section between `]]` and `>`.
+                // `]]>` cannot appear inside CDATA: close the section between `]]` and `>`. A
+                // carriage return goes as a character reference, which a reader's end-of-line
+                // normalisation leaves alone (so the value read is the value signed).
                 out.push_str("<![CDATA[");
-                out.push_str(&value.replace("]]>", "]]]]><![CDATA[>"));
+                out.push_str(&value.replace("]]>", "]]]]><![CDATA[>").replace('\r', "]]>&#13;<![CDATA["));
                 out.push_str("]]>");
             }
             out.push_str("</");

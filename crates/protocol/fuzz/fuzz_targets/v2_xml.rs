@@ -1,0 +1,24 @@
+//! The v2 XML reader (DESIGN.md 4.5): `v2::Fields::from_xml` on arbitrary bytes must never panic,
+//! must refuse every document type declaration, and whatever it accepts must be written back
+//! by `to_xml` into a document that reads as the same fields.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wxpay_protocol::v2::{Fields, XmlError};
+
+fuzz_target!(|data: &[u8]| {
+    match Fields::from_xml(data) {
+        Ok(fields) => {
+            assert!(!contains(data, b"<!DOCTYPE"), "a DOCTYPE was accepted");
+            let again = Fields::from_xml(fields.to_xml().as_bytes()).expect("what was read is written back readable");
+            assert_eq!(again, fields);
+        }
+        Err(XmlError::Entity | XmlError::DocType) => {}
+        Err(_) => {}
+    }
+});
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
