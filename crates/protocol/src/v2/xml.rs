@@ -141,7 +141,18 @@ impl Fields {
                 Event::Eof => break,
                 Event::DocType(_) => return Err(XmlError::DocType),
                 Event::PI(_) => return Err(XmlError::ProcessingInstruction),
-                Event::Decl(_) if !inside_root && !done => {}
+                Event::Decl(decl) if !inside_root && !done => {
+                    // `<?xml version="1.0" encoding="UTF-8"?>` and nothing else: the bytes are
+                    // read as UTF-8 whatever a declaration says.
+                    let utf8 = match decl.encoding() {
+                        None => true,
+                        Some(Ok(name)) => name.eq_ignore_ascii_case(b"utf-8"),
+                        Some(Err(_)) => false,
+                    };
+                    if decl.version().is_err() || !utf8 {
+                        return Err(XmlError::NotXml);
+                    }
+                }
                 Event::Decl(_) => return Err(XmlError::NotXml),
                 Event::Comment(_) => {}
                 Event::Start(_) | Event::Empty(_) if done => return Err(XmlError::Trailing),
@@ -331,6 +342,8 @@ mod tests {
             (b"", XmlError::Root),
             (b"{\"return_code\":\"SUCCESS\"}", XmlError::NotXml),
             (b"<xml><a>\xff</a></xml>", XmlError::NotXml),
+            (b"<?xml versi<!DOCTYPEon=\"2.0\"?><xml></xml>", XmlError::NotXml),
+            (b"<?xml version=\"1.0\" encoding=\"GBK\"?><xml></xml>", XmlError::NotXml),
         ];
         for (doc, expected) in cases {
             assert_eq!(Fields::from_xml(doc).as_ref(), Err(expected), "{}", String::from_utf8_lossy(doc));
