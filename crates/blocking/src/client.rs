@@ -50,7 +50,8 @@ fn block<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> 
 
 /// Builds a [`Client`]. The same methods, types and defaults as the async client's builder
 /// (`wxpay_transport_hyper::ClientBuilder`): connect timeout 5 s, request timeout 30 s, 32 idle
-/// connections per host, the WebPKI roots.
+/// connections per host, the WebPKI roots, and the TLS client certificate taken from the
+/// [`ClientConfig`] (none by default).
 #[derive(Debug, Clone, Default)]
 pub struct ClientBuilder {
     config: ClientConfig,
@@ -58,8 +59,10 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// What the client is configured with: base URLs, credentials, keys, retry, rate limits
-    /// and the `User-Agent` ([`ClientConfig`], shared with the other transport).
+    /// What the client is configured with: base URLs, credentials, keys, retry, rate limits,
+    /// the `User-Agent` and the TLS client certificate ([`ClientConfig`], shared with the other
+    /// transport). The certificate of [`ClientConfig::client_identity`] is presented to every
+    /// server that asks for one ([`build`](Self::build)).
     pub fn config(mut self, config: ClientConfig) -> Self {
         self.config = config;
         self
@@ -114,8 +117,16 @@ impl ClientBuilder {
     }
 
     /// A client on the default ureq transport; a root that is not a usable certificate is refused.
+    ///
+    /// When the configuration holds a TLS client certificate
+    /// ([`ClientConfig::client_identity`]: the merchant API certificate the v2 calls under
+    /// `/secapi/` need, DESIGN.md 4.5), every connection offers it: TLS client authentication is
+    /// requested by the server, so one TLS configuration serves all connections and a server
+    /// that does not ask (the v3 API, CloudPay) never sees it. A key that rustls cannot use is
+    /// [`BuildError::ClientIdentity`]; a key that is not the certificate's is
+    /// [`BuildError::ClientKeyMismatch`]. Both are found here, not on the first call.
     pub fn build(self) -> Result<Client, BuildError> {
-        let transport = UreqTransport::new(&self.settings)?;
+        let transport = UreqTransport::new(&self.settings, self.config.tls_client_identity())?;
         Ok(self.build_with_transport(transport))
     }
 

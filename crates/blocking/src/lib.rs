@@ -10,6 +10,20 @@
 //! but it holds that worker thread for the whole call: in async code, prefer
 //! `wxpay-transport-hyper`, or wrap calls in `tokio::task::spawn_blocking`.
 //!
+//! ## TLS
+//!
+//! Server certificates are checked against the WebPKI roots, or only against the added roots
+//! once one is added. The merchant API certificate that the v2 calls under `/secapi/` need as a
+//! TLS client certificate (DESIGN.md 4.5) is configured once, on the
+//! [`ClientConfig`](wxpay_protocol::client::ClientConfig)
+//! ([`client_identity`](wxpay_protocol::client::ClientConfig::client_identity)), as for the
+//! async client, and every connection offers it to a server that asks: client authentication is
+//! requested by the server, so WeChat Pay's other endpoints never see it. A key that does not
+//! belong to the certificate is refused by [`ClientBuilder::build`]
+//! ([`BuildError::ClientKeyMismatch`]), not on the first call; a `/secapi/` call on a client
+//! without a certificate fails before anything is sent
+//! ([`SigningError::MissingClientCertificate`](wxpay_protocol::security::SigningError::MissingClientCertificate)).
+//!
 //! ```no_run
 //! use wxpay_blocking::Client;
 //! use wxpay_protocol::{cloudpay, RefundId, RefundLookup, SubMchId};

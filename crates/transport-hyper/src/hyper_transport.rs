@@ -1,5 +1,6 @@
 //! The default transport: hyper 1 with the hyper-util pooled client and hyper-rustls, on the
-//! aws-lc-rs provider shared with wxpay-protocol.
+//! aws-lc-rs provider shared with wxpay-protocol, presenting the merchant API certificate as a
+//! TLS client certificate when the configuration holds one (DESIGN.md 4.5).
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
+use wxpay_protocol::security::ClientIdentity;
 use wxpay_protocol::{TransportError, TransportErrorKind};
 
 use crate::transport::AsyncTransport;
@@ -70,13 +72,28 @@ pub enum BuildError {
     /// No root certificate at all.
     #[error("no root certificates: enable the WebPKI roots or add one")]
     NoRoots,
+    /// The TLS client certificate ([`ClientConfig::client_identity`]) was refused: its private
+    /// key is not one rustls can sign with (RSA, ECDSA or EdDSA), or its certificate does not
+    /// parse. The error never quotes the key.
+    ///
+    /// [`ClientConfig::client_identity`]: wxpay_protocol::client::ClientConfig::client_identity
+    #[error("invalid TLS client certificate or private key")]
+    ClientIdentity(#[source] rustls::Error),
+    /// The TLS client certificate's private key is not the key of its certificate (the
+    /// certificate file and the key file of two different API certificates, say).
+    #[error("the TLS client private key does not match the client certificate")]
+    ClientKeyMismatch,
     /// The settings could not be loaded (a file, a variable, a key).
     #[error("cannot load the client settings")]
     Settings(#[from] wxpay_settings::SettingsError),
 }
 
 impl HyperTransport {
-    pub(crate) fn new(settings: &TransportSettings) -> Result<Self, BuildError> {
+    /// The transport for `settings`, presenting `identity` as the TLS client certificate to
+    /// every server that asks for one. TLS client authentication is requested by the server
+    /// (WeChat Pay asks under `/secapi/` only, DESIGN.md 4.5), so one TLS configuration serves
+    /// every connection: a server that does not ask never sees the certificate.
+    pub(crate) fn new(settings: &TransportSettings, identity: Option<&ClientIdentity>) -> Result<Self, BuildError> {
         let mut roots = RootCertStore::empty();
         if settings.webpki_roots {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -93,8 +110,13 @@ impl HyperTransport {
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(BuildError::Tls)?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            .with_root_certificates(roots);
+        let tls = match identity {
+            None => tls.with_no_client_auth(),
+            Some(identity) => tls
+                .with_client_auth_cert(identity.certificate_chain().to_vec(), identity.private_key())
+                .map_err(identity_error)?,
+        };
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(settings.connect_timeout));
@@ -132,6 +154,14 @@ impl AsyncTransport for HyperTransport {
             Ok(result) => result,
             Err(elapsed) => Err(TransportError::new(TransportErrorKind::Timeout, elapsed)),
         }
+    }
+}
+
+/// Why rustls refused a client certificate and key, as a [`BuildError`].
+fn identity_error(e: rustls::Error) -> BuildError {
+    match e {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => BuildError::ClientKeyMismatch,
+        other => BuildError::ClientIdentity(other),
     }
 }
 

@@ -6,6 +6,19 @@
 //! signed (v3), verified, parsed, and retried with backoff only when retrying is safe, always
 //! with the same merchant numbers.
 //!
+//! ## TLS
+//!
+//! Server certificates are checked against the WebPKI roots (or only the added roots, with
+//! [`ClientBuilder::without_webpki_roots`]). The merchant API certificate that the v2 calls
+//! under `/secapi/` need as a TLS client certificate (DESIGN.md 4.5) is configured once, on the
+//! [`ClientConfig`](wxpay_protocol::client::ClientConfig)
+//! ([`client_identity`](wxpay_protocol::client::ClientConfig::client_identity)), and every
+//! connection offers it to a server that asks: client authentication is requested by the
+//! server, so WeChat Pay's other endpoints never see it. A key that does not belong to the
+//! certificate is refused by [`ClientBuilder::build`] ([`BuildError::ClientKeyMismatch`]); a
+//! `/secapi/` call on a client without a certificate fails before anything is sent
+//! ([`SigningError::MissingClientCertificate`](wxpay_protocol::security::SigningError::MissingClientCertificate)).
+//!
 //! ```no_run
 //! use wxpay_protocol::{cloudpay, RefundLookup, SubMchId, TransactionId};
 //! use wxpay_transport_hyper::Client;
