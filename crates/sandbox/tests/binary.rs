@@ -110,12 +110,21 @@ async fn the_binary_prints_its_line_writes_its_files_and_answers() {
     assert!(line["public_key_id"].as_str().unwrap().starts_with("PUB_KEY_ID_"));
     assert!(line["platform_serial"].as_str().unwrap().bytes().all(|b| b.is_ascii_hexdigit()));
     // The documented limits of every operation (DESIGN.md 4.7), from the protocol's specs.
-    assert_eq!(line["qps"], json!({"profitsharingreturnquery": 30, "profitsharingfinish": 60, "certificates": 1000}));
+    assert_eq!(
+        line["qps"],
+        json!({
+            "profitsharingreturnquery": 30,
+            "profitsharingfinish": 60,
+            "certificates": 1000,
+            "pay/profitsharingreturnquery": 30,
+            "secapi/pay/profitsharingfinish": 60,
+        })
+    );
     assert_eq!(line["key_dir"], dir.path().to_str().unwrap());
 
     // Every file is there; private keys open with the TEST ONLY line, public material does not.
     let files = line["files"].as_object().unwrap();
-    assert_eq!(files.len(), 12, "{line}");
+    assert_eq!(files.len(), 14, "{line}");
     for (name, file) in files {
         if name == "dir" {
             continue;
