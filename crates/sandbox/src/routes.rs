@@ -31,16 +31,22 @@ pub(crate) enum Served {
     Refused(Refusal),
 }
 
+/// Serves one CloudPay or API v3 request at Unix time `now`.
+pub(crate) type ServeJson = fn(&Shared, &Request<Vec<u8>>, i64) -> Served;
+
+/// Serves one v2 request at Unix time `now`, answering `forced` once it is read, if given.
+pub(crate) type ServeV2 = fn(&Shared, &Request<Vec<u8>>, i64, Option<Refusal>) -> Vec<u8>;
+
 /// How a route answers.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Serve {
     /// CloudPay JSON and API v3: serves one request at Unix time `now`; the server writes a
     /// refusal in the wire's failure format.
-    Json(fn(&Shared, &Request<Vec<u8>>, i64) -> Served),
+    Json(ServeJson),
     /// The v2 wire: serves one request at `now` and writes the whole `<xml>` answer, failures
     /// included (only the route knows the algorithm to sign them with). `forced` is a failure
     /// the fault injection imposes once the request has been read.
-    V2(fn(&Shared, &Request<Vec<u8>>, i64, Option<Refusal>) -> Vec<u8>),
+    V2(ServeV2),
 }
 
 /// One operation the sandbox serves.
