@@ -3,10 +3,13 @@
 //! A local WeChat Pay for the five profit-sharing and refund operations: the CloudPay paths
 //! (`POST /_/pay/profitsharingreturnquery`, `/_/pay/profitsharingfinish`, `/_/pay/queryrefund`)
 //! and the API v3 queries (`GET /v3/ecommerce/profitsharing/orders`,
-//! `/v3/ecommerce/profitsharing/returnorders`, `/v3/certificates`), over HTTP and HTTPS on
-//! loopback. It is strict the way WeChat Pay is: v3 requests must be signed by the configured
-//! merchant key, parameters are validated with the same rules clients use, and every answer to
-//! an authenticated v3 request is signed. Its data comes from the seeds' examples
+//! `/v3/ecommerce/profitsharing/returnorders`, `/v3/certificates`), and the same CloudPay
+//! operations on WeChat Pay's v2 XML wire (`POST /pay/profitsharingreturnquery`,
+//! `/secapi/pay/profitsharingfinish` with a TLS client certificate, `/pay/refundquery`), over
+//! HTTP and HTTPS on loopback. It is strict the way WeChat Pay is: v3 requests must be signed by
+//! the configured merchant key and v2 requests with its API v2 key, parameters are validated with
+//! the same rules clients use, and every answer to an authenticated v3 request, and every v2
+//! answer whose `return_code` is `SUCCESS`, is signed. Its data comes from the seeds' examples
 //! ([`Fixtures::shipped`]); orders settle from `PROCESSING`, finish is idempotent, the
 //! documented QPS limits apply, and faults can be injected.
 //!
@@ -225,8 +228,9 @@ impl SandboxConfig {
         self
     }
 
-    /// Limits `operation` (a CloudPay path name or a v3 operation name) to `qps` per
-    /// sub-merchant; 0 refuses every request.
+    /// Limits `operation` (a CloudPay path name, a v3 or a v2 operation name) to `qps` per
+    /// second, counted per what its documented limit is counted per (DESIGN.md 4.7); 0 refuses
+    /// every request.
     pub fn qps(mut self, operation: impl Into<String>, qps: u32) -> Self {
         self.qps.insert(operation.into(), qps);
         self
