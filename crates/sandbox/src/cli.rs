@@ -41,11 +41,23 @@ pub struct SandboxArgs {
     /// The APIv3 key (32 bytes) the certificate download is encrypted with.
     #[arg(long, value_name = "FILE")]
     pub apiv3_key_file: Option<PathBuf>,
+    /// The API v2 key (32 characters) v2 requests are verified and answers signed with
+    /// (default: generated, kept in the key directory as `apiv2_key`).
+    #[arg(long, value_name = "FILE")]
+    pub apiv2_key_file: Option<PathBuf>,
+    /// The app id v2 requests must carry as `appid`.
+    #[arg(long, value_name = "ID", default_value = crate::DEFAULT_APPID)]
+    pub appid: String,
+    /// PEM certificates trusted for TLS client authentication on `/secapi/` paths (default: the
+    /// merchant certificate the sandbox makes, `merchant_cert` in its JSON line).
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
     /// The data to serve (the form of the shipped fixtures/default.json).
     #[arg(long, value_name = "FILE")]
     pub fixtures: Option<PathBuf>,
-    /// A QPS limit per sub-merchant: OP=N, OP a CloudPay path name or a v3 operation name
-    /// (repeatable; defaults: profitsharingreturnquery=30, profitsharingfinish=60).
+    /// A QPS limit: OP=N, OP a CloudPay path name, a v3 or a v2 operation name (repeatable;
+    /// defaults: profitsharingreturnquery=30, profitsharingfinish=60,
+    /// pay/profitsharingreturnquery=30, secapi/pay/profitsharingfinish=60).
     #[arg(long, value_name = "OP=N", value_parser = parse_qps)]
     pub qps: Vec<(String, u32)>,
     /// Where the keys (test-only) and the TLS CA certificate are kept: a set found there is
@@ -118,7 +130,17 @@ fn listen(addr: &str) -> Result<Option<SocketAddr>, SandboxError> {
 impl SandboxArgs {
     /// The configuration these flags describe.
     pub fn config(&self) -> Result<SandboxConfig, SandboxError> {
-        let mut config = SandboxConfig::new().http(listen(&self.listen)?).https(listen(&self.tls)?).mchid(&self.mchid);
+        let mut config = SandboxConfig::new()
+            .http(listen(&self.listen)?)
+            .https(listen(&self.tls)?)
+            .mchid(&self.mchid)
+            .appid(&self.appid);
+        if let Some(path) = &self.apiv2_key_file {
+            config = config.apiv2_key_file(path);
+        }
+        if let Some(path) = &self.client_ca {
+            config = config.client_ca_file(path);
+        }
         if let (Some(key), Some(serial), Some(apiv3)) =
             (&self.merchant_public_key, &self.merchant_serial, &self.apiv3_key_file)
         {
@@ -188,6 +210,14 @@ impl SandboxArgs {
             object.insert("key_dir_origin".into(), serde_json::json!(key_dir.origin.as_str()));
             object.insert("files".into(), serde_json::to_value(&key_dir.files).unwrap_or_default());
         }
+        if let Some(object) = line.as_object_mut() {
+            // What a v2 client needs besides `mchid` and `appid` (docs/sandbox.md, "The v2 wire").
+            let files = sandbox.v2_keys().files();
+            object.insert("apiv2_key".into(), serde_json::json!(files.apiv2_key));
+            object.insert("merchant_cert".into(), serde_json::json!(files.merchant_cert));
+            object.insert("merchant_key".into(), serde_json::json!(files.merchant_key));
+            object.insert("client_ca".into(), serde_json::json!(files.client_ca));
+        }
         println!("{line}");
         eprintln!("{}", self.human_line(&sandbox));
         stop.wait().await;
@@ -211,7 +241,9 @@ impl SandboxArgs {
                 };
                 let path = dir.files.dir.display();
                 match self.merchant_public_key.is_some() {
-                    true => format!("keys from the given files, TLS CA and public keys in {path} ({how})"),
+                    true => format!(
+                        "keys from the given files, TLS CA, public keys and merchant certificate in {path} ({how})"
+                    ),
                     false => format!("keys in {path} ({how})"),
                 }
             }

@@ -259,7 +259,7 @@ fn matching_public_key(path: &Path, spki: &[u8], mismatch: &'static str) -> Resu
 }
 
 /// Refuses a certificate that expires within a day of `now`.
-fn check_validity(path: &Path, not_after: OffsetDateTime, now: OffsetDateTime) -> Result<(), SandboxError> {
+pub(crate) fn check_validity(path: &Path, not_after: OffsetDateTime, now: OffsetDateTime) -> Result<(), SandboxError> {
     if not_after - now < MIN_VALIDITY {
         return Err(SandboxError::KeyDirExpired { path: path.to_owned(), not_after });
     }
@@ -391,10 +391,11 @@ fn load_tls(dir: &Path, now: OffsetDateTime) -> Result<TlsIdentity, SandboxError
         .verify_server_cert(&cert_der, &[], &localhost, &[], at)
         .map_err(|e| unusable_because(&cert_path, "not a certificate for localhost issued by tls_ca_cert.pem", e))?;
 
-    let config = tls::server_config(vec![cert_der], key)
+    // Built only to check that the key is the certificate's.
+    tls::server_config(vec![cert_der], key, None)
         .map_err(|e| unusable_because(&key_path, "not the usable key of tls_cert.pem", e))?;
     let key_pem = key_text.strip_prefix(TEST_ONLY).unwrap_or(&key_text).to_owned();
-    Ok(TlsIdentity { ca_pem, cert_pem, key_pem, config })
+    Ok(TlsIdentity { ca_pem, cert_pem, key_pem })
 }
 
 /// Whether a file holds a secret.

@@ -381,6 +381,15 @@ pub struct KeyFiles {
     pub platform_private_key: Option<PathBuf>,
     /// The APIv3 key.
     pub apiv3_key: Option<PathBuf>,
+    /// The API v2 key (the v2 wire's signing key).
+    pub apiv2_key: Option<PathBuf>,
+    /// The merchant API certificate, the TLS client certificate of `/secapi/` paths; its key is
+    /// `merchant_private_key`, or `merchant_cert_key` when that is absent.
+    pub merchant_cert: Option<PathBuf>,
+    /// The merchant certificate's own key, when the merchant's private key is not the sandbox's
+    /// (keys given as files); left out of the JSON when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_cert_key: Option<PathBuf>,
     /// The CA certificate of the HTTPS listener (trust it in the client).
     pub tls_ca_cert: Option<PathBuf>,
     /// The HTTPS listener's certificate (kept in a key directory only).

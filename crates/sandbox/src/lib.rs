@@ -3,10 +3,13 @@
 //! A local WeChat Pay for the five profit-sharing and refund operations: the CloudPay paths
 //! (`POST /_/pay/profitsharingreturnquery`, `/_/pay/profitsharingfinish`, `/_/pay/queryrefund`)
 //! and the API v3 queries (`GET /v3/ecommerce/profitsharing/orders`,
-//! `/v3/ecommerce/profitsharing/returnorders`, `/v3/certificates`), over HTTP and HTTPS on
-//! loopback. It is strict the way WeChat Pay is: v3 requests must be signed by the configured
-//! merchant key, parameters are validated with the same rules clients use, and every answer to
-//! an authenticated v3 request is signed. Its data comes from the seeds' examples
+//! `/v3/ecommerce/profitsharing/returnorders`, `/v3/certificates`), and the same CloudPay
+//! operations on WeChat Pay's v2 XML wire (`POST /pay/profitsharingreturnquery`,
+//! `/secapi/pay/profitsharingfinish` with a TLS client certificate, `/pay/refundquery`), over
+//! HTTP and HTTPS on loopback. It is strict the way WeChat Pay is: v3 requests must be signed by
+//! the configured merchant key and v2 requests with its API v2 key, parameters are validated with
+//! the same rules clients use, and every answer to an authenticated v3 request, and every v2
+//! answer whose `return_code` is `SUCCESS`, is signed. Its data comes from the seeds' examples
 //! ([`Fixtures::shipped`]); orders settle from `PROCESSING`, finish is idempotent, the
 //! documented QPS limits apply, and faults can be injected.
 //!
@@ -40,6 +43,7 @@ mod routes;
 mod server;
 mod state;
 mod tls;
+mod v2_keys;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -61,13 +65,18 @@ pub use keys::{KeyFileArgs, KeyFiles, PlatformCertificate, PublicKeyPair, Sandbo
 pub use notify::{Attempt, Delivery, DeliveryState, NotifyRequest};
 pub use server::Clock;
 pub use state::Settle;
+pub use v2_keys::{V2Files, V2Keys};
 
 use server::Shared;
 use state::State;
 use tls::TlsIdentity;
+use v2_keys::V2Options;
 
 /// The merchant id the sandbox expects unless told otherwise.
 pub const DEFAULT_MCHID: &str = "1900007291";
+
+/// The app id v2 requests must carry unless told otherwise (the documents' example app id).
+pub const DEFAULT_APPID: &str = "wx8888888888888888";
 
 /// How to run a sandbox.
 #[derive(Clone)]
@@ -84,6 +93,7 @@ pub struct SandboxConfig {
     key_store: KeyStore,
     notify_url: Option<String>,
     notify_time_scale: f64,
+    v2: V2Options,
 }
 
 /// Where a sandbox keeps its keys.
@@ -110,6 +120,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("key_store", &self.key_store)
             .field("notify_url", &self.notify_url)
             .field("notify_time_scale", &self.notify_time_scale)
+            .field("v2", &self.v2)
             .finish_non_exhaustive()
     }
 }
@@ -139,7 +150,29 @@ impl SandboxConfig {
             key_store: KeyStore::Memory,
             notify_url: None,
             notify_time_scale: 1.0,
+            v2: V2Options { appid: DEFAULT_APPID.to_owned(), apiv2_key_file: None, client_ca_file: None },
         }
+    }
+
+    /// The app id v2 requests must carry as `appid` (default [`DEFAULT_APPID`]).
+    pub fn appid(mut self, appid: impl Into<String>) -> Self {
+        self.v2.appid = appid.into();
+        self
+    }
+
+    /// Reads the API v2 key (32 characters; surrounding whitespace ignored) from `path` at start,
+    /// instead of generating one (or reading the key directory's `apiv2_key`). The file is not
+    /// copied to the key directory.
+    pub fn apiv2_key_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.v2.apiv2_key_file = Some(path.into());
+        self
+    }
+
+    /// Trusts the PEM certificates of `path` (read at start) for TLS client authentication,
+    /// instead of the merchant certificate the sandbox makes ([`V2Keys::merchant_cert_pem`]).
+    pub fn client_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.v2.client_ca_file = Some(path.into());
+        self
     }
 
     /// Sends profit-sharing notifications to `url` (`http://`): when a v3 order's receivers or a
@@ -195,8 +228,9 @@ impl SandboxConfig {
         self
     }
 
-    /// Limits `operation` (a CloudPay path name or a v3 operation name) to `qps` per
-    /// sub-merchant; 0 refuses every request.
+    /// Limits `operation` (a CloudPay path name, a v3 or a v2 operation name) to `qps` per
+    /// second, counted per what its documented limit is counted per (DESIGN.md 4.7); 0 refuses
+    /// every request.
     pub fn qps(mut self, operation: impl Into<String>, qps: u32) -> Self {
         self.qps.insert(operation.into(), qps);
         self
@@ -274,6 +308,7 @@ pub struct Sandbox {
 /// What the sandbox prints at start and serves at `GET /_sandbox/info`.
 fn info(
     keys: &SandboxKeys,
+    appid: &str,
     http: Option<SocketAddr>,
     https: Option<SocketAddr>,
     qps: &HashMap<String, u32>,
@@ -284,6 +319,7 @@ fn info(
         "http_url": http.map(|a| format!("http://{a}")),
         "https_url": https.map(|a| format!("https://{a}")),
         "mchid": keys.mchid,
+        "appid": appid,
         "merchant_serial": keys.merchant_serial,
         "public_key_id": keys.public_key.as_ref().map(|k| k.id.as_str().to_owned()),
         "platform_serial": keys.platform.as_ref().map(|p| p.serial.clone()),
@@ -309,7 +345,7 @@ impl Sandbox {
                 Some(dir.path().to_owned())
             }
         };
-        let (keys, tls, key_dir) = match dir {
+        let (keys, tls, mut key_dir) = match &dir {
             None => {
                 let keys = match config.keys {
                     Some(keys) => keys,
@@ -318,11 +354,21 @@ impl Sandbox {
                 (keys, TlsIdentity::generate()?, None)
             }
             Some(dir) => {
-                let opened = key_dir::open(&dir, &config.mchid, config.keys, now)?;
+                let opened = key_dir::open(dir, &config.mchid, config.keys, now)?;
                 let key_dir = KeyDir { files: opened.files, origin: opened.origin, temporary: temporary.is_some() };
                 (opened.keys, opened.tls, Some(key_dir))
             }
         };
+        let v2 = v2_keys::open(&keys, dir.as_deref(), &config.v2, now)?;
+        if let Some(key_dir) = &mut key_dir {
+            let files = v2.files();
+            key_dir.files.apiv2_key = files.apiv2_key.clone();
+            key_dir.files.merchant_cert = files.merchant_cert.clone();
+            if !v2.cert_key_is_merchant_key() {
+                key_dir.files.merchant_cert_key = files.merchant_key.clone();
+            }
+        }
+        let tls_config = tls.with_client_auth(v2.client_roots()?)?;
         let bind =
             |addr: SocketAddr| async move { TcpListener::bind(addr).await.map_err(|e| SandboxError::Bind(addr, e)) };
         let http_listener = match config.http {
@@ -335,7 +381,7 @@ impl Sandbox {
         };
         let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
         let (http, https) = (local(&http_listener), local(&https_listener));
-        let mut info = info(&keys, http, https, &config.qps);
+        let mut info = info(&keys, v2.appid(), http, https, &config.qps);
         if let Some(object) = info.as_object_mut() {
             object.insert("notify_url".into(), serde_json::json!(config.notify_url));
         }
@@ -343,6 +389,7 @@ impl Sandbox {
             notify::Notifier::new(config.notify_url.clone(), config.notify_time_scale, &keys, config.clock.clone())?;
         let shared = Arc::new(Shared::new(
             keys,
+            v2,
             State::new(fixtures, config.settle),
             limits::Limits::new(config.qps),
             config.shape,
@@ -355,19 +402,39 @@ impl Sandbox {
             tasks.spawn(serve(listener, None, shared.clone()));
         }
         if let Some(listener) = https_listener {
-            tasks.spawn(serve(listener, Some(tokio_rustls::TlsAcceptor::from(tls.config.clone())), shared.clone()));
+            tasks.spawn(serve(listener, Some(tokio_rustls::TlsAcceptor::from(tls_config)), shared.clone()));
         }
         Ok(Self { shared, http, https, tls_ca_pem: tls.ca_pem, tasks, key_dir, temporary })
     }
 
-    /// `http://127.0.0.1:PORT`, the base URL for CloudPay (and plain-HTTP v3) clients.
+    /// `http://127.0.0.1:PORT`, the base URL for CloudPay (and plain-HTTP v3 and v2) clients.
+    /// v2 calls to `/secapi/` paths are refused here: no client certificate can come over plain
+    /// HTTP.
     pub fn http_url(&self) -> Option<String> {
         self.http.map(|a| format!("http://{a}"))
     }
 
-    /// `https://127.0.0.1:PORT`, the base URL for v3 clients that trust [`Sandbox::tls_ca_pem`].
+    /// `https://127.0.0.1:PORT`, the base URL for v3 and v2 clients that trust
+    /// [`Sandbox::tls_ca_pem`]. A v2 client presents [`Sandbox::client_identity`] for `/secapi/`
+    /// paths.
     pub fn https_url(&self) -> Option<String> {
         self.https.map(|a| format!("https://{a}"))
+    }
+
+    /// The v2 material: app id, API v2 key, merchant certificate, trusted client CAs.
+    pub fn v2_keys(&self) -> &V2Keys {
+        &self.shared.v2
+    }
+
+    /// A v2 client's merchant: the sandbox's `mchid` and app id, and its API v2 key
+    /// (`wxpay_protocol::v2::Merchant::call` signs requests with it).
+    pub fn v2_merchant(&self) -> Result<wxpay_protocol::v2::Merchant, SandboxError> {
+        self.shared.v2.merchant(&self.shared.keys.mchid)
+    }
+
+    /// The merchant certificate and its key, the TLS client certificate `/secapi/` paths need.
+    pub fn client_identity(&self) -> Result<wxpay_protocol::security::ClientIdentity, SandboxError> {
+        self.shared.v2.client_identity()
     }
 
     /// The CA certificate of the HTTPS listener, PEM.
@@ -392,7 +459,8 @@ impl Sandbox {
     }
 
     /// Makes the next `count` answers of `operation` misbehave. CloudPay operations are named by
-    /// their path (`queryrefund`), v3 ones by their [`OperationSpec::name`](wxpay_protocol::OperationSpec::name).
+    /// their path (`queryrefund`), v3 and v2 ones by their
+    /// [`OperationSpec::name`](wxpay_protocol::OperationSpec::name) (`pay/refundquery`).
     pub fn inject(&self, operation: &str, fault: Fault, count: u32) -> Result<(), SandboxError> {
         server::check_operation(operation, fault).map_err(SandboxError::Config)?;
         self.shared.faults.inject(operation, fault, count);
@@ -462,14 +530,15 @@ async fn serve(listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, sh
         let shared = shared.clone();
         let tls = tls.clone();
         connections.spawn(async move {
-            let handshakes = shared.clone();
-            let handshakes = &handshakes.tls_handshakes;
-            let service = service_fn(move |request| server::handle(shared.clone(), request));
             let builder = http1::Builder::new();
             let result = match tls {
                 Some(acceptor) => match acceptor.accept(stream).await {
                     Ok(stream) => {
-                        handshakes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        shared.tls_handshakes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        // Verified against the client roots by the handshake (tls.rs).
+                        let client_certificate = stream.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
+                        let connection = server::Connection { client_certificate };
+                        let service = service_fn(move |request| server::handle(shared.clone(), connection, request));
                         builder.serve_connection(TokioIo::new(stream), service).await
                     }
                     Err(e) => {
@@ -477,7 +546,11 @@ async fn serve(listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, sh
                         return;
                     }
                 },
-                None => builder.serve_connection(TokioIo::new(stream), service).await,
+                None => {
+                    let connection = server::Connection { client_certificate: false };
+                    let service = service_fn(move |request| server::handle(shared.clone(), connection, request));
+                    builder.serve_connection(TokioIo::new(stream), service).await
+                }
             };
             if let Err(e) = result {
                 tracing::debug!(error = %e, "connection ended with an error");

@@ -4,12 +4,19 @@
 //! ([`crate::server`]); a route only reads the request with the protocol's server-side reader
 //! and answers it from the state. Adding an API v3 query to the sandbox is one entry here and
 //! its records in the fixture file's `v3` map.
+//!
+//! The CloudPay operations are served on two wires: CloudPay's JSON and WeChat Pay's v2 XML
+//! (DESIGN.md 4.5). Both call the same business function ([`return_query`], [`finish`],
+//! [`refund_query`]: the state, then the CloudPay encoder); only reading the request and
+//! writing the answer differ ([`v2`]).
 
 use http::Request;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use wxpay_protocol::cloudpay::{CloudPayOp, Failure, NumberStyle, ReplyShape};
 use wxpay_protocol::security::CertificatesRequest;
+use wxpay_protocol::v2::{RequestError, V2Operation};
 use wxpay_protocol::{ErrorCode, Operation, OperationSpec, ValidationError, cloudpay, v3};
 
 use crate::server::{Shared, certificates};
@@ -24,8 +31,23 @@ pub(crate) enum Served {
     Refused(Refusal),
 }
 
-/// Serves one request of a route's operation at Unix time `now`.
-pub(crate) type Serve = fn(&Shared, &Request<Vec<u8>>, i64) -> Served;
+/// Serves one CloudPay or API v3 request at Unix time `now`.
+pub(crate) type ServeJson = fn(&Shared, &Request<Vec<u8>>, i64) -> Served;
+
+/// Serves one v2 request at Unix time `now`, answering `forced` once it is read, if given.
+pub(crate) type ServeV2 = fn(&Shared, &Request<Vec<u8>>, i64, Option<Refusal>) -> Vec<u8>;
+
+/// How a route answers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Serve {
+    /// CloudPay JSON and API v3: serves one request at Unix time `now`; the server writes a
+    /// refusal in the wire's failure format.
+    Json(ServeJson),
+    /// The v2 wire: serves one request at `now` and writes the whole `<xml>` answer, failures
+    /// included (only the route knows the algorithm to sign them with). `forced` is a failure
+    /// the fault injection imposes once the request has been read.
+    V2(ServeV2),
+}
 
 /// One operation the sandbox serves.
 #[derive(Debug)]
@@ -46,34 +68,53 @@ pub(crate) type CheckFixture = fn(&Value) -> Result<(), String>;
 pub(crate) const ROUTES: &[Route] = &[
     Route {
         spec: &cloudpay::ReturnQueryRequest::SPEC,
-        serve: |shared, request, now| {
+        serve: Serve::Json(|shared, request, now| {
             answer(shared, cloudpay::ReturnQueryRequest::from_body(request.body()), |r| {
-                shared.state.return_query(r, now).map(|a| a.encode(shared.shape))
+                return_query(shared, r, now, shared.shape)
             })
-        },
+        }),
         fixture: None,
     },
     Route {
         spec: &cloudpay::FinishRequest::SPEC,
-        serve: |shared, request, _| {
-            answer(shared, cloudpay::FinishRequest::from_body(request.body()), |r| {
-                shared.state.finish(r).map(|a| a.encode(shared.shape))
-            })
-        },
+        serve: Serve::Json(|shared, request, now| {
+            answer(shared, cloudpay::FinishRequest::from_body(request.body()), |r| finish(shared, r, now, shared.shape))
+        }),
         fixture: None,
     },
     Route {
         spec: &cloudpay::RefundQueryRequest::SPEC,
-        serve: |shared, request, _| {
+        serve: Serve::Json(|shared, request, now| {
             answer(shared, cloudpay::RefundQueryRequest::from_body(request.body()), |r| {
-                shared.state.refund_query(r).map(|a| a.encode(shared.shape))
+                refund_query(shared, r, now, shared.shape)
             })
-        },
+        }),
+        fixture: None,
+    },
+    Route {
+        spec: &<cloudpay::ReturnQueryRequest as V2Operation>::V2_SPEC,
+        serve: Serve::V2(|shared, request, now, forced| {
+            v2(shared, request, forced, |r| return_query(shared, r, now, v2_shape()))
+        }),
+        fixture: None,
+    },
+    Route {
+        spec: &<cloudpay::FinishRequest as V2Operation>::V2_SPEC,
+        serve: Serve::V2(|shared, request, now, forced| {
+            v2(shared, request, forced, |r| finish(shared, r, now, v2_shape()))
+        }),
+        fixture: None,
+    },
+    Route {
+        spec: &<cloudpay::RefundQueryRequest as V2Operation>::V2_SPEC,
+        serve: Serve::V2(|shared, request, now, forced| {
+            v2(shared, request, forced, |r| refund_query(shared, r, now, v2_shape()))
+        }),
         fixture: None,
     },
     Route {
         spec: &v3::OrderQueryRequest::SPEC,
-        serve: |shared, request, now| {
+        serve: Serve::Json(|shared, request, now| {
             v3_query(shared, request, now, v3::OrderQueryRequest::from_query, |order: &mut v3::OrderQueryResponse| {
                 order.status = v3::OrderStatus::Processing;
                 order.close_reason = None;
@@ -83,29 +124,29 @@ pub(crate) const ROUTES: &[Route] = &[
                     receiver.fail_reason = None;
                 }
             })
-        },
+        }),
         fixture: Some(fixture::<v3::OrderQueryResponse>),
     },
     Route {
         spec: &v3::ReturnQueryRequest::SPEC,
-        serve: |shared, request, now| {
+        serve: Serve::Json(|shared, request, now| {
             v3_query(shared, request, now, v3::ReturnQueryRequest::from_query, |ret: &mut v3::ReturnQueryResponse| {
                 ret.result = v3::ReturnResult::Processing;
                 ret.fail_reason = None;
                 ret.finish_time = None;
             })
-        },
+        }),
         fixture: Some(fixture::<v3::ReturnQueryResponse>),
     },
     Route {
         spec: &CertificatesRequest::SPEC,
-        serve: |shared, _, _| {
+        serve: Serve::Json(|shared, _, _| {
             answer(shared, Ok(CertificatesRequest), |_| {
                 certificates(shared)
                     .map_err(|_| Refusal::new(ErrorCode::SystemErrorV3, "cannot encrypt the certificate"))
                     .and_then(|a| json(&a))
             })
-        },
+        }),
         fixture: None,
     },
 ];
@@ -125,6 +166,49 @@ fn query(request: &Request<Vec<u8>>) -> &str {
     request.uri().query().unwrap_or("")
 }
 
+// ------------------------------------------------------------------------------------------
+// The CloudPay operations' business, whichever wire they came by: the answer as the CloudPay
+// encoder writes it in `shape`.
+
+/// Profit-sharing return query (seeds/000).
+fn return_query(
+    shared: &Shared,
+    r: &cloudpay::ReturnQueryRequest,
+    now: i64,
+    shape: ReplyShape,
+) -> Result<Vec<u8>, Refusal> {
+    shared.state.return_query(r, now).map(|a| a.encode(shape))
+}
+
+/// Profit-sharing finish (seeds/002).
+fn finish(shared: &Shared, r: &cloudpay::FinishRequest, _now: i64, shape: ReplyShape) -> Result<Vec<u8>, Refusal> {
+    shared.state.finish(r).map(|a| a.encode(shape))
+}
+
+/// Refund query (seeds/004).
+fn refund_query(
+    shared: &Shared,
+    r: &cloudpay::RefundQueryRequest,
+    _now: i64,
+    shape: ReplyShape,
+) -> Result<Vec<u8>, Refusal> {
+    shared.state.refund_query(r).map(|a| a.encode(shape))
+}
+
+/// Rate-limits a request of the operation `spec` and answers it: one over the operation's limit
+/// is FREQUENCY_LIMITED (counted per what its spec says).
+fn limited<R: Operation>(
+    shared: &Shared,
+    spec: &OperationSpec,
+    request: &R,
+    respond: impl FnOnce(&R) -> Result<Vec<u8>, Refusal>,
+) -> Result<Vec<u8>, Refusal> {
+    if !shared.limits.admit(spec, request.sub_merchant()) {
+        return Err(Refusal::new(ErrorCode::FrequencyLimited, "请求过多被频率限制"));
+    }
+    respond(request)
+}
+
 /// Reads, rate-limits and answers a request of `R`: an unreadable request is PARAM_ERROR, one
 /// over the operation's limit FREQUENCY_LIMITED (counted per what its spec says).
 fn answer<R: Operation>(
@@ -136,13 +220,78 @@ fn answer<R: Operation>(
         Ok(request) => request,
         Err(invalid) => return Served::Refused(Refusal::new(ErrorCode::ParamError, invalid.to_string())),
     };
-    if !shared.limits.admit(&R::SPEC, request.sub_merchant()) {
-        return Served::Refused(Refusal::new(ErrorCode::FrequencyLimited, "请求过多被频率限制"));
-    }
-    match respond(&request) {
+    match limited(shared, &R::SPEC, &request, respond) {
         Ok(body) => Served::Answer(body),
         Err(refusal) => Served::Refused(refusal),
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// The v2 wire (DESIGN.md 4.5)
+
+/// The shape a CloudPay answer is written in before it becomes v2 XML: the documented one
+/// (bare, snake_case, indexed lists), integers as digit strings as the XML carries them.
+fn v2_shape() -> ReplyShape {
+    ReplyShape::new().number_style(NumberStyle::Strings)
+}
+
+/// A v2 `return_code = FAIL` answer: unsigned, as WeChat Pay writes them (DESIGN.md 4.5).
+pub(crate) fn v2_fail(message: &str) -> Vec<u8> {
+    let mut fields = wxpay_protocol::v2::Fields::new();
+    fields.insert("return_code", "FAIL");
+    fields.insert("return_msg", message);
+    fields.to_xml().into_bytes()
+}
+
+/// The `return_msg` of a request refused before it was read (docs/sandbox.md, "The v2 wire").
+fn request_error_message<R: V2Operation>(error: &RequestError) -> String {
+    match error {
+        RequestError::MissingSign | RequestError::BadSign => "签名错误".to_owned(),
+        RequestError::Xml(_) => "XML格式错误".to_owned(),
+        RequestError::UnknownSignType => "参数错误: sign_type 只能是 MD5 或 HMAC-SHA256".to_owned(),
+        RequestError::SignTypeNotAllowed(_) => {
+            let accepted: Vec<&str> = R::SIGN_TYPES.iter().map(|t| t.as_str()).collect();
+            format!("参数错误: 本接口的 sign_type 只能是 {}", accepted.join(" 或 "))
+        }
+        RequestError::Invalid(invalid) => format!("参数错误: {} ({})", invalid.field(), invalid.rule()),
+        _ => "参数错误".to_owned(),
+    }
+}
+
+/// Serves a v2 request of `R`: verified and read with the protocol's server-side reader (XML,
+/// the algorithm the endpoint accepts, the signature under the API v2 key, every field), checked
+/// to be the sandbox merchant's and app's, rate-limited under the v2 operation's own limit, and
+/// answered by the same business function as on CloudPay; the CloudPay answer (or failure) is
+/// then written as signed XML with `mch_id`, `appid` and a fresh `nonce_str`, signed with the
+/// request's algorithm when `return_code` is `SUCCESS`.
+fn v2<R: V2Operation>(
+    shared: &Shared,
+    request: &Request<Vec<u8>>,
+    forced: Option<Refusal>,
+    respond: impl FnOnce(&R) -> Result<Vec<u8>, Refusal>,
+) -> Vec<u8> {
+    let keys = &shared.v2;
+    let received = match wxpay_protocol::v2::read_request::<R>(request.body(), keys.apiv2_key()) {
+        Ok(received) => received,
+        Err(error) => return v2_fail(&request_error_message::<R>(&error)),
+    };
+    if received.mch_id != shared.keys.mchid {
+        return v2_fail(&format!("mch_id 不是本沙箱的商户号 {}", shared.keys.mchid));
+    }
+    if received.appid.as_str() != keys.appid() {
+        return v2_fail("appid和mch_id不匹配");
+    }
+    let Some(op) = CloudPayOp::from_name(R::SPEC.name) else { return v2_fail("系统错误") };
+    let answer = match forced {
+        Some(refusal) => Err(refusal),
+        None => limited(shared, &R::V2_SPEC, &received.request, respond),
+    };
+    let json =
+        answer.unwrap_or_else(|refusal| Failure::with_code(refusal.code, &refusal.message).encode(op, v2_shape()));
+    let nonce = wxpay_system::random_alphanumeric(32);
+    let add = [("mch_id", shared.keys.mchid.as_str()), ("appid", keys.appid()), ("nonce_str", nonce.as_str())];
+    wxpay_protocol::v2::encode_answer(&json, &add, keys.apiv2_key(), received.sign_type)
+        .unwrap_or_else(|| v2_fail("系统错误"))
 }
 
 /// Answers an API v3 query from the fixture file's `v3` map: the record whose fields equal the

@@ -1,5 +1,5 @@
-//! The HTTP service: routing, the CloudPay and v3 handlers, answer signing, fault injection and
-//! the admin endpoint. Every protocol rule comes from wxpay-protocol: requests are read with
+//! The HTTP service: routing, the CloudPay, v3 and v2 handlers, answer signing, fault injection
+//! and the admin endpoint. Every protocol rule comes from wxpay-protocol: requests are read with
 //! the same validated types clients build, answers are written with its encoders and signed
 //! with its signing functions.
 
@@ -18,8 +18,9 @@ use crate::body::Body;
 use crate::faults::{Fault, Faults};
 use crate::keys::{SandboxKeys, random_bytes};
 use crate::limits::Limits;
-use crate::routes::{self, Route, Served};
+use crate::routes::{self, Route, Serve, Served};
 use crate::state::{Refusal, State};
+use crate::v2_keys::V2Keys;
 
 /// The largest request body read.
 const MAX_BODY: usize = 64 * 1024;
@@ -30,6 +31,8 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 /// Everything a request handler needs.
 pub(crate) struct Shared {
     pub(crate) keys: SandboxKeys,
+    /// The v2 wire's app id, API v2 key and merchant certificate.
+    pub(crate) v2: V2Keys,
     pub(crate) merchant_keys: KeySet,
     pub(crate) state: State,
     pub(crate) limits: Limits,
@@ -54,8 +57,10 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         keys: SandboxKeys,
+        v2: V2Keys,
         state: State,
         limits: Limits,
         shape: ReplyShape,
@@ -66,6 +71,7 @@ impl Shared {
         let merchant_keys = keys.merchant_keys();
         Self {
             keys,
+            v2,
             merchant_keys,
             state,
             limits,
@@ -118,8 +124,20 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     response
 }
 
+/// What the server knows of the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Connection {
+    /// Whether the client presented a TLS client certificate, which the handshake verified
+    /// against the client roots (`tls.rs`). Always `false` on plain HTTP.
+    pub(crate) client_certificate: bool,
+}
+
 /// Serves one request.
-pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    connection: Connection,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Dropped> {
     let (parts, body) = request.into_parts();
     let body = Limited::new(body, MAX_BODY).collect().await.map_err(|_| Dropped("unreadable request body"))?.to_bytes();
     let request = Request::from_parts(parts, body.to_vec());
@@ -152,6 +170,11 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> R
                         .await?
                 }
             }
+            Api::V2 if spec.method != *request.method() => xml_response(StatusCode::METHOD_NOT_ALLOWED, Vec::new()),
+            // Refused before the request is read, and before faults (as v3's authentication):
+            // WeChat Pay's front end refuses the connection's request (DESIGN.md 4.5).
+            Api::V2 if spec.needs_client_certificate() && !connection.client_certificate => no_client_certificate(),
+            Api::V2 => with_fault(&shared, spec.name, |fault| v2(&shared, route, &request, fault)).await?,
             // A wire this sandbox does not serve yet.
             _ => v3_refusal(&Refusal::new(ErrorCode::ResourceNotExists, "no such path in wxpay-sandbox"))
                 .map_status(StatusCode::NOT_FOUND),
@@ -208,11 +231,70 @@ fn cloudpay(shared: &Shared, route: &Route, request: &Request<Vec<u8>>, fault: O
             Failure::without_code("Content-Type must be application/json").encode(op, shape),
         );
     }
-    let response = match (route.serve)(shared, request, (shared.clock)()) {
+    let Serve::Json(serve) = route.serve else { return json_response(StatusCode::INTERNAL_SERVER_ERROR, Vec::new()) };
+    let response = match serve(shared, request, (shared.clock)()) {
         Served::Answer(answer) => json_response(StatusCode::OK, answer),
         Served::Refused(refusal) => fail(&refusal),
     };
     truncate_if(fault, response)
+}
+
+// ------------------------------------------------------------------------------------------
+// The v2 wire (DESIGN.md 4.5)
+
+fn xml_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Body::full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"));
+    response
+}
+
+/// A `/secapi/` request on a connection without a client certificate: what WeChat Pay's nginx
+/// front end answers (HTTP 400, its standard page for a missing client certificate), before
+/// the request reaches the API. See docs/sandbox.md, "The v2 wire", for the evidence.
+fn no_client_certificate() -> Response<Body> {
+    const PAGE: &str = "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n\
+                        <center><h1>400 Bad Request</h1></center>\r\n\
+                        <center>No required SSL certificate was sent</center>\r\n\
+                        <hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+    let mut response = Response::new(Body::full(PAGE.as_bytes()));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    response
+}
+
+/// Answers a v2 request under its fault: the route reads, verifies and answers it in signed
+/// XML; `server_error` and `too_many_requests` become the failure it answers with once the
+/// request is read (SYSTEMERROR, FREQUENCY_LIMITED, as on CloudPay), `not_json` an HTML body,
+/// `missing_signature` takes `sign` out of the answer, `wrong_signature` changes it (or adds
+/// one to an unsigned answer), `truncate` cuts it.
+fn v2(shared: &Shared, route: &Route, request: &Request<Vec<u8>>, fault: Option<Fault>) -> Response<Body> {
+    let forced = match fault {
+        Some(Fault::ServerError) => Some(Refusal::new(ErrorCode::SystemError, "系统超时")),
+        Some(Fault::TooManyRequests) => Some(Refusal::new(ErrorCode::FrequencyLimited, "频率限制")),
+        Some(Fault::NotJson) => return not_json(),
+        _ => None,
+    };
+    let Serve::V2(serve) = route.serve else { return xml_response(StatusCode::INTERNAL_SERVER_ERROR, Vec::new()) };
+    let mut body = serve(shared, request, (shared.clock)(), forced);
+    if let Some(fault @ (Fault::MissingSignature | Fault::WrongSignature)) = fault
+        && let Ok(mut fields) = wxpay_protocol::v2::Fields::from_xml(&body)
+    {
+        let sign = wxpay_protocol::v2::SIGN;
+        match (fault, fields.remove(sign)) {
+            (Fault::WrongSignature, Some(good)) => {
+                // Another signature of the same length and alphabet.
+                let first = if good.starts_with('0') { "1" } else { "0" };
+                fields.insert(sign, format!("{first}{}", good.get(1..).unwrap_or("")));
+            }
+            (Fault::WrongSignature, None) => {
+                fields.insert(sign, "0".repeat(64));
+            }
+            _ => {}
+        }
+        body = fields.to_xml().into_bytes();
+    }
+    truncate_if(fault, xml_response(StatusCode::OK, body))
 }
 
 fn not_json() -> Response<Body> {
@@ -302,7 +384,10 @@ fn v3_process(shared: &Shared, route: &Route, request: &Request<Vec<u8>>, now: i
     if header_present(request, header::USER_AGENT).is_none() {
         return Served::Refused(Refusal::new(ErrorCode::ParamError, "User-Agent is required"));
     }
-    (route.serve)(shared, request, now)
+    match route.serve {
+        Serve::Json(serve) => serve(shared, request, now),
+        Serve::V2(_) => Served::Refused(Refusal::new(ErrorCode::SystemErrorV3, "not a v3 route")),
+    }
 }
 
 /// `GET /v3/certificates`: the platform certificate encrypted under the APIv3 key.
@@ -446,11 +531,14 @@ fn admin(shared: &Shared, request: &Request<Vec<u8>>) -> Response<Body> {
 /// Whether `fault` can be injected for the operation named `operation`.
 pub(crate) fn check_operation(operation: &str, fault: Fault) -> Result<(), &'static str> {
     let Some(route) = routes::route_named(operation) else {
-        return Err("unknown operation; use a CloudPay path name or a v3 operation name");
+        return Err("unknown operation; use a CloudPay path name, a v3 or a v2 operation name");
     };
     match route.spec.api {
         Api::CloudPay if fault.is_signature_fault() => {
-            Err("CloudPay answers are not signed: signature faults apply to v3 operations only")
+            Err("CloudPay answers are not signed: signature faults apply to v3 and v2 operations only")
+        }
+        Api::V2 if matches!(fault, Fault::StaleTimestamp | Fault::UnknownSerial) => {
+            Err("v2 answers carry no timestamp or serial: only missing_signature and wrong_signature apply")
         }
         _ => Ok(()),
     }

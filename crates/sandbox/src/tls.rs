@@ -2,12 +2,18 @@
 //! `127.0.0.1` and `::1`. They are generated at start, or read back from a key directory
 //! (`key_dir.rs`) so that clients trust the same CA across restarts. The CA's private key is
 //! never kept: only the server certificate and its key are needed to serve.
+//!
+//! The listener asks every client for a certificate and lets those without one in
+//! ([`with_client_auth`]): the v2 paths under `/secapi/` refuse a connection that presented
+//! none (DESIGN.md 4.5, `server.rs`), every other path ignores it.
 
 use std::fmt;
 use std::sync::Arc;
 
 use rustls::ServerConfig;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
 
 use crate::error::SandboxError;
 
@@ -19,7 +25,6 @@ pub(crate) struct TlsIdentity {
     pub(crate) cert_pem: String,
     /// The server certificate's private key, PKCS#8 PEM.
     pub(crate) key_pem: String,
-    pub(crate) config: Arc<ServerConfig>,
 }
 
 impl fmt::Debug for TlsIdentity {
@@ -46,23 +51,50 @@ impl TlsIdentity {
         params.distinguished_name.push(rcgen::DnType::CommonName, "wxpay-sandbox");
         let cert = params.signed_by(&key, &ca).map_err(SandboxError::Generate)?;
 
-        let chain = vec![CertificateDer::from(cert.der().to_vec())];
-        let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let config = server_config(chain, private).map_err(SandboxError::Tls)?;
-        Ok(Self { ca_pem: ca.pem(), cert_pem: cert.pem(), key_pem: key.serialize_pem(), config })
+        Ok(Self { ca_pem: ca.pem(), cert_pem: cert.pem(), key_pem: key.serialize_pem() })
     }
 }
 
-/// The listener's configuration: HTTP/1.1 over TLS with one certificate. Fails when the key
-/// does not match the certificate.
+impl TlsIdentity {
+    /// The listener's configuration with client authentication: a client certificate is asked
+    /// for, verified against `client_roots` when one is presented (a certificate that does not
+    /// chain to them fails the handshake), and optional.
+    pub(crate) fn with_client_auth(
+        &self,
+        client_roots: Vec<CertificateDer<'static>>,
+    ) -> Result<Arc<ServerConfig>, SandboxError> {
+        let chain = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| SandboxError::Config("the TLS certificate is not PEM"))?;
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes())
+            .map_err(|_| SandboxError::Config("the TLS private key is not PEM"))?;
+        let mut roots = rustls::RootCertStore::empty();
+        for root in client_roots {
+            roots
+                .add(root)
+                .map_err(|_| SandboxError::Config("a client CA certificate is not usable as a trust anchor"))?;
+        }
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+            .allow_unauthenticated()
+            .build()
+            .map_err(|_| SandboxError::Config("no usable client CA certificate"))?;
+        server_config(chain, key, Some(verifier)).map_err(SandboxError::Tls)
+    }
+}
+
+/// The listener's configuration: HTTP/1.1 over TLS with one certificate, asking for client
+/// certificates when given a verifier. Fails when the key does not match the certificate.
 pub(crate) fn server_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
+    client_verifier: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
 ) -> Result<Arc<ServerConfig>, rustls::Error> {
-    let mut config = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)?;
+    let builder = ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
+    let builder = match client_verifier {
+        Some(verifier) => builder.with_client_cert_verifier(verifier),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

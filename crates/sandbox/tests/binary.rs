@@ -110,12 +110,21 @@ async fn the_binary_prints_its_line_writes_its_files_and_answers() {
     assert!(line["public_key_id"].as_str().unwrap().starts_with("PUB_KEY_ID_"));
     assert!(line["platform_serial"].as_str().unwrap().bytes().all(|b| b.is_ascii_hexdigit()));
     // The documented limits of every operation (DESIGN.md 4.7), from the protocol's specs.
-    assert_eq!(line["qps"], json!({"profitsharingreturnquery": 30, "profitsharingfinish": 60, "certificates": 1000}));
+    assert_eq!(
+        line["qps"],
+        json!({
+            "profitsharingreturnquery": 30,
+            "profitsharingfinish": 60,
+            "certificates": 1000,
+            "pay/profitsharingreturnquery": 30,
+            "secapi/pay/profitsharingfinish": 60,
+        })
+    );
     assert_eq!(line["key_dir"], dir.path().to_str().unwrap());
 
     // Every file is there; private keys open with the TEST ONLY line, public material does not.
     let files = line["files"].as_object().unwrap();
-    assert_eq!(files.len(), 12, "{line}");
+    assert_eq!(files.len(), 14, "{line}");
     for (name, file) in files {
         if name == "dir" {
             continue;
@@ -251,4 +260,65 @@ fn bad_invocations_exit_2() {
     assert!(stderr.contains("unknown operation"), "{stderr}");
     let stderr = refused(&["--settle-after-queries", "1", "--settle-after-secs", "5"], 2);
     assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_binary_takes_the_v2_flags_and_names_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("my_apiv2_key");
+    let key_text = "0123456789abcdefghijABCDEFGHIJ01";
+    std::fs::write(&key_file, format!("{key_text}\n")).unwrap();
+    let keys = dir.path().join("keys");
+    let running = run(&[
+        "--key-dir",
+        keys.to_str().unwrap(),
+        "--apiv2-key-file",
+        key_file.to_str().unwrap(),
+        "--appid",
+        "wx2421b1c4370ec43b",
+        "--qps",
+        "pay/refundquery=7",
+    ]);
+    let line = &running.line;
+    assert_eq!(line["appid"], "wx2421b1c4370ec43b");
+    assert_eq!(line["mchid"], "1900007291");
+    assert_eq!(line["apiv2_key"], key_file.to_str().unwrap(), "the given file, not copied");
+    assert!(!keys.join("apiv2_key").exists());
+    assert_eq!(line["merchant_cert"], keys.join("merchant_cert.pem").to_str().unwrap());
+    assert_eq!(line["merchant_key"], line["files"]["merchant_private_key"]);
+    assert_eq!(line["client_ca"], Value::Null);
+    assert_eq!(line["qps"]["pay/refundquery"], 7);
+    assert!(!line.to_string().contains(key_text), "no key in the line");
+
+    // A v2 refund query signed with the given key and the line's ids, over plain HTTP.
+    let merchant = wxpay_protocol::v2::Merchant::new(
+        wxpay_protocol::security::Mchid::new(line["mchid"].as_str().unwrap()).unwrap(),
+        wxpay_protocol::v2::AppId::new(line["appid"].as_str().unwrap()).unwrap(),
+        wxpay_protocol::v2::ApiV2Key::new(key_text.as_bytes()).unwrap(),
+    );
+    let request = wxpay_protocol::cloudpay::RefundQueryRequest::new(
+        wxpay_protocol::SubMchId::new(common::SUB).unwrap(),
+        wxpay_protocol::RefundLookup::TransactionId(
+            wxpay_protocol::TransactionId::new("1217752501201407033233368018").unwrap(),
+        ),
+    )
+    .with_nonce(wxpay_protocol::NonceStr::new("5K8264ILTKCH16CQ2502SI8ZNMTM67VS").unwrap());
+    let call = merchant.call(request);
+    let built = wxpay_protocol::Operation::build(&call, &wxpay_protocol::BaseUrl::v2_default()).unwrap();
+    let req = Req::post(built.uri().path()).body(built.body().clone());
+    let addr = addr(&line["http_url"]);
+    let raw = Raw::parse(exchange_at(addr, None, &req.to_bytes(addr)).await);
+    let answer = wxpay_protocol::Operation::parse(&call, &raw.http()).unwrap();
+    assert_eq!(answer.refund_count, 1);
+
+    let stderr = refused(&["--appid", "not an app id"], 2);
+    assert!(stderr.contains("--appid is not a valid app id"), "{stderr}");
+    let stderr = refused(&["--apiv2-key-file", key_file.parent().unwrap().join("nope").to_str().unwrap()], 2);
+    assert!(stderr.contains("cannot read"), "{stderr}");
+    let short = dir.path().join("short");
+    std::fs::write(&short, "secret-but-short").unwrap();
+    let stderr = refused(&["--apiv2-key-file", short.to_str().unwrap()], 2);
+    assert!(!stderr.contains("secret-but-short"), "{stderr}");
+    let stderr = refused(&["--client-ca", short.to_str().unwrap()], 2);
+    assert!(stderr.contains("--client-ca holds no readable PEM certificate"), "{stderr}");
 }

@@ -389,7 +389,16 @@ async fn info_describes_the_sandbox() {
     assert_eq!(info["merchant_serial"], keys.merchant_serial);
     assert_eq!(info["public_key_id"], keys.public_key.as_ref().unwrap().id.as_str());
     assert_eq!(info["platform_serial"], keys.platform.as_ref().unwrap().serial);
-    assert_eq!(info["qps"], json!({"profitsharingreturnquery": 30, "profitsharingfinish": 60, "certificates": 1000}));
+    assert_eq!(
+        info["qps"],
+        json!({
+            "profitsharingreturnquery": 30,
+            "profitsharingfinish": 60,
+            "certificates": 1000,
+            "pay/profitsharingreturnquery": 30,
+            "secapi/pay/profitsharingfinish": 60,
+        })
+    );
     assert!(sandbox.http_url().unwrap().starts_with("http://127.0.0.1:"));
     assert!(sandbox.https_url().unwrap().starts_with("https://127.0.0.1:"));
 }

@@ -189,8 +189,10 @@ async fn the_binary_started_twice_with_one_key_dir_serves_the_same_keys() {
         names,
         [
             "README.txt",
+            "apiv2_key",
             "apiv3_key",
             "manifest.json",
+            "merchant_cert.pem",
             "merchant_private_key.pem",
             "merchant_public_key.pem",
             "platform_cert.pem",
@@ -222,10 +224,17 @@ async fn the_binary_started_twice_with_one_key_dir_serves_the_same_keys() {
             "platform_private_key.pem",
             "tls_private_key.pem",
             "apiv3_key",
+            "apiv2_key",
         ] {
             assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
         }
-        for name in ["merchant_public_key.pem", "wechatpay_public_key.pem", "platform_cert.pem", "tls_ca_cert.pem"] {
+        for name in [
+            "merchant_public_key.pem",
+            "wechatpay_public_key.pem",
+            "platform_cert.pem",
+            "tls_ca_cert.pem",
+            "merchant_cert.pem",
+        ] {
             assert_eq!(mode(&dir.join(name)) & 0o022, 0, "{name} is writable by others");
         }
     }
@@ -252,7 +261,25 @@ async fn the_binary_started_twice_with_one_key_dir_serves_the_same_keys() {
     let second = Running::start(&["--key-dir", dir_arg]);
     assert_eq!(second.line["key_dir_origin"], "reused");
     assert!(second.stderr_line().ends_with(&format!("; keys in {dir_arg} (reused); Ctrl-C to stop")));
-    for key in ["mchid", "merchant_serial", "public_key_id", "platform_serial", "key_dir", "files"] {
+    // The v2 names of the line (docs/sandbox.md, "The v2 wire"): the merchant certificate is
+    // for the merchant's own key, as WeChat Pay's API certificate is.
+    assert_eq!(first_line["appid"], "wx8888888888888888");
+    assert_eq!(first_line["apiv2_key"], dir.join("apiv2_key").to_str().unwrap());
+    assert_eq!(first_line["merchant_cert"], dir.join("merchant_cert.pem").to_str().unwrap());
+    assert_eq!(first_line["merchant_key"], first_line["files"]["merchant_private_key"]);
+    assert_eq!(first_line["client_ca"], Value::Null);
+    for key in [
+        "mchid",
+        "merchant_serial",
+        "public_key_id",
+        "platform_serial",
+        "key_dir",
+        "files",
+        "appid",
+        "apiv2_key",
+        "merchant_cert",
+        "merchant_key",
+    ] {
         assert_eq!(second.line[key], first_line[key], "{key}");
     }
     assert_eq!(contents(&dir), files, "the files are read, never written again");

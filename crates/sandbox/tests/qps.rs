@@ -101,7 +101,8 @@ async fn limits_are_configurable() {
     let info = sandbox.info();
     assert_eq!(
         info["qps"],
-        json!({"queryrefund": 5, "profitsharingreturnquery": 0, "profitsharingfinish": 100, "certificates": 1000})
+        json!({"queryrefund": 5, "profitsharingreturnquery": 0, "profitsharingfinish": 100, "certificates": 1000,
+               "pay/profitsharingreturnquery": 30, "secapi/pay/profitsharingfinish": 60})
     );
 }
 
