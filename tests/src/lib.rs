@@ -100,6 +100,14 @@ pub fn blocking_client(
     blocking_client_with(sandbox, client_config(sandbox), configure)
 }
 
+/// Why an answer's signature was refused, if that is the error.
+pub fn verification(err: &wxpay_protocol::Error) -> Option<&wxpay_protocol::security::VerificationError> {
+    match err {
+        wxpay_protocol::Error::Verification(v) => Some(v.verification_error()),
+        _ => None,
+    }
+}
+
 fn base(url: Option<String>) -> BaseUrl {
     BaseUrl::parse(&url.expect("the listener is on")).expect("the sandbox's URL is valid")
 }

@@ -16,13 +16,6 @@ async fn sandbox() -> Sandbox {
     Sandbox::start(SandboxConfig::new()).await.expect("the sandbox starts")
 }
 
-fn verification(err: &Error) -> Option<&VerificationError> {
-    match err {
-        Error::Verification(v) => Some(v.verification_error()),
-        _ => None,
-    }
-}
-
 #[tokio::test]
 async fn all_five_operations_over_https() {
     let sandbox = sandbox().await;

@@ -34,13 +34,6 @@ fn merchant(sandbox: &Sandbox) -> Merchant {
     sandbox.v2_merchant().expect("the sandbox's v2 merchant")
 }
 
-fn verification(err: &Error) -> Option<&VerificationError> {
-    match err {
-        Error::Verification(v) => Some(v.verification_error()),
-        _ => None,
-    }
-}
-
 #[tokio::test]
 async fn all_three_operations_over_v2_with_mutual_tls() {
     let sandbox = sandbox().await;

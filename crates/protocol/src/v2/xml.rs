@@ -126,7 +126,7 @@ impl Fields {
         let mut reader = quick_xml::Reader::from_reader(body);
         let config = reader.config_mut();
         config.check_end_names = true;
-        config.expand_empty_elements = false;
+        config.expand_empty_elements = true;
         config.trim_text(false);
 
         let mut map = BTreeMap::new();
@@ -156,7 +156,8 @@ impl Fields {
                 Event::Decl(_) => return Err(XmlError::NotXml),
                 Event::Comment(_) => {}
                 Event::Start(_) | Event::Empty(_) if done => return Err(XmlError::Trailing),
-                Event::Start(start) => {
+                // With `expand_empty_elements`, `<a/>` arrives as a start and an end.
+                Event::Start(start) | Event::Empty(start) => {
                     let name = element_name(&start)?;
                     if !inside_root {
                         if name != "xml" {
@@ -167,19 +168,6 @@ impl Fields {
                         return Err(XmlError::Nested);
                     } else {
                         field = Some((name, String::new()));
-                    }
-                }
-                Event::Empty(start) => {
-                    let name = element_name(&start)?;
-                    if !inside_root {
-                        if name != "xml" {
-                            return Err(XmlError::Root);
-                        }
-                        done = true;
-                    } else if field.is_some() {
-                        return Err(XmlError::Nested);
-                    } else {
-                        put(&mut map, name, String::new())?;
                     }
                 }
                 Event::End(_) => match field.take() {
