@@ -28,12 +28,16 @@ pub(crate) use required_note;
 const AFTER_HELP: &str = "\
 Modes (every operation):
   (default)        send the request and print the answer (a table, or --json)
-  --dry-run        build the request and print it (API v3 requests signed); nothing is sent
+  --dry-run        build the request and print it (API v3 and v2 requests signed); nothing is sent
   --decode FILE|-  parse an answer (a bare body, or a raw HTTP/1.1 response as copied from a log)
   --batch FILE     send one request per row of a CSV or JSON-lines file (see --output)
 
 Settings come from flags, then WXPAY_* environment variables, then --config FILE (TOML), then
 defaults. --sandbox starts an embedded sandbox and points everything at it.
+
+CloudPay operations go over WeChat Cloud Hosting's sidecar (JSON, unsigned) by default; with
+--wire v2 they are WeChat Pay's v2 API (signed XML to --v2-url): give --mchid, --appid and
+--apiv2-key-file, and for finish --client-cert and --client-key (mutual TLS).
 
 API v3 (`wxpay ecommerce ...`) needs the merchant's credentials (--mchid, --merchant-serial,
 --private-key) and, to send, a way to verify answers: --public-key with --public-key-id,
@@ -63,6 +67,16 @@ pub(crate) const ENV_CLOUDPAY_URL: &str = "WXPAY_CLOUDPAY_URL";
 pub(crate) const ENV_CA_CERT: &str = "WXPAY_CA_CERT";
 /// The environment variable for `--redis`.
 pub(crate) const ENV_REDIS_URL: &str = "WXPAY_REDIS_URL";
+/// The environment variable for `--v2-url`.
+pub(crate) const ENV_V2_URL: &str = "WXPAY_V2_URL";
+/// The environment variable for `--appid`.
+pub(crate) const ENV_APPID: &str = "WXPAY_APPID";
+/// The environment variable for `--apiv2-key-file` (a file path, like the flag).
+pub(crate) const ENV_APIV2_KEY_FILE: &str = "WXPAY_APIV2_KEY_FILE";
+/// The environment variable for `--client-cert` (a file path, like the flag).
+pub(crate) const ENV_CLIENT_CERT: &str = "WXPAY_CLIENT_CERT";
+/// The environment variable for `--client-key` (a file path, like the flag).
+pub(crate) const ENV_CLIENT_KEY: &str = "WXPAY_CLIENT_KEY";
 /// The environment variable for `--config`.
 pub(crate) const ENV_CONFIG: &str = "WXPAY_CONFIG";
 
@@ -87,7 +101,8 @@ pub(crate) struct Cli {
 /// The two API families.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Group {
-    /// CloudPay operations (JSON over WeChat Cloud Hosting's open-API sidecar; unsigned).
+    /// CloudPay operations (JSON over WeChat Cloud Hosting's open-API sidecar, unsigned; or with
+    /// --wire v2, WeChat Pay's v2 API: signed XML).
     #[command(subcommand)]
     Cloudpay(CloudPayCommand),
     /// E-commerce platform operations (API v3).
@@ -202,7 +217,8 @@ pub(crate) struct CommonArgs {
 
     /// Settings from a TOML file (keys: mchid, merchant_serial, private_key, public_key,
     /// public_key_id, platform_certs, apiv3_key_file, base_url, cloudpay_url, ca_cert,
-    /// request_timeout, connect_timeout, redis_url); flags and WXPAY_* variables win over it.
+    /// request_timeout, connect_timeout, redis_url, and for --wire v2 v2_url, appid,
+    /// apiv2_key_file, client_cert, client_key); flags and WXPAY_* variables win over it.
     /// Relative paths in it are relative to its directory. The library reads the same file
     /// (wxpay-settings).
     #[arg(long, value_name = "FILE", env = ENV_CONFIG, hide_env_values = true, allow_hyphen_values = true, help_heading = "Sending")]
@@ -373,6 +389,106 @@ pub(crate) struct V3Args {
     pub(crate) now: Option<i64>,
 }
 
+/// The wire a CloudPay operation travels on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum Wire {
+    /// JSON through WeChat Cloud Hosting's open-API sidecar, unsigned (`--cloudpay-url`).
+    #[default]
+    Cloudpay,
+    /// WeChat Pay's v2 API: XML signed with the API v2 key (`--v2-url`).
+    V2,
+}
+
+/// A v2 signature algorithm, as `sign_type` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SignTypeArg {
+    /// `MD5` (the refund query only).
+    #[value(name = "MD5")]
+    Md5,
+    /// `HMAC-SHA256` (every operation; the default).
+    #[value(name = "HMAC-SHA256")]
+    HmacSha256,
+}
+
+impl SignTypeArg {
+    /// The protocol's algorithm.
+    pub(crate) fn sign_type(self) -> wxpay_protocol::v2::SignType {
+        match self {
+            SignTypeArg::Md5 => wxpay_protocol::v2::SignType::Md5,
+            SignTypeArg::HmacSha256 => wxpay_protocol::v2::SignType::HmacSha256,
+        }
+    }
+}
+
+/// The v2 wire of `wxpay cloudpay ...` (`--wire v2`): the merchant that signs, the endpoint,
+/// and the TLS client certificate of the finish. Files are read, and keys checked, only when
+/// the v2 wire is used, by the mode that needs them; key material is never printed.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "v2 wire")]
+pub(crate) struct V2Args {
+    /// The wire: `cloudpay` (JSON through WeChat Cloud Hosting's open-API sidecar, unsigned) or
+    /// `v2` (WeChat Pay's v2 API: XML signed with the API v2 key, sent to --v2-url).
+    #[arg(long, value_enum, default_value_t = Wire::Cloudpay)]
+    pub(crate) wire: Wire,
+
+    /// The v2 API base URL (default `https://api.mch.weixin.qq.com`). Plain http is sent to
+    /// loopback addresses only (sandboxes and test servers).
+    #[arg(long, value_name = "URL", env = ENV_V2_URL)]
+    pub(crate) v2_url: Option<String>,
+
+    /// `mch_id`: the service provider's merchant id. [required with --wire v2 to send and with
+    /// --dry-run]
+    #[arg(long, value_name = "MCHID", env = ENV_MCHID, hide_env_values = true)]
+    pub(crate) mchid: Option<String>,
+
+    /// `appid`: the service provider's app id. [required with --wire v2 to send and with
+    /// --dry-run]
+    #[arg(long, value_name = "APPID", env = ENV_APPID, hide_env_values = true)]
+    pub(crate) appid: Option<String>,
+
+    /// A file holding the API v2 key (32 characters, set under API安全 → API密钥; not the APIv3
+    /// key; surrounding whitespace is ignored). It signs requests and verifies answers (with
+    /// --decode, too); never printed. Or the key itself in WXPAY_APIV2_KEY. [required with
+    /// --wire v2 to send and with --dry-run]
+    #[arg(long, value_name = "FILE", env = ENV_APIV2_KEY_FILE, hide_env_values = true, allow_hyphen_values = true)]
+    pub(crate) apiv2_key_file: Option<PathBuf>,
+
+    /// The merchant API certificate (`apiclient_cert.pem`), presented as the TLS client
+    /// certificate: finish (under /secapi/) needs it, with --client-key.
+    #[arg(long, value_name = "FILE", env = ENV_CLIENT_CERT, hide_env_values = true, allow_hyphen_values = true)]
+    pub(crate) client_cert: Option<PathBuf>,
+
+    /// The private key of --client-cert (`apiclient_key.pem`); never printed. Or its contents
+    /// in WXPAY_CLIENT_KEY_PEM.
+    #[arg(long, value_name = "FILE", env = ENV_CLIENT_KEY, hide_env_values = true, allow_hyphen_values = true)]
+    pub(crate) client_key: Option<PathBuf>,
+
+    /// `sign_type`: how requests are signed and answers verified (default HMAC-SHA256; MD5 is
+    /// accepted by the refund query only).
+    #[arg(long, value_enum, value_name = "MD5|HMAC-SHA256")]
+    pub(crate) sign_type: Option<SignTypeArg>,
+
+    /// `WXPAY_APIV2_KEY`: the API v2 key itself, instead of --apiv2-key-file.
+    #[arg(skip)]
+    pub(crate) apiv2_key: Option<Secret>,
+
+    /// `WXPAY_CLIENT_KEY_PEM`: the TLS client key's contents, instead of --client-key.
+    #[arg(skip)]
+    pub(crate) client_key_pem: Option<Secret>,
+}
+
+/// The settings of an operation that a config file may fill in: the common ones, and the API
+/// v3 or the v2 wire's ones.
+#[derive(Debug)]
+pub(crate) struct SettingsMut<'a> {
+    /// The mode, output and sending flags.
+    pub(crate) common: &'a mut CommonArgs,
+    /// The API v3 flags (`wxpay ecommerce ...`).
+    pub(crate) v3: Option<&'a mut V3Args>,
+    /// The v2 wire's flags (`wxpay cloudpay ...`).
+    pub(crate) v2: Option<&'a mut V2Args>,
+}
+
 impl Group {
     /// The mode and output flags of the chosen operation (`None` for `demo` and `sandbox`).
     pub(crate) fn common(&self) -> Option<&CommonArgs> {
@@ -388,9 +504,9 @@ impl Group {
         }
     }
 
-    /// The mode, output and sending flags of the chosen operation, and its API v3 flags, for
-    /// filling in from a config file.
-    pub(crate) fn settings_mut(&mut self) -> Option<(&mut CommonArgs, Option<&mut V3Args>)> {
+    /// The mode, output and sending flags of the chosen operation, and its API v3 or v2 wire
+    /// flags, for filling in from a config file.
+    pub(crate) fn settings_mut(&mut self) -> Option<SettingsMut<'_>> {
         match self {
             Group::Cloudpay(command) => Some(command.settings_mut()),
             Group::Ecommerce(command) => Some(command.settings_mut()),

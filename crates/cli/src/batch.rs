@@ -708,81 +708,72 @@ pub(crate) fn run<A: CliOperation>(path: &Path, args: &A) -> Result<Report, CliE
     let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let budget = send::redis_budget(common)?;
     let watched = budget.clone();
-    let written = send::with_client_and_budget(
-        common,
-        args.v3(),
-        A::Op::SPEC.api,
-        budget,
-        async |client| -> Result<(), CliError> {
-            // Ctrl-C: no new rows are started; the calls in flight finish and are written. A second
-            // Ctrl-C ends the process at once (a half-written line is redone on resume).
-            let signals = {
-                let interrupted = interrupted.clone();
-                tokio::spawn(async move {
-                    while tokio::signal::ctrl_c().await.is_ok() {
-                        if interrupted.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                            std::process::exit(Exit::Interrupted as i32);
-                        }
+    let written = send::with_client_and_budget(args, A::Op::SPEC.api, budget, async |client| -> Result<(), CliError> {
+        // Ctrl-C: no new rows are started; the calls in flight finish and are written. A second
+        // Ctrl-C ends the process at once (a half-written line is redone on resume).
+        let signals = {
+            let interrupted = interrupted.clone();
+            tokio::spawn(async move {
+                while tokio::signal::ctrl_c().await.is_ok() {
+                    if interrupted.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                        std::process::exit(Exit::Interrupted as i32);
                     }
-                })
-            };
-            // Say on the progress line when the shared budget's Redis is unreachable (nothing is
-            // sent meanwhile).
-            let watch = watched.map(|budget| {
-                let bar = bar.clone();
-                tokio::spawn(async move {
-                    loop {
-                        let message = budget.unreachable_since().map(|since| {
-                            format!(
-                                "waiting for Redis (unreachable for {}s; nothing is sent)",
-                                since.elapsed().as_secs()
-                            )
-                        });
-                        bar.set_message(message.unwrap_or_default());
-                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    }
-                })
-            });
-            let stop = interrupted.clone();
-            let mut lines = futures_util::stream::iter(jobs)
-                .take_while(move |_| std::future::ready(!stop.load(std::sync::atomic::Ordering::SeqCst)))
-                .map(|job| async move {
-                    let result = match job.call {
-                        Ok((args, op)) => args.send(client, op).await,
-                        Err(e) => Err(e),
-                    };
-                    (job.row, job.key, job.input, result)
-                })
-                .buffer_unordered(concurrency);
-            while let Some((row, key, input, result)) = lines.next().await {
-                let mut line = json!({"row": row, "key": key, "input": input});
-                match result {
-                    Ok(shown) => line["result"] = shown.json,
-                    Err(e) => line["error"] = render::error_json(&e)["error"].take(),
                 }
-                if let Some(outcome) = Outcome::of_line(&line) {
-                    tally.count(&outcome);
+            })
+        };
+        // Say on the progress line when the shared budget's Redis is unreachable (nothing is
+        // sent meanwhile).
+        let watch = watched.map(|budget| {
+            let bar = bar.clone();
+            tokio::spawn(async move {
+                loop {
+                    let message = budget.unreachable_since().map(|since| {
+                        format!("waiting for Redis (unreachable for {}s; nothing is sent)", since.elapsed().as_secs())
+                    });
+                    bar.set_message(message.unwrap_or_default());
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 }
-                let text = render::json_line(&line)?;
-                let mut write = || out.write_all(text.as_bytes()).and_then(|()| out.flush());
-                // On standard output, keep the bar off the lines that share the terminal.
-                let written = if output.is_none() { bar.suspend(write) } else { write() };
-                written.map_err(|source| match output {
-                    Some(p) => CliError::BatchOutput { file: p.display().to_string(), source },
-                    None => CliError::Output(source),
-                })?;
-                bar.inc(1);
-                if let Some(e) = mismatch.take() {
-                    return Err(e);
-                }
+            })
+        });
+        let stop = interrupted.clone();
+        let mut lines = futures_util::stream::iter(jobs)
+            .take_while(move |_| std::future::ready(!stop.load(std::sync::atomic::Ordering::SeqCst)))
+            .map(|job| async move {
+                let result = match job.call {
+                    Ok((args, op)) => args.send(client, op).await,
+                    Err(e) => Err(e),
+                };
+                (job.row, job.key, job.input, result)
+            })
+            .buffer_unordered(concurrency);
+        while let Some((row, key, input, result)) = lines.next().await {
+            let mut line = json!({"row": row, "key": key, "input": input});
+            match result {
+                Ok(shown) => line["result"] = shown.json,
+                Err(e) => line["error"] = render::error_json(&e)["error"].take(),
             }
-            signals.abort();
-            if let Some(watch) = watch {
-                watch.abort();
+            if let Some(outcome) = Outcome::of_line(&line) {
+                tally.count(&outcome);
             }
-            mismatch.take().map_or(Ok(()), Err)
-        },
-    );
+            let text = render::json_line(&line)?;
+            let mut write = || out.write_all(text.as_bytes()).and_then(|()| out.flush());
+            // On standard output, keep the bar off the lines that share the terminal.
+            let written = if output.is_none() { bar.suspend(write) } else { write() };
+            written.map_err(|source| match output {
+                Some(p) => CliError::BatchOutput { file: p.display().to_string(), source },
+                None => CliError::Output(source),
+            })?;
+            bar.inc(1);
+            if let Some(e) = mismatch.take() {
+                return Err(e);
+            }
+        }
+        signals.abort();
+        if let Some(watch) = watch {
+            watch.abort();
+        }
+        mismatch.take().map_or(Ok(()), Err)
+    });
     bar.finish_and_clear();
     // A client that cannot be set up fails every row the same way: report it once.
     written??;

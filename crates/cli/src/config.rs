@@ -8,13 +8,14 @@
 //! material, and errors quote no value from it. Its keys are listed in `wxpay_settings`'s
 //! documentation.
 //!
-//! The secrets' contents (`WXPAY_PRIVATE_KEY_PEM`, `WXPAY_APIV3_KEY`) are read by
-//! `wxpay-settings` too, from the variables: they win over the file's paths and are refused
-//! together with `--private-key` / `--apiv3-key-file` (or their variables).
+//! The secrets' contents (`WXPAY_PRIVATE_KEY_PEM`, `WXPAY_APIV3_KEY`, and for `--wire v2`
+//! `WXPAY_APIV2_KEY` and `WXPAY_CLIENT_KEY_PEM`) are read by `wxpay-settings` too, from the
+//! variables: they win over the file's paths and are refused together with `--private-key` /
+//! `--apiv3-key-file` / `--apiv2-key-file` / `--client-key` (or their variables).
 
 use wxpay_settings::{Settings, SettingsError};
 
-use crate::args::{CommonArgs, Group, V3Args};
+use crate::args::{CommonArgs, Group, SettingsMut, V2Args, V3Args};
 use crate::credentials::{CredentialError, Flag};
 use crate::exit::CliError;
 use crate::listen::NotifyCommand;
@@ -33,9 +34,19 @@ pub(crate) fn apply(group: &mut Group) -> Result<(), CliError> {
         | Group::Completions(_)
         | Group::Man(_) => {}
     }
-    let Some((common, v3)) = group.settings_mut() else { return Ok(()) };
-    let explicit = explicit(common, v3.as_deref());
+    let Some(SettingsMut { common, v3, v2 }) = group.settings_mut() else { return Ok(()) };
+    let explicit = explicit(common, v3.as_deref(), v2.as_deref());
     let merged = Settings::load(explicit, |name| std::env::var(name).ok())?;
+    if let Some(v2) = v2 {
+        v2.mchid.clone_from(&merged.mchid);
+        v2.appid.clone_from(&merged.appid);
+        v2.apiv2_key_file.clone_from(&merged.apiv2_key_file);
+        v2.apiv2_key.clone_from(&merged.apiv2_key);
+        v2.client_cert.clone_from(&merged.client_cert);
+        v2.client_key.clone_from(&merged.client_key);
+        v2.client_key_pem.clone_from(&merged.client_key_pem);
+        v2.v2_url.clone_from(&merged.v2_url);
+    }
     common.base_url = merged.base_url;
     common.cloudpay_url = merged.cloudpay_url;
     common.ca_cert = merged.ca_cert;
@@ -69,8 +80,12 @@ fn variables(v3: &mut V3Args) -> Result<(), CliError> {
 }
 
 /// The flags (and the variables clap read for them) as the explicit layer.
-fn explicit(common: &CommonArgs, v3: Option<&V3Args>) -> Settings {
-    let mut settings = v3.map(settings).unwrap_or_default();
+fn explicit(common: &CommonArgs, v3: Option<&V3Args>, v2: Option<&V2Args>) -> Settings {
+    let mut settings = match (v3, v2) {
+        (Some(v3), _) => settings(v3),
+        (None, Some(v2)) => crate::ops::v2::settings(v2),
+        (None, None) => Settings::default(),
+    };
     settings.base_url.clone_from(&common.base_url);
     settings.cloudpay_url.clone_from(&common.cloudpay_url);
     settings.ca_cert.clone_from(&common.ca_cert);

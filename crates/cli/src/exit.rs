@@ -95,6 +95,15 @@ pub(crate) enum CliError {
     /// An operation on a wire this CLI does not serve.
     #[error("the CLI does not serve operations on the {0:?} wire")]
     UnsupportedWire(wxpay_protocol::Api),
+    /// A flag that only the v2 wire reads was given on the CloudPay wire.
+    #[error("--{flag} applies to --wire v2 only")]
+    V2Only {
+        /// The flag, without `--`.
+        flag: &'static str,
+    },
+    /// `--sandbox` with `--wire v2`: the embedded sandbox does not serve the v2 paths yet.
+    #[error("--sandbox does not serve --wire v2 (the embedded sandbox has no v2 paths yet); give --v2-url")]
+    SandboxWire,
     /// An API v3 request would be sent with no way to verify its answer.
     #[error(
         "no key to verify API v3 answers with: give --public-key with --public-key-id \
@@ -227,6 +236,7 @@ impl CliError {
             CliError::Batch { .. } | CliError::BadRow(_) => Exit::InvalidInput,
             CliError::BatchOutput { .. } => Exit::Internal,
             CliError::NoVerifyingKeys | CliError::CaCert { .. } | CliError::Redis(_) => Exit::InvalidInput,
+            CliError::V2Only { .. } | CliError::SandboxWire => Exit::InvalidInput,
             // A root the user gave was refused; anything else is the CLI's own fault.
             CliError::Client(wxpay_transport_hyper::BuildError::Root(_)) => Exit::InvalidInput,
             CliError::Client(_) | CliError::EmbeddedSandbox(_) => Exit::Internal,
@@ -235,6 +245,11 @@ impl CliError {
                 wxpay_protocol::Error::Api(_) => Exit::Api,
                 wxpay_protocol::Error::Malformed(_) | wxpay_protocol::Error::Verification(_) => Exit::Malformed,
                 wxpay_protocol::Error::InvalidRequest(_) => Exit::InvalidInput,
+                // Nothing was sent: a setting the call needs is missing (the finish's TLS client
+                // certificate on the v2 wire; v3 credentials are checked before sending).
+                wxpay_protocol::Error::Signing(
+                    SigningError::MissingCredentials | SigningError::MissingClientCertificate(_),
+                ) => Exit::InvalidInput,
                 // Nothing was sent: the shared budget's store was unreachable (retryable later,
                 // like a connect failure).
                 wxpay_protocol::Error::Transport(_) | wxpay_protocol::Error::RateBudget(_) => Exit::Transport,

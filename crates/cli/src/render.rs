@@ -113,6 +113,20 @@ fn transport_kind(kind: TransportErrorKind) -> &'static str {
 const OUTCOME_UNKNOWN: &str = "outcome unknown: the finish may have taken effect; \
                                query or resend with the same out_order_no (never a new one)";
 
+/// How to give the v2 finish its TLS client certificate.
+const CLIENT_CERTIFICATE_HINT: &str = "give --client-cert and --client-key (env WXPAY_CLIENT_CERT, \
+                                       WXPAY_CLIENT_KEY; or the key's contents in WXPAY_CLIENT_KEY_PEM)";
+
+/// Whether the client refused a `/secapi/` call for want of a TLS client certificate.
+fn is_missing_client_certificate(err: &CliError) -> bool {
+    matches!(
+        err,
+        CliError::Answer(wxpay_protocol::Error::Signing(
+            wxpay_protocol::security::SigningError::MissingClientCertificate(_)
+        ))
+    )
+}
+
 /// The one-line summary of an error: its `Display`, with the kind of a transport failure.
 fn summary(err: &CliError) -> String {
     match err {
@@ -144,6 +158,9 @@ pub(crate) fn error_text(err: &CliError) -> String {
             out.push_str(&format!("{OUTCOME_UNKNOWN}\n"));
         }
         out.push_str(&format!("retry: {}\n", retry_text(e.retry_class())));
+    }
+    if is_missing_client_certificate(err) {
+        out.push_str(&format!("hint: {CLIENT_CERTIFICATE_HINT}\n"));
     }
     for cause in causes(err) {
         out.push_str(&format!("caused by: {}\n", escape(&cause)));
@@ -273,6 +290,15 @@ pub(crate) fn error_json(err: &CliError) -> Value {
                 json!(["--public-key", "--public-key-id", "--platform-cert", "--apiv3-key-file"]),
             );
             object.insert("rule".into(), "required".into());
+        }
+        _ if is_missing_client_certificate(err) => {
+            object.insert("flags".into(), json!(["--client-cert", "--client-key"]));
+            object.insert("rule".into(), "required".into());
+            object.insert("advice".into(), CLIENT_CERTIFICATE_HINT.into());
+        }
+        CliError::V2Only { flag } => {
+            object.insert("flag".into(), format!("--{flag}").into());
+            object.insert("rule".into(), "--wire v2 only".into());
         }
         CliError::Batch { file, .. } | CliError::BatchOutput { file, .. } => {
             object.insert("file".into(), file.as_str().into());

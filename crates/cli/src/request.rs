@@ -4,7 +4,7 @@
 
 use wxpay_protocol::{Api, BaseUrl, NonceStr, Operation, OrderId, OrderRef, OutOrderNo, SubMchId, ValidationError};
 
-use crate::args::CommonArgs;
+use crate::args::{CommonArgs, V2Args};
 use crate::exit::CliError;
 
 /// The API v3 field name of the sub-merchant, which CloudPay spells `sub_mch_id`.
@@ -52,23 +52,28 @@ pub(crate) fn order_ref(order_id: &Option<String>, out_order_no: &Option<String>
     OrderRef::exactly_one(optional(order_id, OrderId::new)?, optional(out_order_no, OutOrderNo::new)?)
 }
 
-/// The two base URLs, validated.
+/// The three base URLs, validated.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoints {
     /// `--base-url`: API v3.
     pub(crate) v3: BaseUrl,
     /// `--cloudpay-url`: CloudPay.
     pub(crate) cloudpay: BaseUrl,
+    /// `--v2-url`: the v2 wire of the CloudPay operations.
+    pub(crate) v2: BaseUrl,
 }
 
 impl Endpoints {
-    /// Parses `--base-url` and `--cloudpay-url` (flag, variable or config file; WeChat Pay's
-    /// endpoints when none gives them); an error names the flag's field.
-    pub(crate) fn from_args(common: &CommonArgs) -> Result<Self, ValidationError> {
+    /// Parses `--base-url`, `--cloudpay-url` and (for a CloudPay operation) `--v2-url` (flag,
+    /// variable or config file; WeChat Pay's endpoints when none gives them); an error names
+    /// the flag's field.
+    pub(crate) fn from_args(common: &CommonArgs, v2: Option<&V2Args>) -> Result<Self, ValidationError> {
+        let v2_url = v2.and_then(|v2| v2.v2_url.as_deref());
         Ok(Self {
             v3: BaseUrl::parse(common.base_url.as_deref().unwrap_or(BaseUrl::V3_DEFAULT))?,
             cloudpay: BaseUrl::parse(common.cloudpay_url.as_deref().unwrap_or(BaseUrl::CLOUDPAY_DEFAULT))
                 .map_err(|e| e.in_field("cloudpay_url"))?,
+            v2: BaseUrl::parse(v2_url.unwrap_or(BaseUrl::V2_DEFAULT)).map_err(|e| e.in_field("v2_url"))?,
         })
     }
 
@@ -77,6 +82,7 @@ impl Endpoints {
         match api {
             Api::V3 => Ok(&self.v3),
             Api::CloudPay => Ok(&self.cloudpay),
+            Api::V2 => Ok(&self.v2),
             other => Err(CliError::UnsupportedWire(other)),
         }
     }

@@ -41,7 +41,7 @@ impl Visit for Run {
             Mode::DryRun => dry_run(command),
             Mode::Decode(input) => {
                 let response = decode::response(input::decode_input(&input)?)?;
-                let (answer, warning) = C::decode(&response, command.v3())?;
+                let (answer, warning) = command.decode(&response)?;
                 let stdout = if common.json { render::json_line(&C::json(&answer)?)? } else { C::table(&answer) };
                 Ok(Report { warning, ..Report::new(stdout) })
             }
@@ -49,9 +49,10 @@ impl Visit for Run {
     }
 }
 
-/// `--dry-run`: the exact request, signed for API v3, printed.
+/// `--dry-run`: the exact request, signed for API v3 (in its headers) and the v2 wire (in its
+/// body), printed.
 fn dry_run<C: CliOperation>(command: &C) -> Result<Report, CliError> {
-    let endpoints = Endpoints::from_args(command.common())?;
+    let endpoints = Endpoints::from_args(command.common(), command.v2())?;
     let mut operation = command.request()?;
     // What the client would do: a fresh nonce unless `--nonce-str` gave one.
     operation.fill_nonce(wxpay_system::nonce);

@@ -16,9 +16,9 @@ use wxpay_ratelimit_redis::{Options, RedisBudget};
 use wxpay_sandbox::{Sandbox, SandboxConfig};
 use wxpay_transport_hyper::Client;
 
-use crate::args::{CommonArgs, V3Args};
+use crate::args::{CommonArgs, V2Args, V3Args};
 use crate::exit::CliError;
-use crate::ops::CliOperation;
+use crate::ops::{CliOperation, Flags};
 use crate::request::Endpoints;
 use crate::run::Report;
 use crate::{credentials, render};
@@ -63,14 +63,18 @@ fn ca_roots(common: &CommonArgs) -> Result<Vec<CertificateDer<'static>>, CliErro
 }
 
 /// The set-up from flags, variables and the config file, checked before anything is sent: the
-/// endpoint the call uses, and for API v3 the merchant's credentials and a way to verify answers.
+/// endpoint the call uses, for API v3 the merchant's credentials and a way to verify answers,
+/// and for the v2 wire the merchant that signs (checked here so that a batch reports a missing
+/// one once) and the TLS client certificate, if given (the finish needs it; the client says so
+/// before sending).
 fn prepare(
     common: &CommonArgs,
     v3: Option<&V3Args>,
+    v2: Option<&V2Args>,
     api: Api,
     budget: Option<&Arc<RedisBudget>>,
 ) -> Result<Setup, CliError> {
-    let endpoints = Endpoints::from_args(common)?;
+    let endpoints = Endpoints::from_args(common, v2)?;
     let mut config = base_config(common, budget).cloudpay_base(endpoints.cloudpay.clone());
     if api == Api::V3 {
         // The protocol refuses a plain-http v3 URL that is not loopback (`Rule::PlainHttp`).
@@ -84,6 +88,13 @@ fn prepare(
                 None => KeyMode::Static(keys),
             };
             config = config.credentials(merchant).keys(mode);
+        }
+    }
+    if let (Api::V2, Some(v2)) = (api, v2) {
+        config = config.v2_base(endpoints.v2.clone()).map_err(|e| e.in_field("v2_url"))?;
+        crate::ops::v2::merchant(v2)?;
+        if let Some(identity) = crate::ops::v2::settings(v2).client_identity()? {
+            config = config.client_identity(identity);
         }
     }
     Ok(Setup { config, roots: ca_roots(common)? })
@@ -124,28 +135,31 @@ fn build(setup: Setup, common: &CommonArgs) -> Result<Client, CliError> {
     builder.build().map_err(CliError::Client)
 }
 
-/// Runs `work` with a client for calls on `api`, on a tokio runtime started here; with
-/// `--sandbox`, an embedded sandbox runs beside it for the duration. Settings are checked before
-/// the runtime starts.
+/// Runs `work` with a client for calls on `api`, configured from the flags of `flags`, on a
+/// tokio runtime started here; with `--sandbox`, an embedded sandbox runs beside it for the
+/// duration. Settings are checked before the runtime starts.
 pub(crate) fn with_client<T>(
-    common: &CommonArgs,
-    v3: Option<&V3Args>,
+    flags: &impl Flags,
     api: Api,
     work: impl AsyncFnOnce(&Client) -> T,
 ) -> Result<T, CliError> {
-    with_client_and_budget(common, v3, api, redis_budget(common)?, work)
+    with_client_and_budget(flags, api, redis_budget(flags.common())?, work)
 }
 
 /// [`with_client`] with the `--redis` budget already opened (a batch watches it for its
 /// progress line).
 pub(crate) fn with_client_and_budget<T>(
-    common: &CommonArgs,
-    v3: Option<&V3Args>,
+    flags: &impl Flags,
     api: Api,
     budget: Option<Arc<RedisBudget>>,
     work: impl AsyncFnOnce(&Client) -> T,
 ) -> Result<T, CliError> {
-    let prepared = if common.sandbox { None } else { Some(prepare(common, v3, api, budget.as_ref())?) };
+    let common = flags.common();
+    if common.sandbox && api == Api::V2 {
+        return Err(CliError::SandboxWire);
+    }
+    let prepared =
+        if common.sandbox { None } else { Some(prepare(common, flags.v3(), flags.v2(), api, budget.as_ref())?) };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -181,7 +195,7 @@ pub(crate) fn with_client_and_budget<T>(
 pub(crate) fn one<C: CliOperation>(command: &C) -> Result<Report, CliError> {
     let op = command.request()?;
     let common = command.common();
-    let shown = with_client(common, command.v3(), C::Op::SPEC.api, async |client| command.send(client, op).await)??;
+    let shown = with_client(command, C::Op::SPEC.api, async |client| command.send(client, op).await)??;
     let stdout = if common.json { render::json_line(&shown.json)? } else { shown.table };
     Ok(Report::new(stdout))
 }

@@ -205,9 +205,13 @@ fn wechatpay_serial_names_the_public_key_else_a_platform_certificate() {
 #[test]
 fn cloudpay_takes_no_credentials() {
     let args = ["cloudpay", "finish", "--dry-run", "--sub-mch-id", "1", "--transaction-id", "2"];
-    let args = [&args[..], &["--out-order-no", "P1", "--description", "d", "--mchid", MCHID]].concat();
-    let (_, stderr) = text_output(&args, None, 2);
-    assert!(stderr.contains("unexpected argument '--mchid'"), "{stderr}");
+    let args = [&args[..], &["--out-order-no", "P1", "--description", "d"]].concat();
+    let (_, stderr) = text_output(&[&args[..], &["--merchant-serial", MERCHANT_SERIAL]].concat(), None, 2);
+    assert!(stderr.contains("unexpected argument '--merchant-serial'"), "{stderr}");
+    // --mchid is the v2 wire's `mch_id` (`--wire v2`); the CloudPay wire sends no credential.
+    let (stdout, _) = text_output(&[&args[..], &["--mchid", MCHID]].concat(), None, 0);
+    assert!(stdout.starts_with("POST http://api.weixin.qq.com/_/pay/profitsharingfinish"), "{stdout}");
+    assert!(!stdout.contains(MCHID), "{stdout}");
 }
 
 #[test]

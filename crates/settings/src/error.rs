@@ -12,7 +12,8 @@ use wxpay_protocol::security::KeyError;
 
 /// A setting: its key in the TOML file (and field of [`Settings`](crate::Settings)), the CLI flag
 /// that carries it, and its environment variable. A secret's contents
-/// ([`PRIVATE_KEY_PEM`](Self::PRIVATE_KEY_PEM), [`APIV3_KEY`](Self::APIV3_KEY)) have only a
+/// ([`PRIVATE_KEY_PEM`](Self::PRIVATE_KEY_PEM), [`APIV3_KEY`](Self::APIV3_KEY),
+/// [`APIV2_KEY`](Self::APIV2_KEY), [`CLIENT_KEY_PEM`](Self::CLIENT_KEY_PEM)) have only a
 /// variable ([`Setting::is_contents`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Setting {
@@ -23,7 +24,8 @@ pub struct Setting {
 }
 
 impl Setting {
-    /// `mchid`, `WXPAY_MCHID`.
+    /// `mchid`, `WXPAY_MCHID`: the merchant id that signs API v3 requests, and the `mch_id` of
+    /// v2 calls.
     pub const MCHID: Setting = Setting::new("mchid", "mchid", Some("WXPAY_MCHID"));
     /// `merchant_serial`, `WXPAY_MERCHANT_SERIAL`.
     pub const MERCHANT_SERIAL: Setting =
@@ -59,6 +61,24 @@ impl Setting {
         Setting::new("connect_timeout", "connect_timeout", Some("WXPAY_CONNECT_TIMEOUT"));
     /// `redis_url` (the CLI's `--redis`), `WXPAY_REDIS_URL`: a rate budget shared through Redis.
     pub const REDIS_URL: Setting = Setting::new("redis_url", "redis", Some("WXPAY_REDIS_URL"));
+    /// `v2_url`, `WXPAY_V2_URL`: the v2 API's base URL.
+    pub const V2_URL: Setting = Setting::new("v2_url", "v2_url", Some("WXPAY_V2_URL"));
+    /// `appid`, `WXPAY_APPID`: the app id of v2 calls.
+    pub const APPID: Setting = Setting::new("appid", "appid", Some("WXPAY_APPID"));
+    /// `apiv2_key_file` (a path), `WXPAY_APIV2_KEY_FILE`: the API v2 key that signs v2 calls.
+    pub const APIV2_KEY_FILE: Setting = Setting::new("apiv2_key_file", "apiv2_key_file", Some("WXPAY_APIV2_KEY_FILE"));
+    /// `WXPAY_APIV2_KEY`: the API v2 key itself (32 characters). Instead of
+    /// [`APIV2_KEY_FILE`](Self::APIV2_KEY_FILE); no flag, no key in the file.
+    pub const APIV2_KEY: Setting = Setting::contents("apiv2_key", "WXPAY_APIV2_KEY");
+    /// `client_cert` (a path), `WXPAY_CLIENT_CERT`: the merchant API certificate
+    /// (`apiclient_cert.pem`) presented as the TLS client certificate (v2 `/secapi/` calls).
+    pub const CLIENT_CERT: Setting = Setting::new("client_cert", "client_cert", Some("WXPAY_CLIENT_CERT"));
+    /// `client_key` (a path), `WXPAY_CLIENT_KEY`: the private key of
+    /// [`CLIENT_CERT`](Self::CLIENT_CERT) (`apiclient_key.pem`).
+    pub const CLIENT_KEY: Setting = Setting::new("client_key", "client_key", Some("WXPAY_CLIENT_KEY"));
+    /// `WXPAY_CLIENT_KEY_PEM`: the TLS client key itself (PEM text). Instead of
+    /// [`CLIENT_KEY`](Self::CLIENT_KEY); no flag, no key in the file.
+    pub const CLIENT_KEY_PEM: Setting = Setting::contents("client_key_pem", "WXPAY_CLIENT_KEY_PEM");
     /// The config file (`--config`), `WXPAY_CONFIG`.
     pub const CONFIG: Setting = Setting::new("config", "config", Some("WXPAY_CONFIG"));
 
@@ -132,6 +152,8 @@ pub enum CredentialError {
     Both(Setting),
     /// The private key is not a PKCS#8 private key the protocol accepts.
     PrivateKey(KeyError),
+    /// The TLS client certificate or its key is not PEM the protocol accepts.
+    ClientIdentity(KeyError),
     /// The protocol refused the id, key or certificate.
     Key(KeyError),
 }
@@ -161,6 +183,7 @@ impl fmt::Display for CredentialError {
             CredentialError::PrivateKey(e) => {
                 write!(f, "not a PKCS#8 private key (`-----BEGIN PRIVATE KEY-----`, apiclient_key.pem): {e}")
             }
+            CredentialError::ClientIdentity(e) => write!(f, "not a usable TLS client certificate or key: {e}"),
             CredentialError::Key(e) => e.fmt(f),
         }
     }
@@ -170,7 +193,7 @@ impl Error for CredentialError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             CredentialError::Read(e) => Some(e),
-            CredentialError::Key(e) | CredentialError::PrivateKey(e) => e.source(),
+            CredentialError::Key(e) | CredentialError::PrivateKey(e) | CredentialError::ClientIdentity(e) => e.source(),
             CredentialError::NotAFile
             | CredentialError::NotText
             | CredentialError::LooksLikeContent { .. }

@@ -25,6 +25,11 @@ struct ConfigFile {
     request_timeout: Option<f64>,
     connect_timeout: Option<f64>,
     redis_url: Option<String>,
+    v2_url: Option<String>,
+    appid: Option<String>,
+    apiv2_key_file: Option<PathBuf>,
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
 }
 
 /// Reads and parses the file at `path`, with relative paths made relative to its directory.
@@ -57,8 +62,15 @@ pub(crate) fn read(path: &Path) -> Result<Settings, SettingsError> {
         request_timeout: timeout(Setting::REQUEST_TIMEOUT, file.request_timeout)?,
         connect_timeout: timeout(Setting::CONNECT_TIMEOUT, file.connect_timeout)?,
         redis_url: file.redis_url.map(crate::RedisUrl::new),
+        v2_url: file.v2_url,
+        appid: file.appid,
+        apiv2_key_file: resolve(file.apiv2_key_file),
+        client_cert: resolve(file.client_cert),
+        client_key: resolve(file.client_key),
         private_key_pem: None,
         apiv3_key: None,
+        apiv2_key: None,
+        client_key_pem: None,
         config: None,
     })
 }
@@ -127,7 +139,8 @@ mod tests {
             "mchid = \"1\"\nmerchant_serial = \"AB\"\nprivate_key = \"keys/k.pem\"\npublic_key = \"p.pem\"\n\
              public_key_id = \"PUB_KEY_ID_1\"\nplatform_certs = [\"a.pem\", \"/abs/b.pem\"]\napiv3_key_file = \"v3\"\n\
              base_url = \"https://x\"\ncloudpay_url = \"http://y\"\nca_cert = \"ca.pem\"\n\
-             request_timeout = 2.5\nconnect_timeout = 1\n",
+             request_timeout = 2.5\nconnect_timeout = 1\nv2_url = \"https://z\"\nappid = \"wx1\"\n\
+             apiv2_key_file = \"v2\"\nclient_cert = \"c.pem\"\nclient_key = \"/abs/k.pem\"\n",
         )
         .unwrap();
         let s = read(&path).unwrap();
@@ -141,6 +154,9 @@ mod tests {
         assert_eq!((s.base_url.as_deref(), s.cloudpay_url.as_deref()), (Some("https://x"), Some("http://y")));
         assert_eq!(s.request_timeout, Some(Duration::from_millis(2500)));
         assert_eq!(s.connect_timeout, Some(Duration::from_secs(1)));
+        assert_eq!((s.v2_url.as_deref(), s.appid.as_deref()), (Some("https://z"), Some("wx1")));
+        assert_eq!(s.apiv2_key_file, Some(dir.path().join("v2")));
+        assert_eq!((s.client_cert, s.client_key), (Some(dir.path().join("c.pem")), Some(PathBuf::from("/abs/k.pem"))));
         // A wrong type names the key, not the value.
         std::fs::write(&path, "request_timeout = \"s3cr3t\"\n").unwrap();
         let err = read(&path).unwrap_err().to_string();

@@ -10,9 +10,12 @@ use std::sync::Arc;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use wxpay_protocol::client::KeyMode;
+use wxpay_protocol::security::KeyError;
 use wxpay_protocol::security::{
-    Apiv3Key, KeySet, Mchid, MerchantCredentials, MerchantSerial, PublicKeyId, RsaPrivateKey, VerifyingKey,
+    Apiv3Key, ClientIdentity, KeySet, Mchid, MerchantCredentials, MerchantSerial, PublicKeyId, RsaPrivateKey,
+    VerifyingKey,
 };
+use wxpay_protocol::v2::{ApiV2Key, AppId, Merchant};
 use zeroize::Zeroizing;
 
 use crate::secret::{looks_like_content, path_shown};
@@ -141,6 +144,77 @@ impl Settings {
         let setting = Setting::APIV3_KEY_FILE;
         let bytes = read_bytes(setting, path, Some(Setting::APIV3_KEY))?;
         Apiv3Key::new(&bytes).map(Some).map_err(|e| setting.invalid(Some(path), e))
+    }
+
+    /// The API v2 key, in `apiv2_key` (the contents) or else the `apiv2_key_file`, checked by
+    /// the protocol's rule (32 printable characters; surrounding whitespace is not part of it),
+    /// if given.
+    pub fn apiv2_key(&self) -> Result<Option<ApiV2Key>, SettingsError> {
+        if let Some(contents) = &self.apiv2_key {
+            return ApiV2Key::new(contents.expose()).map(Some).map_err(|e| Setting::APIV2_KEY.invalid(None, e));
+        }
+        let Some(path) = self.apiv2_key_file.as_deref() else {
+            return Ok(None);
+        };
+        let setting = Setting::APIV2_KEY_FILE;
+        let bytes = read_bytes(setting, path, Some(Setting::APIV2_KEY))?;
+        ApiV2Key::new(&bytes).map(Some).map_err(|e| setting.invalid(Some(path), e))
+    }
+
+    /// The signer of v2 calls: `mchid` (sent as `mch_id`), `appid` and the API v2 key
+    /// (`apiv2_key_file`, or its contents in `apiv2_key`), all three required; a missing one
+    /// is named in that order. The ids are checked before the key is read.
+    ///
+    /// ```
+    /// # use wxpay_settings::Settings;
+    /// let mut settings = Settings::default();
+    /// settings.mchid = Some("1900000100".into());
+    /// assert_eq!(settings.v2_merchant().unwrap_err().to_string(), "missing setting appid (env WXPAY_APPID)");
+    /// settings.appid = Some("wx8888888888888888".into());
+    /// settings.apiv2_key = Some(wxpay_settings::Secret::new("192006250b4c09247ec02edce69f6a2d"));
+    /// let merchant = settings.v2_merchant()?;
+    /// assert_eq!(merchant.mch_id().as_str(), "1900000100");
+    /// # Ok::<(), wxpay_settings::SettingsError>(())
+    /// ```
+    pub fn v2_merchant(&self) -> Result<Merchant, SettingsError> {
+        let mchid = required(self.mchid.as_deref(), Setting::MCHID)?;
+        let appid = required(self.appid.as_deref(), Setting::APPID)?;
+        if self.apiv2_key.is_none() {
+            required(self.apiv2_key_file.as_deref(), Setting::APIV2_KEY_FILE)?;
+        }
+        let mchid = Mchid::new(mchid).map_err(|e| Setting::MCHID.invalid(None, e))?;
+        let appid = AppId::new(appid)?;
+        let key = self.apiv2_key()?.ok_or_else(|| Setting::APIV2_KEY_FILE.missing())?;
+        Ok(Merchant::new(mchid, appid, key))
+    }
+
+    /// The TLS client certificate of the v2 calls under `/secapi/`: `client_cert` with its key
+    /// (`client_key`, or its contents in `client_key_pem`), both or neither (`None`). The
+    /// certificate file may hold the chain, leaf first; the key may be PKCS#8, PKCS#1 or SEC1.
+    pub fn client_identity(&self) -> Result<Option<ClientIdentity>, SettingsError> {
+        let contents = self.client_key_pem.as_ref().map(crate::Secret::expose);
+        let key_path = self.client_key.as_deref();
+        let cert_path = match (self.client_cert.as_deref(), key_path.is_some() || contents.is_some()) {
+            (None, false) => return Ok(None),
+            (None, true) => return Err(Setting::CLIENT_CERT.missing()),
+            (Some(_), false) => return Err(Setting::CLIENT_KEY.missing()),
+            (Some(path), true) => path,
+        };
+        let cert = read_bytes(Setting::CLIENT_CERT, cert_path, None)?;
+        let (setting, key_file, key) = match (contents, key_path) {
+            (Some(contents), _) => (Setting::CLIENT_KEY_PEM, None, Zeroizing::new(contents.to_vec())),
+            (None, Some(path)) => {
+                (Setting::CLIENT_KEY, Some(path), read_bytes(Setting::CLIENT_KEY, path, Some(Setting::CLIENT_KEY_PEM))?)
+            }
+            (None, None) => return Err(Setting::CLIENT_KEY.missing()),
+        };
+        ClientIdentity::from_pem(&cert, &key).map(Some).map_err(|e| match e {
+            // The protocol says which of the two texts it could not read.
+            KeyError::Pem { expected: "CERTIFICATE", .. } => {
+                Setting::CLIENT_CERT.invalid(Some(cert_path), CredentialError::ClientIdentity(e))
+            }
+            e => setting.invalid(key_file, CredentialError::ClientIdentity(e)),
+        })
     }
 
     /// How answers are verified: with the APIv3 key, platform certificates downloaded on first

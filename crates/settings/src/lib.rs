@@ -10,9 +10,11 @@
 //!
 //! The file holds paths to key material, never key material: it can be shown without showing a
 //! secret, and no error quotes a value from it (or from a key file, or a variable). For
-//! containers and CI systems that hand secrets over as variable contents, two variables take
-//! the contents themselves: `WXPAY_PRIVATE_KEY_PEM` (instead of a `private_key` file) and
-//! `WXPAY_APIV3_KEY` (instead of an `apiv3_key_file`). They win over the file's paths, are
+//! containers and CI systems that hand secrets over as variable contents, four variables take
+//! the contents themselves: `WXPAY_PRIVATE_KEY_PEM` (instead of a `private_key` file),
+//! `WXPAY_APIV3_KEY` (instead of an `apiv3_key_file`), `WXPAY_APIV2_KEY` (instead of an
+//! `apiv2_key_file`) and `WXPAY_CLIENT_KEY_PEM` (instead of a `client_key` file). They win
+//! over the file's paths, are
 //! refused when given together with the path (a flag or its variable), and are held in a
 //! [`Secret`] that `Debug` does not show. Contents are never guessed from a path: a value given
 //! where a path is expected that looks like key material ([`looks_like_content`]) is refused
@@ -31,7 +33,18 @@
 //! ca_cert = "keys/corporate_ca.pem"
 //! request_timeout = 30                          # seconds
 //! connect_timeout = 5
+//!
+//! # The v2 wire (wxpay_protocol::v2): mchid above is the v2 `mch_id` too.
+//! v2_url = "https://api.mch.weixin.qq.com"
+//! appid = "wx8888888888888888"
+//! apiv2_key_file = "keys/apiv2_key"             # the 32-character API v2 key, not the APIv3 key
+//! client_cert = "keys/apiclient_cert.pem"       # TLS client certificate for /secapi/ (finish)
+//! client_key = "keys/apiclient_key.pem"
 //! ```
+//!
+//! The v2 calls are signed by a [`v2::Merchant`](wxpay_protocol::v2::Merchant)
+//! ([`Settings::v2_merchant`]); the client certificate goes into the [`ClientConfig`]
+//! ([`Settings::client_identity`], [`Settings::client_config`]).
 //!
 //! Loading with an environment given as a map (what [`Settings::from_env`] does with the
 //! process's own):
@@ -77,7 +90,8 @@ use crate::secret::ShownPath;
 
 /// Every setting, each from one layer: explicit values, variables, a file (see
 /// [`Settings::load`]). Paths name files; the only key material is a secret's contents
-/// ([`private_key_pem`](Self::private_key_pem), [`apiv3_key`](Self::apiv3_key)), which `Debug`
+/// ([`private_key_pem`](Self::private_key_pem), [`apiv3_key`](Self::apiv3_key),
+/// [`apiv2_key`](Self::apiv2_key), [`client_key_pem`](Self::client_key_pem)), which `Debug`
 /// shows only as set, as it does a path that looks like key material ([`looks_like_content`])
 /// and the Redis URL.
 ///
@@ -85,7 +99,8 @@ use crate::secret::ShownPath;
 #[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Settings {
-    /// The merchant id that signs API v3 requests (`mchid`, `WXPAY_MCHID`).
+    /// The merchant id that signs API v3 requests, and the `mch_id` of v2 calls (`mchid`,
+    /// `WXPAY_MCHID`).
     pub mchid: Option<String>,
     /// The serial of the merchant's API certificate (`merchant_serial`, `WXPAY_MERCHANT_SERIAL`).
     pub merchant_serial: Option<String>,
@@ -122,6 +137,25 @@ pub struct Settings {
     /// A Redis whose rate budget a fleet of workers shares (`redis_url`, `WXPAY_REDIS_URL`;
     /// `wxpay-ratelimit-redis`). Never printed: it may hold a password.
     pub redis_url: Option<RedisUrl>,
+    /// The v2 API's base URL (`v2_url`, `WXPAY_V2_URL`; default [`BaseUrl::V2_DEFAULT`]).
+    pub v2_url: Option<String>,
+    /// The app id of v2 calls (`appid`, `WXPAY_APPID`).
+    pub appid: Option<String>,
+    /// A file holding the API v2 key (`apiv2_key_file`, `WXPAY_APIV2_KEY_FILE`): the 32
+    /// characters that sign v2 calls (not the APIv3 key).
+    pub apiv2_key_file: Option<PathBuf>,
+    /// The API v2 key itself (`WXPAY_APIV2_KEY`; no key in the file): instead of
+    /// [`apiv2_key_file`](Self::apiv2_key_file), never with it.
+    pub apiv2_key: Option<Secret>,
+    /// The merchant API certificate, a PEM file (`client_cert`, `WXPAY_CLIENT_CERT`), presented
+    /// as the TLS client certificate: the v2 calls under `/secapi/` (the finish) need it.
+    pub client_cert: Option<PathBuf>,
+    /// The private key of [`client_cert`](Self::client_cert), a PEM file (`client_key`,
+    /// `WXPAY_CLIENT_KEY`).
+    pub client_key: Option<PathBuf>,
+    /// The TLS client key itself, PEM text (`WXPAY_CLIENT_KEY_PEM`; no key in the file):
+    /// instead of [`client_key`](Self::client_key), never with it.
+    pub client_key_pem: Option<Secret>,
     /// The TOML file read below the explicit values and the variables (`WXPAY_CONFIG`).
     pub config: Option<PathBuf>,
 }
@@ -170,6 +204,13 @@ impl std::fmt::Debug for Settings {
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("redis_url", &self.redis_url)
+            .field("v2_url", &self.v2_url)
+            .field("appid", &self.appid)
+            .field("apiv2_key_file", &path(&self.apiv2_key_file))
+            .field("apiv2_key", &self.apiv2_key)
+            .field("client_cert", &path(&self.client_cert))
+            .field("client_key", &path(&self.client_key))
+            .field("client_key_pem", &self.client_key_pem)
             .field("config", &path(&self.config))
             .finish()
     }
@@ -193,8 +234,8 @@ impl Settings {
     /// as `WXPAY_MCHID` to its value; an empty value counts as unset), then the TOML file named
     /// by the explicit `config` or else `WXPAY_CONFIG`. What none of them sets keeps its default.
     ///
-    /// A secret's contents (`WXPAY_PRIVATE_KEY_PEM`, `WXPAY_APIV3_KEY`) win over the file's
-    /// path for the same secret, and are refused ([`CredentialError::Both`]) when an explicit
+    /// A secret's contents (`WXPAY_PRIVATE_KEY_PEM`, `WXPAY_APIV3_KEY`, `WXPAY_APIV2_KEY`,
+    /// `WXPAY_CLIENT_KEY_PEM`) win over the file's path for the same secret, and are refused ([`CredentialError::Both`]) when an explicit
     /// value or a variable gives that path too.
     ///
     /// The environment is an input so that tests and embedders can pass a map;
@@ -207,6 +248,12 @@ impl Settings {
         }
         if given(|s| s.apiv3_key.is_some()) && given(|s| s.apiv3_key_file.is_some()) {
             return Err(Setting::APIV3_KEY.invalid(None, CredentialError::Both(Setting::APIV3_KEY_FILE)));
+        }
+        if given(|s| s.apiv2_key.is_some()) && given(|s| s.apiv2_key_file.is_some()) {
+            return Err(Setting::APIV2_KEY.invalid(None, CredentialError::Both(Setting::APIV2_KEY_FILE)));
+        }
+        if given(|s| s.client_key_pem.is_some()) && given(|s| s.client_key.is_some()) {
+            return Err(Setting::CLIENT_KEY_PEM.invalid(None, CredentialError::Both(Setting::CLIENT_KEY)));
         }
         let upper = explicit.or(vars);
         match upper.config.clone() {
@@ -236,6 +283,13 @@ impl Settings {
             request_timeout: seconds(Setting::REQUEST_TIMEOUT)?,
             connect_timeout: seconds(Setting::CONNECT_TIMEOUT)?,
             redis_url: get(Setting::REDIS_URL).map(RedisUrl),
+            v2_url: get(Setting::V2_URL),
+            appid: get(Setting::APPID),
+            apiv2_key_file: get(Setting::APIV2_KEY_FILE).map(PathBuf::from),
+            apiv2_key: get(Setting::APIV2_KEY).map(Secret::new),
+            client_cert: get(Setting::CLIENT_CERT).map(PathBuf::from),
+            client_key: get(Setting::CLIENT_KEY).map(PathBuf::from),
+            client_key_pem: get(Setting::CLIENT_KEY_PEM).map(Secret::new),
             config: get(Setting::CONFIG).map(PathBuf::from),
         })
     }
@@ -280,6 +334,17 @@ impl Settings {
         fill(&mut self.request_timeout, lower.request_timeout);
         fill(&mut self.connect_timeout, lower.connect_timeout);
         fill(&mut self.redis_url, lower.redis_url);
+        fill(&mut self.v2_url, lower.v2_url);
+        fill(&mut self.appid, lower.appid);
+        if self.apiv2_key_file.is_none() && self.apiv2_key.is_none() {
+            self.apiv2_key_file = lower.apiv2_key_file;
+            self.apiv2_key = lower.apiv2_key;
+        }
+        fill(&mut self.client_cert, lower.client_cert);
+        if self.client_key.is_none() && self.client_key_pem.is_none() {
+            self.client_key = lower.client_key;
+            self.client_key_pem = lower.client_key_pem;
+        }
         fill(&mut self.config, lower.config);
         self
     }
@@ -296,14 +361,30 @@ impl Settings {
             .map_err(|e| e.in_field("cloudpay_url"))?)
     }
 
-    /// Everything a client is configured with: both base URLs, the merchant credentials (when
-    /// any of them is set), and how answers are verified ([`Settings::key_mode`]). The retry
-    /// policy, rate limits and `User-Agent` are [`ClientConfig`]'s defaults; set them on the result.
+    /// The v2 API's base URL (WeChat Pay's when unset). Plain `http` is refused unless it is a
+    /// loopback address when the [`ClientConfig`] is built ([`Settings::client_config`]).
+    pub fn v2_base(&self) -> Result<BaseUrl, SettingsError> {
+        Ok(BaseUrl::parse(self.v2_url.as_deref().unwrap_or(BaseUrl::V2_DEFAULT)).map_err(|e| e.in_field("v2_url"))?)
+    }
+
+    /// Everything a client is configured with: the three base URLs, the merchant credentials
+    /// (when any of them is set), how answers are verified ([`Settings::key_mode`]), and the
+    /// TLS client certificate of the v2 `/secapi/` calls ([`Settings::client_identity`], when
+    /// given). The retry policy, rate limits and `User-Agent` are [`ClientConfig`]'s defaults;
+    /// set them on the result. The v2 calls' signer is not part of it: see
+    /// [`Settings::v2_merchant`].
     pub fn client_config(&self) -> Result<ClientConfig, SettingsError> {
-        let mut config =
-            ClientConfig::new().v3_base(self.v3_base()?)?.cloudpay_base(self.cloudpay_base()?).keys(self.key_mode()?);
+        let mut config = ClientConfig::new()
+            .v3_base(self.v3_base()?)?
+            .cloudpay_base(self.cloudpay_base()?)
+            .v2_base(self.v2_base()?)
+            .map_err(|e| e.in_field("v2_url"))?
+            .keys(self.key_mode()?);
         if let Some(credentials) = self.merchant_credentials()? {
             config = config.credentials(credentials);
+        }
+        if let Some(identity) = self.client_identity()? {
+            config = config.client_identity(identity);
         }
         Ok(config)
     }
@@ -545,6 +626,124 @@ mod tests {
             format!("invalid ca_cert (env WXPAY_CA_CERT) {}: not PEM certificates", ca.display())
         );
         assert_hidden(&err, "MIIE");
+    }
+
+    const APIV2: &str = "192006250b4c09247ec02edce69f6a2d";
+
+    #[test]
+    fn the_v2_settings_load_in_the_same_precedence_and_make_a_merchant() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("apiv2_key");
+        std::fs::write(&key_file, format!("{APIV2}\n")).unwrap();
+        let file = dir.path().join("wxpay.toml");
+        std::fs::write(
+            &file,
+            "mchid = \"1900000100\"\nappid = \"wxfile\"\napiv2_key_file = \"apiv2_key\"\n\
+             v2_url = \"https://file.example\"\nclient_cert = \"c.pem\"\nclient_key = \"k.pem\"\n",
+        )
+        .unwrap();
+        let env = vars(&[("WXPAY_CONFIG", file.to_str().unwrap()), ("WXPAY_APPID", "wx8888888888888888")]);
+        let s = Settings::load(Settings::default(), env).unwrap();
+        assert_eq!(s.appid.as_deref(), Some("wx8888888888888888"), "variable > file");
+        assert_eq!(s.apiv2_key_file, Some(key_file.clone()), "relative to the file");
+        assert_eq!(s.client_cert, Some(dir.path().join("c.pem")));
+        assert_eq!(s.client_key, Some(dir.path().join("k.pem")));
+        assert_eq!(s.v2_base().unwrap().as_str(), "https://file.example");
+        let merchant = s.v2_merchant().unwrap();
+        assert_eq!((merchant.mch_id().as_str(), merchant.appid().as_str()), ("1900000100", "wx8888888888888888"));
+        assert_eq!(Settings::default().v2_base().unwrap().as_str(), BaseUrl::V2_DEFAULT);
+        // Missing ones are named in order, and an invalid appid by the protocol's rule.
+        let err = Settings::default().v2_merchant().unwrap_err();
+        assert_eq!(err.to_string(), "missing setting mchid (env WXPAY_MCHID)");
+        let s = Settings { mchid: Some("1900000100".into()), appid: Some("wx1".into()), ..Settings::default() };
+        assert_eq!(
+            s.v2_merchant().unwrap_err().to_string(),
+            "missing setting apiv2_key_file (env WXPAY_APIV2_KEY_FILE)"
+        );
+        let s = Settings { appid: Some("wx-1".into()), apiv2_key: Some(Secret::new(APIV2)), ..s };
+        assert!(s.v2_merchant().unwrap_err().to_string().contains("appid"));
+        // A plain-http v2 URL off loopback is refused, naming v2_url.
+        let s = Settings { v2_url: Some("http://api.example.com".into()), ..Settings::default() };
+        assert!(s.client_config().unwrap_err().to_string().contains("v2_url"), "{:?}", s.client_config());
+    }
+
+    #[test]
+    fn the_apiv2_key_content_variable_is_hidden_and_never_taken_with_its_path() {
+        let s = Settings::load(Settings::default(), vars(&[("WXPAY_APIV2_KEY", APIV2)])).unwrap();
+        assert!(s.apiv2_key().unwrap().is_some());
+        let debug = format!("{s:?}");
+        assert!(debug.contains("apiv2_key: Some(Secret(<set, not shown>))") && !debug.contains(APIV2), "{debug}");
+        let err =
+            Settings::load(Settings::default(), vars(&[("WXPAY_APIV2_KEY", APIV2), ("WXPAY_APIV2_KEY_FILE", "k")]))
+                .unwrap_err();
+        assert_eq!(err.to_string(), "invalid setting WXPAY_APIV2_KEY");
+        assert_hidden(&err, APIV2);
+        // The variable's contents win over the file's path.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wxpay.toml");
+        std::fs::write(&file, "apiv2_key_file = \"v2\"\nclient_key = \"k.pem\"\n").unwrap();
+        let env = vars(&[
+            ("WXPAY_CONFIG", file.to_str().unwrap()),
+            ("WXPAY_APIV2_KEY", APIV2),
+            ("WXPAY_CLIENT_KEY_PEM", PEM),
+        ]);
+        let s = Settings::load(Settings::default(), env).unwrap();
+        assert_eq!((s.apiv2_key_file, s.client_key), (None, None));
+        // A short key: named by its variable, not shown.
+        let s = Settings { apiv2_key: Some(Secret::new("0123456789")), ..Settings::default() };
+        let err = s.apiv2_key().unwrap_err();
+        assert_eq!(err.to_string(), "invalid setting WXPAY_APIV2_KEY");
+        assert_hidden(&err, "0123456789");
+        // The key where its file's path is expected.
+        let s = Settings { apiv2_key_file: Some(APIV2.into()), ..Settings::default() };
+        assert!(!format!("{s:?}").contains(APIV2));
+        let err = s.apiv2_key().unwrap_err();
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(cause.starts_with("looks like key content, not a path"), "{cause}");
+        assert!(cause.ends_with("or the contents in WXPAY_APIV2_KEY"), "{cause}");
+        assert_hidden(&err, APIV2);
+        assert_hidden(&err, "1920062");
+    }
+
+    #[test]
+    fn the_client_identity_needs_both_files_and_names_the_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["merchant".into()]).unwrap().self_signed(&key).unwrap();
+        let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        std::fs::write(&cert_file, cert.pem()).unwrap();
+        std::fs::write(&key_file, key.serialize_pem()).unwrap();
+        assert!(Settings::default().client_identity().unwrap().is_none());
+        let s = Settings { client_cert: Some(cert_file.clone()), ..Settings::default() };
+        assert_eq!(s.client_identity().unwrap_err().to_string(), "missing setting client_key (env WXPAY_CLIENT_KEY)");
+        let s = Settings { client_key_pem: Some(Secret::new(key.serialize_pem())), ..Settings::default() };
+        assert_eq!(s.client_identity().unwrap_err().to_string(), "missing setting client_cert (env WXPAY_CLIENT_CERT)");
+        let s = Settings { client_cert: Some(cert_file.clone()), ..s };
+        assert_eq!(s.client_identity().unwrap().unwrap().certificate_chain().len(), 1);
+        let s = Settings {
+            client_cert: Some(cert_file.clone()),
+            client_key: Some(key_file.clone()),
+            ..Settings::default()
+        };
+        assert!(s.client_config().unwrap().tls_client_identity().is_some());
+        // Swapped: the certificate file holds no certificate.
+        let s = Settings { client_cert: Some(key_file.clone()), client_key: Some(cert_file.clone()), ..s };
+        let err = s.client_identity().unwrap_err();
+        assert!(matches!(&err, SettingsError::Credential { setting: Setting::CLIENT_CERT, .. }), "{err:?}");
+        // The key's contents where its path is expected: refused, not shown.
+        let pem = key.serialize_pem();
+        let s = Settings { client_cert: Some(cert_file), client_key: Some(pem.clone().into()), ..Settings::default() };
+        let err = s.client_identity().unwrap_err();
+        assert!(matches!(&err, SettingsError::Credential { setting: Setting::CLIENT_KEY, file: None, .. }), "{err:?}");
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(cause.ends_with("or the contents in WXPAY_CLIENT_KEY_PEM"), "{cause}");
+        assert_hidden(&err, &pem[30..60]);
+        let err = Settings::load(
+            Settings { client_key: Some("k.pem".into()), ..Settings::default() },
+            vars(&[("WXPAY_CLIENT_KEY_PEM", &pem)]),
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "invalid setting WXPAY_CLIENT_KEY_PEM");
     }
 
     #[test]

@@ -57,8 +57,10 @@ impl ClientBuilder {
     }
 
     /// Everything [`wxpay_settings::Settings`] holds: the [`ClientConfig`] it makes (base URLs,
-    /// credentials, keys), its extra CA roots and its timeouts. Key files are read here; an
-    /// error names the setting, never a value.
+    /// the v2 one included, credentials, keys, and the TLS client certificate of the v2
+    /// `/secapi/` calls from `client_cert` and `client_key`), its extra CA roots and its
+    /// timeouts. Key files are read here; an error names the setting, never a value. The v2
+    /// calls' signer is [`Settings::v2_merchant`](wxpay_settings::Settings::v2_merchant).
     pub fn settings(mut self, settings: &wxpay_settings::Settings) -> Result<Self, BuildError> {
         self.config = settings.client_config()?;
         for root in settings.ca_roots()? {

@@ -9,9 +9,12 @@ use wxpay_protocol::{
 };
 use wxpay_transport_hyper::Client;
 
+use wxpay_protocol::v2::{Call, SubAppId};
+
+use super::v2::{OverV2, cloudpay_wire_only};
 use super::{CliOperation, Flags, Shown, dispatch, flags, shown};
-use crate::args::CommonArgs;
 use crate::args::required_note;
+use crate::args::{CommonArgs, V2Args};
 use crate::exit::CliError;
 use crate::request::{field, given_nonce, optional, order_ref};
 use crate::table::{ExtraNames, Grid, Table, amount, or_none};
@@ -31,6 +34,20 @@ pub(crate) enum CloudPayCommand {
     RefundQuery(RefundQueryArgs),
 }
 
+/// The notes on the v2 wire, at the end of each CloudPay operation's help.
+macro_rules! v2_notes {
+    () => {
+        "\
+--wire v2 sends the operation to WeChat Pay's v2 API (--v2-url) as XML signed with the API v2 key: \
+give --mchid, --appid and --apiv2-key-file (or WXPAY_MCHID, WXPAY_APPID, WXPAY_APIV2_KEY_FILE, the \
+--config file; a container can give the key itself in WXPAY_APIV2_KEY). finish needs the merchant \
+API certificate as TLS client certificate too: --client-cert and --client-key (WXPAY_CLIENT_CERT, \
+WXPAY_CLIENT_KEY or WXPAY_CLIENT_KEY_PEM). --dry-run prints the signed XML (--nonce-str makes it \
+reproducible); --decode checks an answer's sign when the API v2 key is given, and says so when it \
+is not."
+    };
+}
+
 /// The end of `wxpay cloudpay return-query --help`.
 const RETURN_QUERY_HELP: &str = concat!(
     "Examples:\n",
@@ -39,8 +56,12 @@ const RETURN_QUERY_HELP: &str = concat!(
     "  wxpay cloudpay return-query --sandbox --json --sub-mch-id 1900000109 \\\n",
     "      --order-id 3008450740201411110007820472 --out-return-no R20150806125346\n",
     "  wxpay cloudpay return-query --decode answer.json\n",
+    "  wxpay cloudpay return-query --wire v2 --config wxpay.toml --sub-mch-id 1900000109 \\\n",
+    "      --out-order-no P20150806125346 --out-return-no R20150806125346\n",
     "\n",
-    required_note!()
+    required_note!(),
+    "\n\n",
+    v2_notes!()
 );
 
 /// The end of `wxpay cloudpay finish --help`.
@@ -51,10 +72,16 @@ const FINISH_HELP: &str = concat!(
     "  wxpay cloudpay finish --dry-run --nonce-str 5K8264ILTKCH16CQ2502SI8ZNMTM67VS --sub-mch-id 1900000109 \\\n",
     "      --transaction-id 4208450740201411110007820472 --out-order-no P20150806125346 --description 分账已完成\n",
     "  wxpay cloudpay finish --batch finishes.csv --output results.jsonl\n",
+    "  wxpay cloudpay finish --wire v2 --mchid 1900000100 --appid wx8888888888888888 \\\n",
+    "      --apiv2-key-file apiv2_key --client-cert apiclient_cert.pem --client-key apiclient_key.pem \\\n",
+    "      --sub-mch-id 1900000109 --transaction-id 4208450740201411110007820472 \\\n",
+    "      --out-order-no P20150806125346 --description 分账已完成\n",
     "\n",
     "A finish whose outcome is unknown (a timeout) is resent with the same --out-order-no, never a new one.\n",
     "\n",
-    required_note!()
+    required_note!(),
+    "\n\n",
+    v2_notes!()
 );
 
 /// The end of `wxpay cloudpay refund-query --help`.
@@ -64,16 +91,21 @@ const REFUND_QUERY_HELP: &str = concat!(
     "  wxpay cloudpay refund-query --sub-mch-id 1900000109 --transaction-id 1217752501201407033233368018 \\\n",
     "      --all-pages --json\n",
     "  wxpay cloudpay refund-query --sandbox --sub-mch-id 1900000109 --out-trade-no 1217752501201407033233368018\n",
+    "  wxpay cloudpay refund-query --wire v2 --sign-type MD5 --config wxpay.toml --sub-mch-id 1900000109 \\\n",
+    "      --out-refund-no 1217752501201407033233368018\n",
     "\n",
-    required_note!()
+    required_note!(),
+    "\n\n",
+    v2_notes!()
 );
 
-dispatch!(CloudPayCommand { ReturnQuery, Finish, RefundQuery });
+dispatch!(CloudPayCommand { ReturnQuery, Finish, RefundQuery } via super::v2::visit);
 
 flags! {
-    ReturnQueryArgs { sub_mch_id, nonce_str, order_id, out_order_no, out_return_no }
-    FinishArgs { sub_mch_id, nonce_str, transaction_id, out_order_no, description }
-    RefundQueryArgs { sub_mch_id, nonce_str, refund_id, out_refund_no, transaction_id, out_trade_no, offset }
+    ReturnQueryArgs { sub_mch_id, nonce_str, order_id, out_order_no, out_return_no } + v2
+    FinishArgs { sub_mch_id, nonce_str, transaction_id, out_order_no, description } + v2
+    RefundQueryArgs { sub_mch_id, nonce_str, refund_id, out_refund_no, transaction_id, out_trade_no, offset, sub_appid }
+        + v2
 }
 
 /// `wxpay cloudpay return-query`.
@@ -99,6 +131,9 @@ pub(crate) struct ReturnQueryArgs {
     /// Mode and output.
     #[command(flatten)]
     pub(crate) common: CommonArgs,
+    /// The v2 wire (last: its help heading applies to the flags that follow it).
+    #[command(flatten)]
+    pub(crate) v2: V2Args,
 }
 
 /// `wxpay cloudpay finish`.
@@ -124,6 +159,9 @@ pub(crate) struct FinishArgs {
     /// Mode and output.
     #[command(flatten)]
     pub(crate) common: CommonArgs,
+    /// The v2 wire (last: its help heading applies to the flags that follow it).
+    #[command(flatten)]
+    pub(crate) v2: V2Args,
 }
 
 /// `wxpay cloudpay refund-query`.
@@ -158,13 +196,20 @@ pub(crate) struct RefundQueryArgs {
     /// Mode and output.
     #[command(flatten)]
     pub(crate) common: CommonArgs,
+    /// The v2 wire (its help heading applies to the flags that follow it).
+    #[command(flatten)]
+    pub(crate) v2: V2Args,
+    /// `sub_appid`: the sub-merchant's app id (--wire v2 only).
+    #[arg(long, value_name = "SUB_APPID")]
+    pub(crate) sub_appid: Option<String>,
 }
 
-impl CliOperation for ReturnQueryArgs {
-    type Op = ReturnQueryRequest;
-    type Output = cloudpay::ReturnQueryResponse;
+impl OverV2 for ReturnQueryArgs {
+    fn wire_args(&self) -> &V2Args {
+        &self.v2
+    }
 
-    fn request(&self) -> Result<ReturnQueryRequest, CliError> {
+    fn cloudpay_request(&self) -> Result<ReturnQueryRequest, CliError> {
         given_nonce(
             ReturnQueryRequest::new(
                 field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?,
@@ -173,6 +218,16 @@ impl CliOperation for ReturnQueryArgs {
             ),
             &self.nonce_str,
         )
+    }
+}
+
+impl CliOperation for ReturnQueryArgs {
+    type Op = ReturnQueryRequest;
+    type Output = cloudpay::ReturnQueryResponse;
+
+    fn request(&self) -> Result<ReturnQueryRequest, CliError> {
+        cloudpay_wire_only(self)?;
+        self.cloudpay_request()
     }
 
     fn table(answer: &cloudpay::ReturnQueryResponse) -> String {
@@ -184,18 +239,19 @@ impl CliOperation for ReturnQueryArgs {
     }
 
     fn decode(
+        &self,
         response: &http::Response<Vec<u8>>,
-        _: Option<&crate::args::V3Args>,
     ) -> Result<(cloudpay::ReturnQueryResponse, Option<String>), CliError> {
         Ok((cloudpay::ReturnQueryResponse::parse(response)?, None))
     }
 }
 
-impl CliOperation for FinishArgs {
-    type Op = FinishRequest;
-    type Output = cloudpay::FinishResponse;
+impl OverV2 for FinishArgs {
+    fn wire_args(&self) -> &V2Args {
+        &self.v2
+    }
 
-    fn request(&self) -> Result<FinishRequest, CliError> {
+    fn cloudpay_request(&self) -> Result<FinishRequest, CliError> {
         given_nonce(
             FinishRequest::new(
                 field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?,
@@ -206,25 +262,36 @@ impl CliOperation for FinishArgs {
             &self.nonce_str,
         )
     }
+}
+
+impl CliOperation for FinishArgs {
+    type Op = FinishRequest;
+    type Output = cloudpay::FinishResponse;
+
+    fn request(&self) -> Result<FinishRequest, CliError> {
+        cloudpay_wire_only(self)?;
+        self.cloudpay_request()
+    }
 
     fn table(answer: &cloudpay::FinishResponse) -> String {
         finish_table(answer)
     }
 
     fn decode(
+        &self,
         response: &http::Response<Vec<u8>>,
-        _: Option<&crate::args::V3Args>,
     ) -> Result<(cloudpay::FinishResponse, Option<String>), CliError> {
         Ok((cloudpay::FinishResponse::parse(response)?, None))
     }
 }
 
-impl CliOperation for RefundQueryArgs {
-    type Op = RefundQueryRequest;
-    type Output = cloudpay::RefundQueryResponse;
+impl OverV2 for RefundQueryArgs {
+    fn wire_args(&self) -> &V2Args {
+        &self.v2
+    }
 
     /// The request carries only the id WeChat Pay would use (the lookup priority).
-    fn request(&self) -> Result<RefundQueryRequest, CliError> {
+    fn cloudpay_request(&self) -> Result<RefundQueryRequest, CliError> {
         let sub_mch_id = field(&self.sub_mch_id, SubMchId::FIELD, SubMchId::new)?;
         let lookup = RefundLookup::by_priority(
             optional(&self.refund_id, RefundId::new)?,
@@ -239,6 +306,39 @@ impl CliOperation for RefundQueryArgs {
         })
     }
 
+    /// `--sub-appid`, if given.
+    fn v2_call(&self, call: Call<RefundQueryRequest>) -> Result<Call<RefundQueryRequest>, CliError> {
+        Ok(match optional(&self.sub_appid, SubAppId::new)? {
+            Some(sub_appid) => call.with_sub_appid(sub_appid),
+            None => call,
+        })
+    }
+
+    fn v2_only_flag(&self) -> Option<&'static str> {
+        match self.sub_appid {
+            Some(_) => Some("sub-appid"),
+            None => self.v2.sign_type.map(|_| "sign-type"),
+        }
+    }
+
+    /// One page, or with `--all-pages` every refund of every page.
+    async fn send_v2(&self, client: &Client, call: Call<RefundQueryRequest>) -> Result<Shown, CliError> {
+        if !self.all_pages {
+            return shown::<Self>(&client.execute(call).await?);
+        }
+        all_pages_shown(super::all_refunds(client, call).await?)
+    }
+}
+
+impl CliOperation for RefundQueryArgs {
+    type Op = RefundQueryRequest;
+    type Output = cloudpay::RefundQueryResponse;
+
+    fn request(&self) -> Result<RefundQueryRequest, CliError> {
+        cloudpay_wire_only(self)?;
+        self.cloudpay_request()
+    }
+
     fn table(answer: &cloudpay::RefundQueryResponse) -> String {
         refund_query_table(answer)
     }
@@ -249,8 +349,8 @@ impl CliOperation for RefundQueryArgs {
     }
 
     fn decode(
+        &self,
         response: &http::Response<Vec<u8>>,
-        _: Option<&crate::args::V3Args>,
     ) -> Result<(cloudpay::RefundQueryResponse, Option<String>), CliError> {
         Ok((cloudpay::RefundQueryResponse::parse(response)?, None))
     }
@@ -260,13 +360,16 @@ impl CliOperation for RefundQueryArgs {
         if !self.all_pages {
             return shown::<Self>(&client.execute(op).await?);
         }
-        let refunds = super::all_refunds(client, op).await?;
-        let total = Fen::new(refunds.iter().map(|r| r.refund_fee.get()).sum());
-        let mut json =
-            serde_json::json!({ "refund_count": refunds.len(), "refund_fee_total": total, "refunds": refunds });
-        crate::times::add_rfc3339(&mut json, refund_times(&[Step::Key("refunds")], &refunds));
-        Ok(Shown { json, table: all_refunds_table(&refunds, total) })
+        all_pages_shown(super::all_refunds(client, op).await?)
     }
+}
+
+/// `--all-pages`: every refund of every page, with their total.
+fn all_pages_shown(refunds: Vec<cloudpay::Refund>) -> Result<Shown, CliError> {
+    let total = Fen::new(refunds.iter().map(|r| r.refund_fee.get()).sum());
+    let mut json = serde_json::json!({ "refund_count": refunds.len(), "refund_fee_total": total, "refunds": refunds });
+    crate::times::add_rfc3339(&mut json, refund_times(&[Step::Key("refunds")], &refunds));
+    Ok(Shown { json, table: all_refunds_table(&refunds, total) })
 }
 
 /// The `refund_success_time` of each refund, the refunds being the list at `list`.

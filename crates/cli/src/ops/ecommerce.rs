@@ -155,11 +155,8 @@ impl CliOperation for OrderQueryArgs {
             .collect()
     }
 
-    fn decode(
-        response: &http::Response<Vec<u8>>,
-        v3: Option<&V3Args>,
-    ) -> Result<(v3::OrderQueryResponse, Option<String>), CliError> {
-        decode_v3(response, v3, v3::OrderQueryResponse::parse)
+    fn decode(&self, response: &http::Response<Vec<u8>>) -> Result<(v3::OrderQueryResponse, Option<String>), CliError> {
+        decode_v3(response, Some(&self.v3), v3::OrderQueryResponse::parse)
     }
 }
 
@@ -184,10 +181,10 @@ impl CliOperation for ReturnQueryArgs {
     }
 
     fn decode(
+        &self,
         response: &http::Response<Vec<u8>>,
-        v3: Option<&V3Args>,
     ) -> Result<(v3::ReturnQueryResponse, Option<String>), CliError> {
-        decode_v3(response, v3, v3::ReturnQueryResponse::parse)
+        decode_v3(response, Some(&self.v3), v3::ReturnQueryResponse::parse)
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub(crate) mod cloudpay;
 pub(crate) mod ecommerce;
+pub(crate) mod v2;
 
 use std::future::Future;
 
@@ -15,7 +16,7 @@ use wxpay_protocol::Operation;
 use wxpay_protocol::security::{Verified, danger, verify_response};
 use wxpay_transport_hyper::Client;
 
-use crate::args::{CommonArgs, V3Args};
+use crate::args::{CommonArgs, SettingsMut, V2Args, V3Args};
 use crate::batch::RowArgs;
 use crate::exit::CliError;
 use crate::times::Time;
@@ -31,7 +32,8 @@ pub(crate) struct Shown {
 }
 
 /// The flags every subcommand has besides its API fields: the mode, output and sending flags,
-/// and for API v3 the signing and verification flags. Written by [`flags!`].
+/// for API v3 the signing and verification flags, and for CloudPay the v2 wire's flags.
+/// Written by [`flags!`].
 pub(crate) trait Flags {
     /// The mode, output and sending flags.
     fn common(&self) -> &CommonArgs;
@@ -39,18 +41,26 @@ pub(crate) trait Flags {
     /// The signing and verification flags of an API v3 operation.
     fn v3(&self) -> Option<&V3Args>;
 
-    /// The settings a config file may fill in: the common ones, and the API v3 ones.
-    fn settings_mut(&mut self) -> (&mut CommonArgs, Option<&mut V3Args>);
+    /// The v2 wire's flags of a CloudPay operation.
+    fn v2(&self) -> Option<&V2Args>;
+
+    /// The settings a config file may fill in: the common ones, and the API v3 or v2 ones.
+    fn settings_mut(&mut self) -> SettingsMut<'_>;
 }
 
 /// Implements [`RowArgs`] (the API fields a batch row's columns set, named like the API's) and
-/// [`Flags`] (`common`, and the API v3 flags after `+`) for argument structs.
+/// [`Flags`] (`common`, and after `+` the field holding the API v3 flags, `v3`, or the v2
+/// wire's, `v2`) for argument structs.
 macro_rules! flags {
-    (@v3 $args:ident) => { None };
-    (@v3 $args:ident $v3:ident) => { Some(&$args.$v3) };
-    (@v3_mut $args:ident) => { None };
-    (@v3_mut $args:ident $v3:ident) => { Some(&mut $args.$v3) };
-    ($($ty:ident { $($field:ident),+ $(,)? } $(+ $v3:ident)?)+) => {$(
+    (@v3 $args:ident v3) => { Some(&$args.v3) };
+    (@v3 $args:ident $($other:ident)?) => { None };
+    (@v2 $args:ident v2) => { Some(&$args.v2) };
+    (@v2 $args:ident $($other:ident)?) => { None };
+    (@v3_mut $args:ident v3) => { Some(&mut $args.v3) };
+    (@v3_mut $args:ident $($other:ident)?) => { None };
+    (@v2_mut $args:ident v2) => { Some(&mut $args.v2) };
+    (@v2_mut $args:ident $($other:ident)?) => { None };
+    ($($ty:ident { $($field:ident),+ $(,)? } $(+ $keys:ident)?)+) => {$(
         impl $crate::batch::RowArgs for $ty {
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
 
@@ -68,11 +78,19 @@ macro_rules! flags {
             }
 
             fn v3(&self) -> Option<&$crate::args::V3Args> {
-                $crate::ops::flags!(@v3 self $($v3)?)
+                $crate::ops::flags!(@v3 self $($keys)?)
             }
 
-            fn settings_mut(&mut self) -> (&mut $crate::args::CommonArgs, Option<&mut $crate::args::V3Args>) {
-                (&mut self.common, $crate::ops::flags!(@v3_mut self $($v3)?))
+            fn v2(&self) -> Option<&$crate::args::V2Args> {
+                $crate::ops::flags!(@v2 self $($keys)?)
+            }
+
+            fn settings_mut(&mut self) -> $crate::args::SettingsMut<'_> {
+                $crate::args::SettingsMut {
+                    common: &mut self.common,
+                    v3: $crate::ops::flags!(@v3_mut self $($keys)?),
+                    v2: $crate::ops::flags!(@v2_mut self $($keys)?),
+                }
             }
         }
     )+};
@@ -107,11 +125,9 @@ pub(crate) trait CliOperation: Flags + RowArgs + std::fmt::Debug {
         Ok(json)
     }
 
-    /// Parses a captured answer (`--decode`); the string is a note for standard error.
-    fn decode(
-        response: &http::Response<Vec<u8>>,
-        v3: Option<&V3Args>,
-    ) -> Result<(Self::Output, Option<String>), CliError>;
+    /// Parses a captured answer (`--decode`) with the keys the flags give; the string is a
+    /// note for standard error.
+    fn decode(&self, response: &http::Response<Vec<u8>>) -> Result<(Self::Output, Option<String>), CliError>;
 
     /// Sends the request (send mode and batches): one call through the client. An operation
     /// whose flags ask for more (the refund query's `--all-pages`) says so here.
@@ -130,14 +146,18 @@ pub(crate) trait Visit {
 }
 
 /// Implements, for a subcommand enum whose variants each hold a [`CliOperation`], `accept`
-/// (hands the chosen one to a [`Visit`]), `common` and `settings_mut`.
+/// (hands the chosen one to a [`Visit`], or to the function after `via`, which chooses what
+/// the visitor gets: the CloudPay operations' wire), `common` and `settings_mut`.
 macro_rules! dispatch {
     ($enum:ident { $($variant:ident),+ $(,)? }) => {
+        $crate::ops::dispatch!($enum { $($variant),+ } via $crate::ops::visit);
+    };
+    ($enum:ident { $($variant:ident),+ $(,)? } via $via:path) => {
         impl $enum {
             /// Hands the chosen subcommand to `visitor`.
             pub(crate) fn accept<V: super::Visit>(&self, visitor: V) -> V::Output {
                 match self {
-                    $($enum::$variant(args) => visitor.visit(args),)+
+                    $($enum::$variant(args) => $via(args, visitor),)+
                 }
             }
 
@@ -149,9 +169,7 @@ macro_rules! dispatch {
             }
 
             /// The chosen subcommand's settings, to fill in from a config file.
-            pub(crate) fn settings_mut(
-                &mut self,
-            ) -> (&mut crate::args::CommonArgs, Option<&mut crate::args::V3Args>) {
+            pub(crate) fn settings_mut(&mut self) -> crate::args::SettingsMut<'_> {
                 match self {
                     $($enum::$variant(args) => args.settings_mut(),)+
                 }
@@ -161,14 +179,20 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
-/// Every refund of a lookup, page by page through the client's pager.
-pub(crate) async fn all_refunds(
+/// Hands `command` to `visitor` as it is.
+pub(crate) fn visit<C: CliOperation, V: Visit>(command: &C, visitor: V) -> V::Output {
+    visitor.visit(command)
+}
+
+/// Every refund of a lookup, page by page through the client's pager, on either wire (a
+/// CloudPay request or a v2 call).
+pub(crate) async fn all_refunds<Q: wxpay_protocol::client::RefundQuery>(
     client: &Client,
-    request: wxpay_protocol::cloudpay::RefundQueryRequest,
+    query: Q,
 ) -> Result<Vec<wxpay_protocol::cloudpay::Refund>, CliError> {
     use futures_util::StreamExt;
     use wxpay_protocol::client::RefundsError;
-    let mut stream = std::pin::pin!(client.refunds(request));
+    let mut stream = std::pin::pin!(client.refunds(query));
     let mut refunds = Vec::new();
     while let Some(refund) = stream.next().await {
         match refund {

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// The environment variables that stand in for flags. They are removed for every run, so that the
 /// environment the tests run in never changes what they see.
-pub(crate) const CREDENTIAL_ENV: [&str; 13] = [
+pub(crate) const CREDENTIAL_ENV: [&str; 20] = [
     "WXPAY_MCHID",
     "WXPAY_MERCHANT_SERIAL",
     "WXPAY_PRIVATE_KEY",
@@ -25,6 +25,13 @@ pub(crate) const CREDENTIAL_ENV: [&str; 13] = [
     "WXPAY_CLOUDPAY_URL",
     "WXPAY_CA_CERT",
     "WXPAY_CONFIG",
+    "WXPAY_V2_URL",
+    "WXPAY_APPID",
+    "WXPAY_APIV2_KEY_FILE",
+    "WXPAY_APIV2_KEY",
+    "WXPAY_CLIENT_CERT",
+    "WXPAY_CLIENT_KEY",
+    "WXPAY_CLIENT_KEY_PEM",
 ];
 
 /// The merchant id of WeChat Pay's published request-signing example.

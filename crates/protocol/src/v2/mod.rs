@@ -5,7 +5,7 @@
 //! ([`ClientConfig::client_identity`](crate::client::ClientConfig::client_identity)).
 //!
 //! A [`Merchant`] (`mch_id`, `appid`, the [`ApiV2Key`]) turns a CloudPay request into a
-//! [`Call`], an [`Operation`] whose answer is believed only after its `sign` checks out.
+//! [`Call`], an [`Operation`](crate::Operation) whose answer is believed only after its `sign` checks out.
 //!
 //! ```
 //! use wxpay_protocol::v2::{ApiV2Key, AppId, Merchant};
