@@ -170,6 +170,8 @@ async fn demo(json_output: bool) -> Result<String, DemoError> {
         json: json!({"operation": "refund paging", "refunds": refunds.len(), "pages": pages, "refund_fee_total": total}),
     });
 
+    sections.push(v2_wire(&sandbox, &client, sub()?).await?);
+
     sections.push(notification(&sandbox, socket).await?);
 
     let stats = sandbox.stats();
@@ -272,6 +274,60 @@ async fn notification(sandbox: &Sandbox, socket: tokio::net::TcpListener) -> Res
     })
 }
 
+/// The three CloudPay operations again, on WeChat Pay's v2 API as a merchant outside Cloud
+/// Hosting calls them: signed `<xml>` bodies under the API v2 key, answers whose `sign` is
+/// verified before they are read, and the finish over mutual TLS (`/secapi/`).
+async fn v2_wire(sandbox: &Sandbox, client: &Client, sub: SubMchId) -> Result<Section, DemoError> {
+    let merchant = sandbox.v2_merchant().map_err(DemoError::Sandbox)?;
+    let returned = cloudpay::ReturnQueryRequest::new(
+        sub.clone(),
+        OrderRef::OutOrderNo(OutOrderNo::new("P20150806125346")?),
+        OutReturnNo::new("R20150806125346")?,
+    );
+    let returned = client.execute(merchant.call(returned)).await.map_err(|e| DemoError::Call("v2 return query", e))?;
+    // The finish of the CloudPay section, sent again on the other wire with the same number:
+    // the same finish, not a second one.
+    let finish = cloudpay::FinishRequest::new(
+        sub.clone(),
+        TransactionId::new(TRANSACTION)?,
+        OutOrderNo::new("P20261121DEMO1")?,
+        Description::new("分账已完成")?,
+    );
+    let finished = client.execute(merchant.call(finish)).await.map_err(|e| DemoError::Call("v2 finish", e))?;
+    let refund = cloudpay::RefundQueryRequest::new(
+        sub,
+        RefundLookup::TransactionId(TransactionId::new("1217752501201407033233368018")?),
+    );
+    let md5 = merchant.call(refund).with_sign_type(wxpay_protocol::v2::SignType::Md5)?;
+    let refunds = client.execute(md5).await.map_err(|e| DemoError::Call("v2 refund query", e))?;
+
+    let mut table = String::new();
+    let _ = writeln!(table, "  merchant      mch_id {} appid {}", merchant.mch_id(), merchant.appid());
+    let _ = writeln!(table, "  return query  POST /pay/profitsharingreturnquery (HMAC-SHA256): {}", returned.result);
+    let _ = writeln!(
+        table,
+        "  finish        POST /secapi/pay/profitsharingfinish (HMAC-SHA256, mutual TLS): order {} for {}",
+        finished.order_id, finished.out_order_no
+    );
+    let _ = writeln!(
+        table,
+        "  refund query  POST /pay/refundquery (MD5): {} refund(s), first {}",
+        refunds.refund_count,
+        refunds.listed_refunds().first().map_or("-", |r| r.refund_status.as_str())
+    );
+    let _ = writeln!(table, "  (each answer's sign verified with the API v2 key before it was read)");
+    Ok(Section {
+        title: "The same CloudPay operations on WeChat Pay's v2 API (signed XML)".to_owned(),
+        table,
+        json: json!({
+            "operation": "v2 wire",
+            "return_query": to_json::<cloudpay_cli::ReturnQueryArgs>("cloudpay return-query --wire v2", &returned),
+            "finish": to_json::<cloudpay_cli::FinishArgs>("cloudpay finish --wire v2", &finished),
+            "refund_query": to_json::<cloudpay_cli::RefundQueryArgs>("cloudpay refund-query --wire v2", &refunds),
+        }),
+    })
+}
+
 fn to_json<C: CliOperation>(operation: &str, answer: &C::Output) -> Value {
     json!({"operation": operation, "answer": C::json(answer).unwrap_or(Value::Null)})
 }
@@ -283,6 +339,8 @@ fn client(sandbox: &Sandbox) -> Result<Client, DemoError> {
     let mut config = ClientConfig::new()
         .v3_base(base(sandbox.https_url())?)?
         .cloudpay_base(base(sandbox.http_url())?)
+        .v2_base(base(sandbox.https_url())?)?
+        .client_identity(sandbox.client_identity().map_err(DemoError::Sandbox)?)
         .keys(KeyMode::Certificates { apiv3_key: sandbox.keys().apiv3_key().clone(), keys: KeySet::new() })
         .user_agent_suffix("wxpay-demo");
     if let Some(credentials) = sandbox.keys().merchant_credentials() {

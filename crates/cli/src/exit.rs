@@ -101,9 +101,6 @@ pub(crate) enum CliError {
         /// The flag, without `--`.
         flag: &'static str,
     },
-    /// `--sandbox` with `--wire v2`: the embedded sandbox does not serve the v2 paths yet.
-    #[error("--sandbox does not serve --wire v2 (the embedded sandbox has no v2 paths yet); give --v2-url")]
-    SandboxWire,
     /// An API v3 request would be sent with no way to verify its answer.
     #[error(
         "no key to verify API v3 answers with: give --public-key with --public-key-id \
@@ -236,7 +233,7 @@ impl CliError {
             CliError::Batch { .. } | CliError::BadRow(_) => Exit::InvalidInput,
             CliError::BatchOutput { .. } => Exit::Internal,
             CliError::NoVerifyingKeys | CliError::CaCert { .. } | CliError::Redis(_) => Exit::InvalidInput,
-            CliError::V2Only { .. } | CliError::SandboxWire => Exit::InvalidInput,
+            CliError::V2Only { .. } => Exit::InvalidInput,
             // A root the user gave was refused; anything else is the CLI's own fault.
             CliError::Client(wxpay_transport_hyper::BuildError::Root(_)) => Exit::InvalidInput,
             CliError::Client(_) | CliError::EmbeddedSandbox(_) => Exit::Internal,

@@ -111,6 +111,8 @@ fn prepare_sandbox(
     let mut config = base_config(common, budget)
         .v3_base(base(sandbox.https_url())?)?
         .cloudpay_base(base(sandbox.http_url())?)
+        .v2_base(base(sandbox.https_url())?)?
+        .client_identity(sandbox.client_identity().map_err(CliError::EmbeddedSandbox)?)
         .keys(KeyMode::Static(sandbox.keys().wechatpay_keys().map_err(CliError::EmbeddedSandbox)?));
     if let Some(credentials) = sandbox.keys().merchant_credentials() {
         config = config.credentials(credentials);
@@ -155,9 +157,6 @@ pub(crate) fn with_client_and_budget<T>(
     work: impl AsyncFnOnce(&Client) -> T,
 ) -> Result<T, CliError> {
     let common = flags.common();
-    if common.sandbox && api == Api::V2 {
-        return Err(CliError::SandboxWire);
-    }
     let prepared =
         if common.sandbox { None } else { Some(prepare(common, flags.v3(), flags.v2(), api, budget.as_ref())?) };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -175,6 +174,7 @@ pub(crate) fn with_client_and_budget<T>(
                     sandbox.http_url().unwrap_or_default(),
                     sandbox.https_url().unwrap_or_default()
                 );
+                flags.adopt_sandbox(&sandbox)?;
                 (prepare_sandbox(common, &sandbox, budget.as_ref())?, Some(sandbox))
             }
         };
@@ -193,9 +193,17 @@ pub(crate) fn with_client_and_budget<T>(
 /// Send mode: sends the request of `command` and prints its answer as a table, or as JSON with
 /// `--json`.
 pub(crate) fn one<C: CliOperation>(command: &C) -> Result<Report, CliError> {
-    let op = command.request()?;
     let common = command.common();
-    let shown = with_client(command, C::Op::SPEC.api, async |client| command.send(client, op).await)??;
+    // Checked before anything starts; with `--sandbox`, built once the embedded sandbox has
+    // lent what it needs (the v2 wire's merchant).
+    let op = if common.sandbox { None } else { Some(command.request()?) };
+    let shown = with_client(command, C::Op::SPEC.api, async |client| {
+        let op = match op {
+            Some(op) => op,
+            None => command.request()?,
+        };
+        command.send(client, op).await
+    })??;
     let stdout = if common.json { render::json_line(&shown.json)? } else { shown.table };
     Ok(Report::new(stdout))
 }

@@ -22,6 +22,7 @@ fn demo_runs_the_five_operations_against_the_embedded_sandbox() {
             "ecommerce return-query",
             "cloudpay refund-query",
             "refund paging",
+            "v2 wire",
             "notification"
         ]
     );
@@ -33,18 +34,25 @@ fn demo_runs_the_five_operations_against_the_embedded_sandbox() {
     assert_eq!(ops[4]["answer"]["result"], "SUCCESS");
     assert_eq!(ops[5]["answer"]["refund_count"], 1);
     assert_eq!((ops[6]["refunds"].as_u64(), ops[6]["pages"].as_u64()), (Some(36), Some(4)));
+    // The CloudPay operations again on the v2 wire: the same state (the return settled, the
+    // finish the same one under the same number), answers signed and verified.
+    let v2 = &ops[7];
+    assert_eq!(v2["return_query"]["answer"]["result"], "SUCCESS");
+    assert_eq!(v2["finish"]["answer"]["order_id"], ops[2]["answer"]["order_id"]);
+    assert_eq!(v2["finish"]["answer"]["mch_id"], out["sandbox"]["mchid"]);
+    assert_eq!(v2["refund_query"]["answer"]["refund_count"], 1);
     // The notification the sandbox sent when the order settled, verified and decrypted.
-    let n = &ops[7]["notification"];
+    let n = &ops[8]["notification"];
     assert_eq!(n["event_type"], "PROFITSHARING.SUCCESS");
     assert_eq!(n["event"]["out_order_no"], "P20150806125346");
     assert_eq!(n["event"]["receiver"]["account"], "1900000110");
     assert_eq!(n["event"]["receiver"]["amount"], 100);
     assert!(out["sandbox"]["https_url"].as_str().unwrap().starts_with("https://127.0.0.1:"));
-    // Five v3 requests (the certificate download, two order queries, two return queries) share
-    // pooled connections; the pool may open a second one when a request starts before the
-    // previous connection is back.
+    // Eight HTTPS requests (the certificate download, two order queries, two v3 return queries,
+    // three v2 calls presenting the client certificate) share pooled connections; the pool may
+    // open another one when a request starts before the previous connection is back.
     let handshakes = out["sandbox_stats"]["tls_handshakes"].as_u64().unwrap();
-    assert!((1..=2).contains(&handshakes), "{handshakes} TLS handshakes for 5 v3 requests");
+    assert!((1..=3).contains(&handshakes), "{handshakes} TLS handshakes for 8 HTTPS requests");
 }
 
 #[test]
@@ -58,6 +66,7 @@ fn demo_prints_a_table_per_operation() {
         "== API v3 e-commerce profit-sharing return query",
         "== CloudPay refund query (an injected SYSTEMERROR, retried: 2 requests)",
         "== Paging through the refunds of 4200000000000000000000000036",
+        "== The same CloudPay operations on WeChat Pay's v2 API (signed XML)",
         "== A profit-sharing notification, sent by the sandbox and received",
     ] {
         assert!(text.contains(heading), "missing {heading:?} in:\n{text}");

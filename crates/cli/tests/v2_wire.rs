@@ -527,9 +527,36 @@ fn finish_over_v2_without_a_client_certificate_is_refused_before_sending() {
     let cert = strings(&["--client-cert", &key.path]);
     let (_, stderr) = text_output(&args(&[&strings(FINISH), &v2_flags(&key.path), &url, &cert]), None, 2);
     assert!(stderr.starts_with("error: missing --client-key (env WXPAY_CLIENT_KEY)"), "{stderr}");
-    // --sandbox does not serve the v2 wire (yet).
-    let (_, stderr) = text_output(&args(&[&strings(FINISH), &v2_flags(&key.path), &strings(&["--sandbox"])]), None, 2);
-    assert!(stderr.contains("--sandbox does not serve --wire v2"), "{stderr}");
+}
+
+#[test]
+fn the_embedded_sandbox_serves_the_v2_wire_with_its_own_merchant_and_certificate() {
+    // No merchant flags: with --sandbox the calls are the embedded sandbox's merchant's, and the
+    // finish presents its merchant certificate (mutual TLS on /secapi/).
+    let finish = json_output(&args(&[&strings(FINISH), &strings(&["--wire", "v2", "--sandbox", "--json"])]), None, 0);
+    assert_eq!(finish["order_id"], "3008450740201411110007820472");
+    assert_eq!(finish["appid"], APPID);
+    assert_eq!(finish["sign"].as_str().map(str::len), Some(64));
+    let refunds = json_output(
+        &[
+            "cloudpay",
+            "refund-query",
+            "--sub-mch-id",
+            SUB_MCH,
+            "--transaction-id",
+            "4200000000000000000000000036",
+            "--wire",
+            "v2",
+            "--sign-type",
+            "MD5",
+            "--sandbox",
+            "--all-pages",
+            "--json",
+        ],
+        None,
+        0,
+    );
+    assert_eq!(refunds["refunds"].as_array().map(Vec::len), Some(36), "{refunds}");
 }
 
 #[test]

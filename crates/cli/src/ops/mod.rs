@@ -46,6 +46,13 @@ pub(crate) trait Flags {
 
     /// The settings a config file may fill in: the common ones, and the API v3 or v2 ones.
     fn settings_mut(&mut self) -> SettingsMut<'_>;
+
+    /// Takes what `--sandbox` needs from the embedded sandbox that the client config does not
+    /// carry (the v2 wire's merchant); nothing for most commands.
+    fn adopt_sandbox(&self, sandbox: &wxpay_sandbox::Sandbox) -> Result<(), CliError> {
+        let _ = sandbox;
+        Ok(())
+    }
 }
 
 /// Implements [`RowArgs`] (the API fields a batch row's columns set, named like the API's) and

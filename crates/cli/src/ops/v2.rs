@@ -141,6 +141,14 @@ impl<A: OverV2> Flags for V2Wire<A> {
     fn settings_mut(&mut self) -> SettingsMut<'_> {
         self.args.settings_mut()
     }
+
+    /// With `--sandbox`, the calls are signed as the embedded sandbox's merchant (its `mch_id`,
+    /// `appid` and test-only API v2 key), as v3 calls use its merchant key.
+    fn adopt_sandbox(&self, sandbox: &wxpay_sandbox::Sandbox) -> Result<(), CliError> {
+        let merchant = sandbox.v2_merchant().map_err(CliError::EmbeddedSandbox)?;
+        let _ = self.merchant.set(merchant);
+        Ok(())
+    }
 }
 
 impl<A: OverV2> CliOperation for V2Wire<A> {
