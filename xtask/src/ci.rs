@@ -19,7 +19,7 @@ struct Step {
     hint: Option<&'static str>,
 }
 
-/// The target the embeddable core builds for (DESIGN.md 3).
+/// The target the embeddable core builds for (docs/design.md §2).
 const WASM: &str = "wasm32-unknown-unknown";
 
 /// Said when a wasm step fails: the usual cause is a toolchain without the target's std.
@@ -34,7 +34,7 @@ const STEPS: &[Step] = &[
         env: &[],
         hint: None,
     },
-    // The embeddable core (DESIGN.md 3): wxpay-protocol without aws-lc-rs, for wasm32.
+    // The embeddable core (docs/design.md §2): wxpay-protocol without aws-lc-rs, for wasm32.
     Step {
         name: "wasm clippy",
         args: &["clippy", "-p", "wxpay-protocol", "--no-default-features", "--target", WASM, "--", "-D", "warnings"],
@@ -73,8 +73,9 @@ struct GraphCheck {
     forbidden: &'static [&'static str],
 }
 
-/// The graph checks: the core is sans-IO (DESIGN.md 2: no tokio, hyper, ureq or socket; DESIGN.md
-/// 7: no ring), and without its default feature it compiles nothing of aws-lc (DESIGN.md 3).
+/// The graph checks: the core is sans-IO (docs/design.md §1: no tokio, hyper, ureq or socket;
+/// docs/design.md §5: no ring), and without its default feature it compiles nothing of aws-lc
+/// (docs/design.md §2).
 const GRAPH_CHECKS: &[GraphCheck] = &[
     GraphCheck {
         features: "default features",

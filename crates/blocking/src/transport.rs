@@ -91,8 +91,8 @@ impl UreqTransport {
         } else {
             return Err(BuildError::NoRoots);
         };
-        // The provider is passed explicitly (DESIGN.md 7): one crypto stack, and no panic when a
-        // user's graph enables both rustls providers.
+        // The provider is passed explicitly (docs/design.md §5): one crypto stack, and no panic
+        // when a user's graph enables both rustls providers.
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
             .root_certs(roots)

@@ -143,9 +143,9 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> R
                 if let Err(e) =
                     security::verify_request(&request, (shared.clock)(), &shared.keys.mchid, &shared.merchant_keys)
                 {
-                    // 401 answers go to unauthenticated requests and are not signed (DESIGN.md
-                    // 4.2). They come before faults: a request that is not the merchant's does
-                    // not use up a fault queued for the merchant's next request.
+                    // 401 answers go to unauthenticated requests and are not signed
+                    // (docs/protocol.md §2.4). They come before faults: a request that is not the
+                    // merchant's does not use up a fault queued for the merchant's next request.
                     v3_refusal(&Refusal::new(ErrorCode::SignErrorV3, e.to_string()))
                 } else {
                     with_fault(&shared, spec.name, |fault| v3_answer(&shared, route, &request, fault, &request_id))
@@ -291,7 +291,7 @@ fn header_present(request: &Request<Vec<u8>>, name: header::HeaderName) -> Optio
 }
 
 fn v3_process(shared: &Shared, route: &Route, request: &Request<Vec<u8>>, now: i64) -> Served {
-    // WeChat Pay requires both headers of every v3 request (DESIGN.md 4.2).
+    // WeChat Pay requires both headers of every v3 request (docs/protocol.md §2.1).
     let accepts_json = header_present(request, header::ACCEPT).is_some_and(|a| {
         a.split(',')
             .any(|t| matches!(t.split(';').next().map(str::trim), Some("application/json" | "*/*" | "application/*")))

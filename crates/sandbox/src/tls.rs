@@ -68,7 +68,7 @@ pub(crate) fn server_config(
 }
 
 /// The provider is passed explicitly: if a user's graph enables both rustls providers, the
-/// implicit builder panics (DESIGN.md 7).
+/// implicit builder panics (docs/design.md §5).
 pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }

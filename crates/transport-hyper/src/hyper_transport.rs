@@ -88,7 +88,7 @@ impl HyperTransport {
             return Err(BuildError::NoRoots);
         }
         // The provider is passed explicitly: if a user's graph enables both rustls providers,
-        // the implicit builder panics (DESIGN.md 7).
+        // the implicit builder panics (docs/design.md §5).
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

@@ -1,5 +1,5 @@
-//! Errors of the security layer. None of them carries key material (DESIGN.md: secrets never
-//! appear in `Debug`, logs or errors).
+//! Errors of the security layer. None of them carries key material (docs/design.md §3: secrets
+//! never appear in `Debug`, logs or errors).
 
 /// A key or certificate could not be loaded.
 #[derive(Debug, thiserror::Error)]
