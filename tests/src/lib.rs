@@ -19,7 +19,7 @@ use wxpay_sandbox::{Sandbox, SandboxConfig};
 
 /// The sub-merchant of the seeds' examples.
 pub const SUB_MCH: &str = "1900000109";
-/// The payment of seeds/002 and seeds/003.
+/// The payment of the finish and order-query examples (docs/protocol.md §8.3, §8.4).
 pub const TRANSACTION: &str = "4208450740201411110007820472";
 /// The order with 36 refunds in the shipped fixtures.
 pub const ORDER_36: &str = "4200000000000000000000000036";
@@ -148,7 +148,7 @@ fn sub() -> SubMchId {
     SubMchId::new(SUB_MCH).expect("valid")
 }
 
-/// The seeds/000 return query.
+/// The return query of the CloudPay example (docs/protocol.md §8.1).
 pub fn return_query() -> cloudpay::ReturnQueryRequest {
     cloudpay::ReturnQueryRequest::new(
         sub(),
@@ -158,7 +158,7 @@ pub fn return_query() -> cloudpay::ReturnQueryRequest {
     .with_nonce(nonce())
 }
 
-/// A finish of the seeds/002 payment under `out_order_no`.
+/// A finish of the example payment (docs/protocol.md §8.3) under `out_order_no`.
 pub fn finish(out_order_no: &str) -> cloudpay::FinishRequest {
     cloudpay::FinishRequest::new(
         sub(),
@@ -178,7 +178,7 @@ pub fn refunds_of(transaction: &str) -> cloudpay::RefundQueryRequest {
     .with_nonce(nonce())
 }
 
-/// The seeds/003 order query.
+/// The order query of the v3 example (docs/protocol.md §8.4).
 pub fn order_query() -> v3::OrderQueryRequest {
     v3::OrderQueryRequest::new(
         sub(),
@@ -187,7 +187,7 @@ pub fn order_query() -> v3::OrderQueryRequest {
     )
 }
 
-/// The seeds/001 return query.
+/// The return query of the v3 example (docs/protocol.md §8.2).
 pub fn v3_return_query() -> v3::ReturnQueryRequest {
     v3::ReturnQueryRequest::new(
         sub(),

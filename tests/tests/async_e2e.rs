@@ -21,7 +21,8 @@ async fn all_five_operations_over_https() {
     let sandbox = sandbox().await;
     let client = async_client(&sandbox, |b| b);
 
-    // seeds/000: PROCESSING on the first query, then the documented result.
+    // The return-query example (docs/protocol.md §8.1): PROCESSING on the first query, then the
+    // documented result.
     assert_eq!(client.execute(return_query()).await.unwrap().result, ReturnResult::Processing);
     let settled = client.execute(return_query()).await.unwrap();
     assert_eq!((settled.result, settled.return_amount.get()), (ReturnResult::Success, 888));

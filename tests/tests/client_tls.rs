@@ -1,5 +1,5 @@
 //! Both transports present the merchant API certificate of `ClientConfig::client_identity` as a
-//! TLS client certificate (DESIGN.md 4.5: the v2 finish under `/secapi/` needs it), against a
+//! TLS client certificate (docs/protocol.md §5: the v2 finish under `/secapi/` needs it), against a
 //! local HTTPS server that requires one signed by its CA; without the certificate, the handshake
 //! is refused (a TLS transport error) or, for a `/secapi/` call, nothing is sent at all; a key
 //! that is not the certificate's is refused when the client is built.

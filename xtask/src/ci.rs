@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: the one command CI and people run ("if `cargo xtask ci` passes locally, CI
 //! will be green").
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -19,7 +20,7 @@ struct Step {
     hint: Option<&'static str>,
 }
 
-/// The target the embeddable core builds for (DESIGN.md 3).
+/// The target the embeddable core builds for (docs/design.md §2).
 const WASM: &str = "wasm32-unknown-unknown";
 
 /// Said when a wasm step fails: the usual cause is a toolchain without the target's std.
@@ -34,7 +35,7 @@ const STEPS: &[Step] = &[
         env: &[],
         hint: None,
     },
-    // The embeddable core (DESIGN.md 3): wxpay-protocol without aws-lc-rs, for wasm32.
+    // The embeddable core (docs/design.md §2): wxpay-protocol without aws-lc-rs, for wasm32.
     Step {
         name: "wasm clippy",
         args: &["clippy", "-p", "wxpay-protocol", "--no-default-features", "--target", WASM, "--", "-D", "warnings"],
@@ -73,8 +74,9 @@ struct GraphCheck {
     forbidden: &'static [&'static str],
 }
 
-/// The graph checks: the core is sans-IO (DESIGN.md 2: no tokio, hyper, ureq or socket; DESIGN.md
-/// 7: no ring), and without its default feature it compiles nothing of aws-lc (DESIGN.md 3).
+/// The graph checks: the core is sans-IO (docs/design.md §1: no tokio, hyper, ureq or socket;
+/// docs/design.md §5: no ring), and without its default feature it compiles nothing of aws-lc
+/// (docs/design.md §2).
 const GRAPH_CHECKS: &[GraphCheck] = &[
     GraphCheck {
         features: "default features",
@@ -170,6 +172,96 @@ fn run_examples() -> Result<(), String> {
     Ok(())
 }
 
+/// The package whose tests `cargo xtask ci` runs from its packaged contents: the crate the
+/// issue requires to be self-contained. (The other crates' tests also read only files of their
+/// own packages, but they build against the workspace's unpublished crates, which a standalone
+/// `cargo test` of the unpacked `.crate` would fetch from crates.io.)
+const PACKAGED_TESTS: &str = "wxpay-protocol";
+
+/// `cargo package --workspace`: every member packaged and, for the publishable ones, built from
+/// its `.crate` alone. `--allow-dirty` lets it run on a tree with uncommitted changes too; on a
+/// clean clone it changes nothing.
+fn package_command() -> Cmd {
+    Cmd::this_cargo().args(["package", "--workspace", "--allow-dirty"])
+}
+
+/// The `cargo test` of an unpacked package in `dir`, with its own lock file and a target
+/// directory of its own under the workspace's (`<target>/package/unpacked-target`), kept between
+/// runs so that only the package itself is rebuilt.
+fn packaged_test_command(dir: &Path, target: &Path) -> Cmd {
+    let target_dir = target.join("package").join("unpacked-target");
+    Cmd::this_cargo().args(["test", "--locked"]).env("CARGO_TARGET_DIR", &target_dir.display().to_string()).dir(dir)
+}
+
+/// The value of the first `"key":"value"` string field of a JSON text (enough for the flat
+/// fields of `cargo metadata` this reads; `\\`, `\"` and `\/` unescaped).
+fn json_string_field(json: &str, key: &str) -> Option<String> {
+    let start = json.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let mut value = String::new();
+    let mut chars = json[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(value),
+            '\\' => value.push(chars.next()?),
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+/// The version in a `cargo pkgid` answer: `path+file:///w/crates/protocol#wxpay-protocol@0.1.0`
+/// or `path+file:///w/wxpay-protocol#0.1.0`.
+fn pkgid_version(pkgid: &str) -> Option<&str> {
+    let fragment = pkgid.rsplit_once('#')?.1;
+    Some(fragment.rsplit_once('@').map_or(fragment, |(_, version)| version))
+}
+
+/// Runs a command with inherited output; an error names it unless it exits with success.
+fn run_checked(cmd: &Cmd) -> Result<(), String> {
+    match cmd.status()? {
+        status if status.success() => Ok(()),
+        status => Err(format!("{cmd} exited with {status}")),
+    }
+}
+
+/// `cargo package --workspace`, then [`PACKAGED_TESTS`]'s `.crate` unpacked under
+/// `<target>/package/unpacked` and its tests run there, outside the workspace's files.
+fn check_packages() -> Result<(), String> {
+    let cmd = package_command();
+    println!("\n==> packages: {cmd}");
+    run_checked(&cmd)?;
+
+    let metadata = Cmd::this_cargo().args(["metadata", "--format-version", "1", "--no-deps"]);
+    let output = metadata.stdout_if_ok().ok_or_else(|| format!("{metadata} failed"))?;
+    let target = PathBuf::from(
+        json_string_field(&output, "target_directory").ok_or_else(|| format!("{metadata}: no target_directory"))?,
+    );
+    let pkgid = Cmd::this_cargo().args(["pkgid", "-p", PACKAGED_TESTS]);
+    let id = pkgid.stdout_if_ok().ok_or_else(|| format!("{pkgid} failed"))?;
+    let version = pkgid_version(&id).ok_or_else(|| format!("{pkgid}: no version in `{id}`"))?;
+    let name = format!("{PACKAGED_TESTS}-{version}");
+    let crate_file = target.join("package").join(format!("{name}.crate"));
+    let unpacked = target.join("package").join("unpacked");
+    if unpacked.exists() {
+        std::fs::remove_dir_all(&unpacked).map_err(|e| format!("cannot remove {}: {e}", unpacked.display()))?;
+    }
+    std::fs::create_dir_all(&unpacked).map_err(|e| format!("cannot create {}: {e}", unpacked.display()))?;
+    // The unpacked package lies under the workspace's target directory, which no workspace
+    // includes; its manifest has no `[workspace]`, so cargo treats it as a package of its own.
+    let tar = Cmd::new("tar").args([
+        "-xzf".to_owned(),
+        crate_file.display().to_string(),
+        "-C".to_owned(),
+        unpacked.display().to_string(),
+    ]);
+    println!("\n==> unpack {name}: {tar}");
+    run_checked(&tar)?;
+
+    let test = packaged_test_command(&unpacked.join(&name), &target);
+    println!("\n==> tests of the packaged {name} (in {}): {test}", unpacked.join(&name).display());
+    run_checked(&test)
+}
+
 /// The command of a step.
 fn command(step: &Step) -> Cmd {
     step.env.iter().fold(Cmd::this_cargo().args(step.args.iter().copied()), |cmd, (key, value)| cmd.env(key, value))
@@ -205,13 +297,18 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         eprintln!("\nxtask ci: the protocol dependency checks failed: {why}");
         return ExitCode::FAILURE;
     }
+    if let Err(why) = check_packages() {
+        eprintln!("\nxtask ci: the packages failed: {why}");
+        return ExitCode::FAILURE;
+    }
     println!("\n==> fuzz smoke runs (every target of crates/protocol/fuzz and crates/cli/fuzz, briefly)");
     if let Err(why) = crate::fuzz::ci_smoke() {
         eprintln!("\nxtask ci: the fuzz smoke runs failed: {why}");
         return ExitCode::FAILURE;
     }
     println!(
-        "\nxtask ci: all {} steps, the examples, the protocol dependency checks and the fuzz smoke runs passed in {:.0?}",
+        "\nxtask ci: all {} steps, the examples, the protocol dependency checks, the packages and the fuzz smoke runs \
+         passed in {:.0?}",
         STEPS.len(),
         started.elapsed()
     );
@@ -253,6 +350,23 @@ mod tests {
             example_command("v3_order_query").to_string(),
             "cargo run --quiet -p wxpay-examples --example v3_order_query"
         );
+    }
+
+    #[test]
+    fn packaging_and_the_packaged_tests_print_as_documented() {
+        assert_eq!(package_command().to_string(), "cargo package --workspace --allow-dirty");
+        let test = packaged_test_command(Path::new("/t/package/unpacked/wxpay-protocol-0.1.0"), Path::new("/t"));
+        assert_eq!(test.to_string(), "CARGO_TARGET_DIR=/t/package/unpacked-target cargo test --locked");
+    }
+
+    #[test]
+    fn the_target_directory_and_the_version_are_read_from_cargo() {
+        let metadata = r#"{"packages":[],"target_directory":"C:\\w\\target","version":1,"workspace_root":"/w"}"#;
+        assert_eq!(json_string_field(metadata, "target_directory").as_deref(), Some(r"C:\w\target"));
+        assert_eq!(json_string_field(metadata, "missing"), None);
+        assert_eq!(pkgid_version("path+file:///w/crates/protocol#wxpay-protocol@0.1.0"), Some("0.1.0"));
+        assert_eq!(pkgid_version("path+file:///w/wxpay-protocol#0.2.3"), Some("0.2.3"));
+        assert_eq!(pkgid_version("wxpay-protocol"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (matklad's cargo-xtask pattern; the alias lives in `.cargo/config.toml`).
 //!
 //! ```text
-//! cargo xtask ci                                   fmt, clippy, wasm, test, doc: what CI runs
+//! cargo xtask ci                                   fmt, clippy, wasm, test, doc, packages: what CI runs
 //! cargo xtask fuzz --smoke [--seconds N]           every fuzz target for N s (default 10)
 //! cargo xtask fuzz --target T [--seconds N]        one fuzz target for N s (default 60)
 //! cargo xtask bench-e2e [CALLS]                    load benchmark against the sandbox
@@ -31,9 +31,15 @@ commands:
               cargo test --workspace
               cargo test -p wxpay-protocol --no-default-features
               RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
-            then checks wxpay-protocol's dependency graph: no runtime, socket or ring crate, and
-            without default features no aws-lc crate; last, every fuzz target runs for 5 s when
-            the nightly toolchain and cargo-fuzz are installed (skipped with a message otherwise)
+            then runs every example, and checks wxpay-protocol's dependency graph: no runtime,
+            socket or ring crate, and without default features no aws-lc crate; then
+              cargo package --workspace --allow-dirty
+            (every crate packaged, the publishable ones built from their .crate alone), unpacks
+            target/package/wxpay-protocol-<version>.crate under target/package/unpacked and runs
+              CARGO_TARGET_DIR=target/package/unpacked-target cargo test --locked
+            there, so that the published crate's tests pass from its own files; last, every fuzz
+            target runs for 5 s when the nightly toolchain and cargo-fuzz are installed (skipped
+            with a message otherwise)
   fuzz      run the cargo-fuzz targets of crates/protocol/fuzz and crates/cli/fuzz (needs nightly and cargo-fuzz)
               --smoke         run every target briefly and print a report (default 10 s each)
               --target T      run only target T (without --smoke: default 60 s)

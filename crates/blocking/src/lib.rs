@@ -14,7 +14,7 @@
 //!
 //! Server certificates are checked against the WebPKI roots, or only against the added roots
 //! once one is added. The merchant API certificate that the v2 calls under `/secapi/` need as a
-//! TLS client certificate (DESIGN.md 4.5) is configured once, on the
+//! TLS client certificate (docs/protocol.md §5) is configured once, on the
 //! [`ClientConfig`](wxpay_protocol::client::ClientConfig)
 //! ([`client_identity`](wxpay_protocol::client::ClientConfig::client_identity)), as for the
 //! async client, and every connection offers it to a server that asks: client authentication is

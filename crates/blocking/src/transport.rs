@@ -1,5 +1,5 @@
 //! The transport seam, and the default ureq transport (presenting the merchant API certificate
-//! as a TLS client certificate when the configuration holds one, DESIGN.md 4.5).
+//! as a TLS client certificate when the configuration holds one, docs/protocol.md §5).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,7 +93,7 @@ impl Default for Settings {
 impl UreqTransport {
     /// The transport for `settings`, presenting `identity` as the TLS client certificate to
     /// every server that asks for one. TLS client authentication is requested by the server
-    /// (WeChat Pay asks under `/secapi/` only, DESIGN.md 4.5), so one TLS configuration serves
+    /// (WeChat Pay asks under `/secapi/` only, docs/protocol.md §5), so one TLS configuration serves
     /// every connection: a server that does not ask never sees the certificate.
     pub(crate) fn new(settings: &Settings, identity: Option<&ClientIdentity>) -> Result<Self, BuildError> {
         // Checked as the async client checks them: each must be a usable trust anchor.
@@ -110,7 +110,7 @@ impl UreqTransport {
         } else {
             return Err(BuildError::NoRoots);
         };
-        // The provider is passed explicitly (DESIGN.md 7): one crypto stack, and no panic when a
+        // The provider is passed explicitly (docs/design.md §5): one crypto stack, and no panic when a
         // user's graph enables both rustls providers.
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let client_cert = identity.map(|identity| client_cert(identity, &provider)).transpose()?;

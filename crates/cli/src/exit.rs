@@ -1,4 +1,4 @@
-//! Exit codes (DESIGN.md 6) and the one error type of the CLI.
+//! Exit codes (docs/design.md §4) and the one error type of the CLI.
 
 use std::io;
 use std::process::ExitCode;

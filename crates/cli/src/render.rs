@@ -109,7 +109,7 @@ fn transport_kind(kind: TransportErrorKind) -> &'static str {
     }
 }
 
-/// What a write whose outcome is unknown asks of the operator (DESIGN.md 4.4).
+/// What a write whose outcome is unknown asks of the operator (docs/protocol.md §4).
 const OUTCOME_UNKNOWN: &str = "outcome unknown: the finish may have taken effect; \
                                query or resend with the same out_order_no (never a new one)";
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// The path of a seed fixture, as a string argument.
 fn seed(name: &str) -> String {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "..", "fixtures", "seeds", name].iter().collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "doc-examples", name].iter().collect();
     assert!(path.is_file(), "missing fixture {}", path.display());
     path.to_string_lossy().into_owned()
 }

@@ -1,7 +1,7 @@
 //! A fleet of `wxpay --batch` workers: four processes share one input file with `--shard`, one
 //! Redis with `--redis`, and one sandbox that enforces the documented 30 QPS of the return
-//! query (per merchant, DESIGN.md 4.7). With the shared budget none is refused and the budget is
-//! used; without it, the same run is throttled; with Redis killed and brought back mid-run, no
+//! query (per merchant, docs/protocol.md §7). With the shared budget none is refused and the budget
+//! is used; without it, the same run is throttled; with Redis killed and brought back mid-run, no
 //! request above the budget reaches the sandbox and the batch completes.
 
 mod common;
@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::redis::RedisServer;
 use common::sandbox::SandboxProcess;
-use wxpay_tests::redis::RedisServer;
 
 const WORKERS: u32 = 4;
 const ROWS: usize = 240;

@@ -212,8 +212,11 @@ fn all_pages_stops_at_the_documented_bound_against_a_server_that_invents_refunds
 fn signed_years_and_values_in_place_of_field_names_exit_4_naming_the_field() {
     // Class 5: `-20180608170132` read as the year -2018.
     let seed: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/seeds/000-cloudpay-return-query.json"))
-            .unwrap(),
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/doc-examples/000-cloudpay-return-query.json"
+        ))
+        .unwrap(),
     )
     .unwrap();
     let mut answer = seed;

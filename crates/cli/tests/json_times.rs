@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// The path of a seed fixture, as a string argument.
 fn seed(name: &str) -> String {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "..", "fixtures", "seeds", name].iter().collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "doc-examples", name].iter().collect();
     path.to_string_lossy().into_owned()
 }
 

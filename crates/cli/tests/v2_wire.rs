@@ -19,7 +19,7 @@ use wxpay_protocol::{
     Description, NonceStr, Operation, OrderRef, OutOrderNo, OutReturnNo, RefundLookup, SubMchId, TransactionId,
 };
 
-/// WeChat Pay's published API v2 key (DESIGN.md 4.5).
+/// WeChat Pay's published API v2 key (docs/protocol.md §5).
 const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 const MCH_ID: &str = "1900000100";
 const APPID: &str = "wx8888888888888888";
@@ -298,7 +298,7 @@ fn the_apiv2_key_comes_from_a_variable_or_the_config_file_and_is_never_shown() {
     assert!(stderr.contains("must be exactly 32 bytes"), "{stderr}");
 }
 
-/// A finish answer (seeds/002) on the v2 wire, signed with HMAC-SHA256.
+/// A finish answer (docs/protocol.md §8.3) on the v2 wire, signed with HMAC-SHA256.
 fn finish_answer() -> String {
     let seed = json!({
         "return_code": "SUCCESS", "return_msg": "OK", "result_code": "SUCCESS",

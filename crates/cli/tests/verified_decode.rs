@@ -182,7 +182,7 @@ impl AnswerSigner {
 /// The seed answer of `ecommerce order-query`.
 fn order_query_seed() -> Vec<u8> {
     let path: std::path::PathBuf =
-        [env!("CARGO_MANIFEST_DIR"), "..", "..", "fixtures", "seeds", "003-v3-order-query.json"].iter().collect();
+        [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "doc-examples", "003-v3-order-query.json"].iter().collect();
     std::fs::read(path).unwrap()
 }
 

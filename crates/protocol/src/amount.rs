@@ -1,11 +1,11 @@
-//! Money as an integer number of fen (分), never a float (DESIGN.md 4.3).
+//! Money as an integer number of fen (分), never a float (docs/protocol.md §3).
 
 use std::fmt;
 
 /// An amount in fen (1/100 yuan).
 ///
 /// On the wire it is a JSON integer, or a string of digits where the XML-based v2 API shows
-/// through CloudPay (DESIGN.md 4.1); both are accepted when reading, an integer is written.
+/// through CloudPay (docs/protocol.md §1.2); both are accepted when reading, an integer is written.
 ///
 /// ```
 /// use wxpay_protocol::Fen;

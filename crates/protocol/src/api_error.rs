@@ -7,32 +7,34 @@ use http::StatusCode;
 use crate::wire_enum::wire_enum;
 
 wire_enum! {
-    /// An error code from WeChat Pay: the CloudPay codes of seeds/000, 002 and 004 and the v3
-    /// codes of seeds/001 and 003. Codes this version does not know are kept.
+    /// An error code from WeChat Pay: the CloudPay codes of docs/protocol.md §8.1, §8.3 and §8.5
+    /// and the v3 codes of docs/protocol.md §8.2 and §8.4. Codes this version does not know are
+    /// kept.
     pub enum ErrorCode {
         /// `SYSTEMERROR` (CloudPay): system timeout; retry with the same parameters.
         SystemError = "SYSTEMERROR",
         /// `SYSTEM_ERROR` (v3, HTTP 500): retry with the same parameters.
         SystemErrorV3 = "SYSTEM_ERROR",
-        /// `PARAM_ERROR`: a parameter is wrong (also an `offset` past the total, seeds/004).
+        /// `PARAM_ERROR`: a parameter is wrong (also an `offset` past the total,
+        /// docs/protocol.md §8.5).
         ParamError = "PARAM_ERROR",
         /// `INVALID_REQUEST`: the request is not valid (unknown APPID or MCHID, amount limits).
         InvalidRequest = "INVALID_REQUEST",
         /// `FREQUENCY_LIMITED` (v3: HTTP 429): too many requests; retry the same order later.
         FrequencyLimited = "FREQUENCY_LIMITED",
-        /// `ORDERNOTEXIST`: the profit-sharing return order does not exist (seeds/000).
+        /// `ORDERNOTEXIST`: the profit-sharing return order does not exist (docs/protocol.md §8.1).
         OrderNotExist = "ORDERNOTEXIST",
         /// `INVALID_TRANSACTIONID`: no such payment, or it failed.
         InvalidTransactionId = "INVALID_TRANSACTIONID",
-        /// `ORDER_NOT_READY`: the order is still processing; retry later (seeds/002).
+        /// `ORDER_NOT_READY`: the order is still processing; retry later (docs/protocol.md §8.3).
         OrderNotReady = "ORDER_NOT_READY",
         /// `OPENID_MISMATCH`: the openid does not belong to the appid.
         OpenidMismatch = "OPENID_MISMATCH",
         /// `NOT_SHARE_ORDER`: the payment was not made for profit sharing.
         NotShareOrder = "NOT_SHARE_ORDER",
-        /// `AMOUNT_OVERDUE`: nothing is left to share (seeds/002).
+        /// `AMOUNT_OVERDUE`: nothing is left to share (docs/protocol.md §8.3).
         AmountOverdue = "AMOUNT_OVERDUE",
-        /// `REFUNDNOTEXIST`: no such refund (seeds/004).
+        /// `REFUNDNOTEXIST`: no such refund (docs/protocol.md §8.5).
         RefundNotExist = "REFUNDNOTEXIST",
         /// `APPID_NOT_EXIST`.
         AppidNotExist = "APPID_NOT_EXIST",
@@ -54,7 +56,7 @@ wire_enum! {
 }
 
 impl ErrorCode {
-    /// The HTTP status API v3 answers this code with (DESIGN.md 4.2; seeds/001 and 003 list
+    /// The HTTP status API v3 answers this code with (docs/protocol.md §2.4, which lists
     /// them): 400 for parameter and request errors, 401 `SIGN_ERROR`, 403 `NO_AUTH`, 404
     /// `RESOURCE_NOT_EXISTS`, 429 `FREQUENCY_LIMITED`, 500 `SYSTEM_ERROR`; `None` for a code
     /// that is not a v3 code.
@@ -90,7 +92,7 @@ impl ErrorCode {
         })
     }
 
-    /// Whether the documents say to resend the same request after a while (DESIGN.md 4.4):
+    /// Whether the documents say to resend the same request after a while (docs/protocol.md §4):
     /// `SYSTEMERROR`, `SYSTEM_ERROR`, `FREQUENCY_LIMITED` and `ORDER_NOT_READY`.
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -105,7 +107,7 @@ impl ErrorCode {
 #[non_exhaustive]
 pub enum ApiErrorOrigin {
     /// The Cloud Hosting gateway or the cloud SDK (`errcode` / numeric `errCode` non-zero): the
-    /// request may not have reached WeChat Pay (DESIGN.md 4.1).
+    /// request may not have reached WeChat Pay (docs/protocol.md §1.2).
     Gateway,
     /// CloudPay `return_code` = `FAIL`.
     CloudPayReturn,

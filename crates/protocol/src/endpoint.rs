@@ -28,13 +28,13 @@ impl BaseUrl {
     /// The field name used in validation errors.
     pub const FIELD: &'static str = "base_url";
 
-    /// WeChat Pay's API v3 endpoint (seeds/001, 003).
+    /// WeChat Pay's API v3 endpoint (docs/protocol.md §8.2, §8.4).
     pub const V3_DEFAULT: &'static str = "https://api.mch.weixin.qq.com";
 
-    /// WeChat Pay's v2 endpoint (DESIGN.md 4.5): the same host as API v3.
+    /// WeChat Pay's v2 endpoint (docs/protocol.md §5): the same host as API v3.
     pub const V2_DEFAULT: &'static str = "https://api.mch.weixin.qq.com";
 
-    /// The WeChat Cloud Hosting open-API sidecar that carries CloudPay (DESIGN.md 4.1).
+    /// The WeChat Cloud Hosting open-API sidecar that carries CloudPay (docs/protocol.md §1.1).
     pub const CLOUDPAY_DEFAULT: &'static str = "http://api.weixin.qq.com";
 
     /// Parses and normalises a base URL.
@@ -92,7 +92,7 @@ impl BaseUrl {
 
     /// Checks that API v3 (and v2) requests may go to this URL: `https`, or plain `http` to a
     /// loopback address (sandboxes and test servers). Over plain http a signed request travels in clear
-    /// text, and the unsigned error answers v3 allows (DESIGN.md 4.2) could be forged by anyone
+    /// text, and the unsigned error answers v3 allows (docs/protocol.md §2.2) could be forged by anyone
     /// on the path.
     ///
     /// ```

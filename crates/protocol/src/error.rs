@@ -1,4 +1,4 @@
-//! The error types of the protocol layer (DESIGN.md 4.4).
+//! The error types of the protocol layer (docs/protocol.md §4).
 //!
 //! [`Error`] is the one type every fallible operation of the SDK returns in the end; its
 //! variants wrap one type per kind of failure, and causes travel through
@@ -174,7 +174,7 @@ impl ValidationError {
 pub enum Rule {
     /// The field is required and was empty.
     Empty,
-    /// Longer than the limit, counted in UTF-8 bytes (DESIGN.md 4.3).
+    /// Longer than the limit, counted in UTF-8 bytes (docs/protocol.md §3).
     TooLong {
         /// The largest accepted length.
         max_bytes: usize,
@@ -316,7 +316,7 @@ pub enum MalformedKind {
     Inconsistent(String),
     /// A status the API does not document for this kind of answer.
     UnexpectedStatus,
-    /// The body is not a flat v2 `<xml>` document (DESIGN.md 4.5), and why.
+    /// The body is not a flat v2 `<xml>` document (docs/protocol.md §5), and why.
     NotXml(crate::v2::XmlError),
     /// The body is longer than the parsers read ([`MAX_ANSWER_BYTES`](crate::MAX_ANSWER_BYTES)).
     TooLarge {
@@ -403,7 +403,7 @@ impl TransportError {
     }
 
     /// Marks the failed request as a write (profit-sharing finish): if it may have reached the
-    /// server, its outcome is unknown rather than failed (DESIGN.md 4.4).
+    /// server, its outcome is unknown rather than failed (docs/protocol.md §4).
     pub fn on_write(mut self, write: bool) -> Self {
         self.write = write;
         self

@@ -1,11 +1,12 @@
-//! Fields of an answer that no response type knows: kept, never dropped (DESIGN.md 3,
+//! Fields of an answer that no response type knows: kept, never dropped (docs/design.md §2,
 //! "response structs ... tolerate new fields").
 //!
 //! WeChat Pay adds response fields without notice (`detail_id` on v3 order-query receivers
-//! arrived years after seeds/003 was written). Every response type, and every receiver, refund
-//! and coupon inside one, carries an [`Extra`] with the keys its parser did not read, spelled
-//! as they were sent (a camelCase key from wx-server-sdk stays camelCase), so a caller can read
-//! a field before this crate learns it, and `--json` prints it.
+//! arrived years after the order query's document was written, docs/protocol.md §8.4). Every
+//! response type, and every receiver, refund and coupon inside one, carries an [`Extra`] with
+//! the keys its parser did not read, spelled as they were sent (a camelCase key from
+//! wx-server-sdk stays camelCase), so a caller can read a field before this crate learns it,
+//! and `--json` prints it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -20,7 +21,7 @@ use serde_json::{Map, Value};
 /// the gateway wrapper's `errcode` / `errmsg` / `respdata`, the status fields (`return_code`,
 /// `return_msg`, `result_code` and the failure fields `err_code`, `err_code_des`,
 /// `error_code`, `error_msg`), and wx-server-sdk's numeric `errCode` with its `errMsg`
-/// (DESIGN.md 4.1).
+/// (docs/protocol.md §1.2).
 ///
 /// ```
 /// use wxpay_protocol::security::danger;

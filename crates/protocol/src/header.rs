@@ -1,4 +1,4 @@
-//! The names of the headers WeChat Pay's API v3 reads and writes (DESIGN.md 4.2), spelled as
+//! The names of the headers WeChat Pay's API v3 reads and writes (docs/protocol.md §2), spelled as
 //! the documents spell them (HTTP header names are case-insensitive; `http` stores them in
 //! lower case).
 //!

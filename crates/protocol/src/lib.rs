@@ -44,12 +44,12 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `aws-lc-rs` | yes | the crypto on aws-lc-rs (DESIGN.md 7): [`security::RsaPrivateKey`], verification by a [`security::KeySet`] on its own, [`security::Apiv3Key::new`], [`v2::ApiV2Key::new`] |
+//! | `aws-lc-rs` | yes | the crypto on aws-lc-rs (docs/design.md §5): [`security::RsaPrivateKey`], verification by a [`security::KeySet`] on its own, [`security::Apiv3Key::new`], [`v2::ApiV2Key::new`] |
 //!
 //! ## Embedding without aws-lc-rs
 //!
 //! With `default-features = false` nothing of aws-lc-rs is compiled and the crate builds for
-//! `wasm32-unknown-unknown` (DESIGN.md 3). Building, signing, verifying and parsing stay the
+//! `wasm32-unknown-unknown` (docs/design.md §2). Building, signing, verifying and parsing stay the
 //! same; the embedder supplies the crypto through the [`security`] traits:
 //!
 //! - signing: a [`security::Signer`], in [`security::MerchantCredentials::new`];
@@ -145,22 +145,26 @@ pub use validate::{
 };
 pub use wire_enum::UnknownValue;
 
-/// The guide pages' examples compile and run as doctests.
+/// The guide pages' examples (`guide/*.md`, linked from `docs/guide/README.md`) compile and run as
+/// doctests; they live in this package so that its tests pass from the packaged crate.
 #[cfg(doctest)]
 mod guide {
-    #[doc = include_str!("../../../docs/guide/cloudpay-return-query.md")]
+    #[doc = include_str!("../guide/cloudpay-return-query.md")]
     struct CloudPayReturnQuery;
-    #[doc = include_str!("../../../docs/guide/cloudpay-finish.md")]
+    #[doc = include_str!("../guide/cloudpay-finish.md")]
     struct CloudPayFinish;
-    #[doc = include_str!("../../../docs/guide/cloudpay-refund-query.md")]
+    #[doc = include_str!("../guide/cloudpay-refund-query.md")]
     struct CloudPayRefundQuery;
-    #[doc = include_str!("../../../docs/guide/v3-order-query.md")]
+    #[doc = include_str!("../guide/v3-order-query.md")]
     struct V3OrderQuery;
-    #[doc = include_str!("../../../docs/guide/v3-return-query.md")]
+    #[doc = include_str!("../guide/v3-return-query.md")]
     struct V3ReturnQuery;
     #[cfg(feature = "aws-lc-rs")]
-    #[doc = include_str!("../../../docs/guide/notifications.md")]
+    #[doc = include_str!("../guide/notifications.md")]
     struct Notifications;
+    #[cfg(feature = "aws-lc-rs")]
+    #[doc = include_str!("../guide/v2.md")]
+    struct V2Wire;
 }
 
 /// The crate's version, for `User-Agent` strings.

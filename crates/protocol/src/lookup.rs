@@ -1,11 +1,11 @@
 //! The one-of-two and one-of-four order references, as enums so that an invalid choice cannot
-//! be expressed (DESIGN.md 3).
+//! be expressed (docs/design.md §2).
 
 use crate::error::{Rule, ValidationError};
 use crate::validate::{OrderId, OutOrderNo, OutRefundNo, OutTradeNo, RefundId, TransactionId};
 
 /// Which profit-sharing order: WeChat's `order_id` or the merchant's `out_order_no`, exactly one
-/// (seeds/000 and 001: "二选一").
+/// (docs/protocol.md §8.1 and §8.2: "二选一").
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OrderRef {
     /// WeChat's profit-sharing order number.
@@ -52,7 +52,7 @@ impl OrderRef {
     }
 }
 
-/// Which refunds a refund query asks for (seeds/004: one of four).
+/// Which refunds a refund query asks for (docs/protocol.md §8.5: one of four).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RefundLookup {
     /// One refund, by WeChat's refund number.
@@ -69,8 +69,8 @@ impl RefundLookup {
     const FIELDS: &'static [&'static str] = &["refund_id", "out_refund_no", "transaction_id", "out_trade_no"];
 
     /// Takes any non-empty subset of the four ids and keeps the one WeChat Pay would use:
-    /// `refund_id` > `out_refund_no` > `transaction_id` > `out_trade_no` (seeds/004). The
-    /// request then carries only that id, so what was asked is what is answered.
+    /// `refund_id` > `out_refund_no` > `transaction_id` > `out_trade_no` (docs/protocol.md §8.5).
+    /// The request then carries only that id, so what was asked is what is answered.
     ///
     /// ```
     /// use wxpay_protocol::{OutTradeNo, RefundLookup, TransactionId};

@@ -1,4 +1,4 @@
-//! Profit-sharing notifications (分账动账通知, DESIGN.md 4.6): WeChat Pay POSTs a signed JSON
+//! Profit-sharing notifications (分账动账通知, docs/protocol.md §6): WeChat Pay POSTs a signed JSON
 //! envelope whose `resource` is AES-256-GCM encrypted under the APIv3 key, and retries until the
 //! merchant answers 200 or 204.
 //!
@@ -76,7 +76,7 @@ use crate::timestamp::{self, Timestamp};
 use crate::wire_enum::wire_enum;
 use crate::{Fen, ReceiverType};
 
-/// The only resource algorithm WeChat Pay uses (DESIGN.md 4.6).
+/// The only resource algorithm WeChat Pay uses (docs/protocol.md §6).
 pub const ALGORITHM: &str = "AEAD_AES_256_GCM";
 
 /// `resource_type` of an encrypted notification.
@@ -84,7 +84,7 @@ pub const RESOURCE_TYPE: &str = "encrypt-resource";
 
 /// When WeChat Pay sends a notification again after a failed delivery, in seconds after the
 /// previous attempt: 15s, 15s, 30s, 3m, 10m, 20m, 30m, 30m, 30m, 60m, 3h, 3h, 3h, 6h, 6h, 24 h 4 m
-/// in all (DESIGN.md 4.6; the partner document 分账动账通知, chapter8_1_10).
+/// in all (docs/protocol.md §6; the partner document 分账动账通知, chapter8_1_10).
 pub const RETRY_SCHEDULE_SECS: [u64; 15] =
     [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10_800, 10_800, 10_800, 21_600, 21_600];
 
@@ -98,7 +98,7 @@ wire_enum! {
     }
 }
 
-/// Whether a merchant's answer acknowledges the notification: 200 or 204 (DESIGN.md 4.6); any
+/// Whether a merchant's answer acknowledges the notification: 200 or 204 (docs/protocol.md §6); any
 /// other status, or no answer in time, makes WeChat Pay send it again.
 pub fn is_acknowledged(status: StatusCode) -> bool {
     status == StatusCode::OK || status == StatusCode::NO_CONTENT
@@ -298,7 +298,7 @@ pub enum NotificationError {
 }
 
 /// Verifies a notification (pure: `now` is Unix seconds from the caller's clock) and reads its
-/// envelope; the resource stays encrypted. The check is the answers' one (DESIGN.md 4.2).
+/// envelope; the resource stays encrypted. The check is the answers' one (docs/protocol.md §2.2).
 pub fn verify_notification<B: AsRef<[u8]>>(
     request: &http::Request<B>,
     now: i64,

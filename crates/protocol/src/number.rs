@@ -1,5 +1,5 @@
-//! Non-negative integers that arrive as JSON numbers or as strings of digits (DESIGN.md 4.1:
-//! the v2 API under CloudPay is XML, so numbers may arrive as strings).
+//! Non-negative integers that arrive as JSON numbers or as strings of digits
+//! (docs/protocol.md §1.2: the v2 API under CloudPay is XML, so numbers may arrive as strings).
 
 use serde_json::Value;
 

@@ -1,12 +1,12 @@
 //! What an operation is: the [`Operation`] trait every request type implements, and the
-//! [`OperationSpec`] each one declares once (DESIGN.md 3: "each operation describes itself
+//! [`OperationSpec`] each one declares once (docs/design.md §2: "each operation describes itself
 //! once"). Transports, the sandbox's routing and the CLI read the spec instead of restating it.
 
 use crate::endpoint::BaseUrl;
 use crate::error::{Error, ValidationError};
 use crate::security::{VerificationError, Verified, Verifier};
 
-/// Which wire an operation uses (DESIGN.md 4.1 and 4.2).
+/// Which wire an operation uses (docs/protocol.md §1 and §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Api {
@@ -14,7 +14,7 @@ pub enum Api {
     CloudPay,
     /// API v3 over HTTPS; signed requests, signed answers.
     V3,
-    /// WeChat Pay's v2 API (DESIGN.md 4.5): XML bodies signed with the API v2 key, signed
+    /// WeChat Pay's v2 API (docs/protocol.md §5): XML bodies signed with the API v2 key, signed
     /// answers, and a TLS client certificate under `/secapi/`.
     V2,
 }
@@ -53,12 +53,12 @@ pub enum Access {
     /// A query: sending it again changes nothing.
     Read,
     /// A write that WeChat Pay treats as the same request when it is resent with the same
-    /// merchant number (finish: "同一分账单号多次请求等同一次", seeds/002). A write whose answer
-    /// was lost has an unknown outcome: query, or resend it unchanged (DESIGN.md 4.4).
+    /// merchant number (finish: "同一分账单号多次请求等同一次", docs/protocol.md §8.3). A write whose answer
+    /// was lost has an unknown outcome: query, or resend it unchanged (docs/protocol.md §4).
     IdempotentWrite,
 }
 
-/// What a documented rate limit is counted per (DESIGN.md 4.7).
+/// What a documented rate limit is counted per (docs/protocol.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RateScope {
@@ -68,7 +68,7 @@ pub enum RateScope {
     SubMerchant,
 }
 
-/// A documented rate limit (DESIGN.md 4.7).
+/// A documented rate limit (docs/protocol.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RateLimit {
     /// Calls per second.
@@ -77,14 +77,14 @@ pub struct RateLimit {
     pub per: RateScope,
 }
 
-/// Where an operation's answers report failure (DESIGN.md 4.1, 4.2; seeds/README.md).
+/// Where an operation's answers report failure (docs/protocol.md §1.2, §2.4, §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FailureFields {
-    /// CloudPay return query (seeds/000): `return_code = FAIL` with `error_code` / `error_msg`,
-    /// and no `result_code`.
+    /// CloudPay return query (docs/protocol.md §8.1): `return_code = FAIL` with `error_code` /
+    /// `error_msg`, and no `result_code`.
     ErrorCode,
-    /// CloudPay finish and refund query (seeds/002, 004): `return_code = FAIL` with
+    /// CloudPay finish and refund query (docs/protocol.md §8.3, §8.5): `return_code = FAIL` with
     /// `return_msg` when the request could not be read; otherwise `result_code = FAIL` with
     /// `err_code` / `err_code_des`.
     ResultCode,
@@ -115,7 +115,7 @@ pub struct OperationSpec {
     pub method: Method,
     /// The request path under the base URL.
     pub path: &'static str,
-    /// The documented rate limit, if the documents state one (DESIGN.md 4.7).
+    /// The documented rate limit, if the documents state one (docs/protocol.md §7).
     pub rate_limit: Option<RateLimit>,
     /// A read, or an idempotent write.
     pub access: Access,
@@ -138,7 +138,7 @@ impl OperationSpec {
     }
 
     /// What a limit on this operation is counted per: as documented, or per merchant (how
-    /// WeChat Pay counts limits it does not document per sub-merchant, DESIGN.md 4.7) for a
+    /// WeChat Pay counts limits it does not document per sub-merchant, docs/protocol.md §7) for a
     /// limit configured where none is documented.
     pub fn rate_scope(&self) -> RateScope {
         self.rate_limit.map_or(RateScope::Merchant, |limit| limit.per)
@@ -161,7 +161,7 @@ impl OperationSpec {
     }
 
     /// Whether calls need the merchant API certificate as a TLS client certificate: the v2
-    /// endpoints under `/secapi/` (DESIGN.md 4.5, 双向证书).
+    /// endpoints under `/secapi/` (docs/protocol.md §5, 双向证书).
     ///
     /// ```
     /// use wxpay_protocol::{cloudpay, v2::V2Operation};

@@ -1,4 +1,4 @@
-//! Paging through the refunds of an order, as pure logic (seeds/004, DESIGN.md 4.1).
+//! Paging through the refunds of an order, as pure logic (docs/protocol.md §1.3, §8.5).
 //!
 //! WeChat Pay answers at most [`PAGE_SIZE`] refunds per query and, when an `offset` is sent,
 //! the order's `total_refund_count`. [`RefundPager`] says which offset to ask for next, takes
@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use crate::cloudpay::{Refund, RefundDetails, RefundQueryRequest, RefundQueryResponse};
 use crate::validate::{NonceStr, Offset};
 
-/// The most refunds one answer carries (seeds/004).
+/// The most refunds one answer carries (docs/protocol.md §8.5).
 pub const PAGE_SIZE: u32 = 10;
 
 /// The most refunds one order can have: "The number of partial refunds for each payment order

@@ -1,8 +1,9 @@
-//! Whether a failed request may be sent again (DESIGN.md 4.4).
+//! Whether a failed request may be sent again (docs/protocol.md §4).
 //!
 //! This is a pure decision: the transports only sleep and resend. A resend is always the
 //! *identical* request: the same merchant numbers (`out_order_no`, `out_return_no`, ...), because
-//! the seeds warn that changing them while a result is unknown risks money (seeds/000, 002).
+//! the documents warn that changing them while a result is unknown risks money
+//! (docs/protocol.md §4).
 
 use crate::error::{ApiErrorOrigin, Error, TransportErrorKind};
 
@@ -25,7 +26,7 @@ impl Error {
     /// Retryable: `SYSTEMERROR`, `SYSTEM_ERROR`, any 5xx, `FREQUENCY_LIMITED`, 429,
     /// `ORDER_NOT_READY`, the gateway's busy code -1, and transport failures other than TLS
     /// (all five operations are idempotent when resent unchanged: four are queries, and
-    /// seeds/002 says a repeated finish with the same `out_order_no` counts once).
+    /// a repeated finish with the same `out_order_no` counts once: docs/protocol.md §8.3).
     /// Everything else is final.
     ///
     /// ```

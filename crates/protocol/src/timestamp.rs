@@ -1,5 +1,5 @@
 //! The three time formats of the five operations, parsed into one timestamp type that keeps
-//! the original text (DESIGN.md 4.3).
+//! the original text (docs/protocol.md §3).
 
 use std::fmt;
 
@@ -7,18 +7,18 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, offset};
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-/// China Standard Time, in which the CloudPay (v2) times are written (seeds/README.md, 000).
+/// China Standard Time, in which the CloudPay (v2) times are written (docs/protocol.md §3).
 pub const CHINA: UtcOffset = offset!(+8);
 
 /// Which of the documented formats a [`Timestamp`] was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TimeFormat {
-    /// `yyyyMMddHHmmss`, China time (CloudPay return query `finish_time`, seeds/000).
+    /// `yyyyMMddHHmmss`, China time (CloudPay return query `finish_time`, docs/protocol.md §8.1).
     CompactChina,
-    /// `yyyy-MM-dd HH:mm:ss`, China time (refund `refund_success_time`, seeds/004).
+    /// `yyyy-MM-dd HH:mm:ss`, China time (refund `refund_success_time`, docs/protocol.md §8.5).
     SpacedChina,
-    /// RFC 3339 with offset, usually with milliseconds (API v3, seeds/001, 003).
+    /// RFC 3339 with offset, usually with milliseconds (API v3, docs/protocol.md §8.2, §8.4).
     Rfc3339,
 }
 

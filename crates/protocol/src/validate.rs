@@ -4,7 +4,7 @@
 //! # The accepted languages, in one place
 //!
 //! Lengths are counted in UTF-8 bytes, the stricter of the two readings of `string(N)`
-//! (DESIGN.md 4.3). Every field is required to be non-empty.
+//! (docs/protocol.md §3). Every field is required to be non-empty.
 //!
 //! | type | field | bytes | characters |
 //! |---|---|---|---|
@@ -21,19 +21,20 @@
 //! | [`Offset`] | `offset` | — | a non-negative integer (`u32`) |
 //!
 //! Why these characters:
-//! - **Merchant numbers** (`out_*`): seeds/002 and the v3 documents (seeds/001, whose escaping is
-//!   garbled) allow digits, ASCII letters and `_-|*@`. seeds/004 lists only `_-` for `out_trade_no`
-//!   and `out_refund_no`; WeChat Pay's own refund documents allow `_-|*@` there too, so we follow
-//!   DESIGN.md 4.3 and accept the wider set everywhere. A merchant number never changes under our
-//!   hands: we accept it exactly or reject it, never trim or re-encode it.
-//! - **WeChat-assigned ids** (`sub_mch_id`, `order_id`, `transaction_id`, `refund_id`): the seeds
-//!   give only lengths; every id WeChat issues is ASCII digits (28 for a transaction). We accept
+//! - **Merchant numbers** (`out_*`): the finish's and the v3 documents (docs/protocol.md §8.3,
+//!   §8.2, whose escaping is garbled) allow digits, ASCII letters and `_-|*@`. The refund query's
+//!   document lists only `_-` for `out_trade_no` and `out_refund_no` (§8.5); WeChat Pay's own
+//!   refund documents allow `_-|*@` there too, so we accept the wider set everywhere (§3). A
+//!   merchant number never changes under our hands: we accept it exactly or reject it, never trim
+//!   or re-encode it.
+//! - **WeChat-assigned ids** (`sub_mch_id`, `order_id`, `transaction_id`, `refund_id`): the
+//!   documents give only lengths; every id WeChat issues is ASCII digits (28 for a transaction). We accept
 //!   ASCII letters too, so a future id format is not refused, and nothing else, because no other
 //!   character can be part of an id WeChat issued.
-//! - **`nonce_str`**: "random string, at most 32" (seeds/000, 002, 004); WeChat's recommended
-//!   generator and every SDK use ASCII letters and digits.
+//! - **`nonce_str`**: "random string, at most 32" (docs/protocol.md §8.1, §8.3,
+//!   §8.5); WeChat's recommended generator and every SDK use ASCII letters and digits.
 //! - **`description`**: free text of at most 80 bytes. WeChat rejects characters outside the
-//!   Basic Multilingual Plane (4-byte UTF-8, such as emoji) anywhere (DESIGN.md 4.3); control
+//!   Basic Multilingual Plane (4-byte UTF-8, such as emoji) anywhere (docs/protocol.md §3); control
 //!   characters (C0, DEL, C1) cannot be meant in a description and break the v2 XML underneath.
 
 use std::fmt;
@@ -205,7 +206,8 @@ validated_string!(
 );
 validated_string!(
     /// WeChat's payment order number (`transaction_id`): 1..=32 ASCII letters or digits
-    /// (28 digits in practice; seeds/004 says 28, seeds/002 and DESIGN.md 4.3 say 32).
+    /// (28 digits in practice; the refund query's document says 28, the others 32:
+    /// docs/protocol.md §3).
     TransactionId, field = "transaction_id", max_bytes = 32, charset = Alphanumeric
 );
 validated_string!(
@@ -259,7 +261,7 @@ impl NonceStr {
     }
 }
 
-/// The refund query's `offset`: a non-negative integer (seeds/004).
+/// The refund query's `offset`: a non-negative integer (docs/protocol.md §8.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Offset(u32);
 

@@ -1,7 +1,8 @@
 //! Forward-compatible enums for values the server sends.
 //!
 //! Every such enum is `#[non_exhaustive]` and has an `Unknown` variant that keeps the string it
-//! did not recognise (seeds/README.md: 003 shows values its own enum lists leave out), so one new
+//! did not recognise (docs/protocol.md §8.4: the order
+//! query's answers carry values its document's enum lists leave out), so one new
 //! server value never breaks a whole answer. `From<&str>` is infallible and `as_str()` gives back
 //! exactly what was received.
 

@@ -480,7 +480,7 @@ fn rate_limits_space_calls_of_one_operation() {
     assert_eq!(documented.limit("profitsharingreturnquery").map(|l| l.qps), Some(30));
     assert_eq!(documented.limit("profitsharingfinish").map(|l| l.qps), Some(60));
     assert_eq!(documented.limit("queryrefund"), None);
-    assert_eq!(documented.limit("ecommerce/profitsharing/returnorders"), None, "not documented (DESIGN.md 4.7)");
+    assert_eq!(documented.limit("ecommerce/profitsharing/returnorders"), None, "not documented (docs/protocol.md §7)");
 }
 
 #[test]

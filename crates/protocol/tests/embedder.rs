@@ -1,4 +1,4 @@
-//! The crate as an embedder uses it without the `aws-lc-rs` feature (DESIGN.md 3): signing,
+//! The crate as an embedder uses it without the `aws-lc-rs` feature (docs/design.md §2): signing,
 //! verification and AES-256-GCM supplied through `Signer`, `SignatureVerifier` and `Aead`. The
 //! "host" crypto here is aws-lc-rs called directly (a dev-dependency), and every test runs with
 //! and without the feature: supplied crypto is used in both, and counted to prove it.

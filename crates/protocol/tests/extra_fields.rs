@@ -1,6 +1,7 @@
 //! Nothing lost: fields no response type knows are kept in `extra` at the level they belong to
 //! (answer, receiver, refund, coupon), spelled as sent, and written back; wire scaffolding is
-//! never extra (DESIGN.md 3 and 4.1). And `detail_id` of v3 order-query receivers is a field.
+//! never extra (docs/design.md §2, docs/protocol.md §1.2). And `detail_id` of v3 order-query
+//! receivers is a field.
 
 use serde_json::{Value, json};
 use wxpay_protocol::cloudpay::{self, KeyCase, ListStyle, ReplyShape};
@@ -15,11 +16,11 @@ fn ok_json(value: &Value) -> http::Response<Vec<u8>> {
     ok(value.to_string().as_bytes())
 }
 
-const SEED_000: &[u8] = include_bytes!("../../../fixtures/seeds/000-cloudpay-return-query.json");
-const SEED_001: &[u8] = include_bytes!("../../../fixtures/seeds/001-v3-return-query.json");
-const SEED_002: &[u8] = include_bytes!("../../../fixtures/seeds/002-cloudpay-finish.json");
-const SEED_003: &[u8] = include_bytes!("../../../fixtures/seeds/003-v3-order-query.json");
-const SEED_004: &[u8] = include_bytes!("../../../fixtures/seeds/004-cloudpay-refund-query.json");
+const SEED_000: &[u8] = include_bytes!("fixtures/doc-examples/000-cloudpay-return-query.json");
+const SEED_001: &[u8] = include_bytes!("fixtures/doc-examples/001-v3-return-query.json");
+const SEED_002: &[u8] = include_bytes!("fixtures/doc-examples/002-cloudpay-finish.json");
+const SEED_003: &[u8] = include_bytes!("fixtures/doc-examples/003-v3-order-query.json");
+const SEED_004: &[u8] = include_bytes!("fixtures/doc-examples/004-cloudpay-refund-query.json");
 
 /// The keys of an `extra`, in order.
 fn keys(extra: &Extra) -> Vec<&str> {
@@ -40,8 +41,8 @@ fn refund_answer() -> serde_json::Map<String, Value> {
 
 #[test]
 fn the_seeds_examples_have_no_extra_fields() {
-    // Every field the documents show is read; seeds/004's err_code next to SUCCESS is a status
-    // field, not an extra one.
+    // Every field the documents show is read; the refund-query example's err_code next to
+    // SUCCESS (docs/protocol.md §8.5) is a status field, not an extra one.
     let r = cloudpay::ReturnQueryResponse::parse(&ok(SEED_000)).unwrap();
     assert!(r.extra.is_empty(), "{:?}", r.extra);
     let r = v3::ReturnQueryResponse::parse(&danger::inspect_unverified(&ok(SEED_001))).unwrap();

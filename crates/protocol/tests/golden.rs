@@ -13,11 +13,11 @@ fn ok(body: &[u8]) -> http::Response<Vec<u8>> {
     http::Response::new(body.to_vec())
 }
 
-const SEED_000: &[u8] = include_bytes!("../../../fixtures/seeds/000-cloudpay-return-query.json");
-const SEED_001: &[u8] = include_bytes!("../../../fixtures/seeds/001-v3-return-query.json");
-const SEED_002: &[u8] = include_bytes!("../../../fixtures/seeds/002-cloudpay-finish.json");
-const SEED_003: &[u8] = include_bytes!("../../../fixtures/seeds/003-v3-order-query.json");
-const SEED_004: &[u8] = include_bytes!("../../../fixtures/seeds/004-cloudpay-refund-query.json");
+const SEED_000: &[u8] = include_bytes!("fixtures/doc-examples/000-cloudpay-return-query.json");
+const SEED_001: &[u8] = include_bytes!("fixtures/doc-examples/001-v3-return-query.json");
+const SEED_002: &[u8] = include_bytes!("fixtures/doc-examples/002-cloudpay-finish.json");
+const SEED_003: &[u8] = include_bytes!("fixtures/doc-examples/003-v3-order-query.json");
+const SEED_004: &[u8] = include_bytes!("fixtures/doc-examples/004-cloudpay-refund-query.json");
 
 #[test]
 fn seed_000_cloudpay_return_query() {
@@ -245,7 +245,7 @@ fn unknown_codes_and_enum_values_are_kept() {
     assert_eq!(code.as_str(), "BRAND_NEW_CODE");
     assert!(!err.is_retryable());
 
-    // seeds/README.md: RETURNED and CLOSED appear in real answers though the enums omit them.
+    // docs/protocol.md §8.4: RETURNED and CLOSED appear in real answers though the enums omit them.
     let body = br#"{"sub_mchid":"1","transaction_id":"2","out_order_no":"3","order_id":"4","status":"CLOSED",
         "receivers":[{"amount":1,"description":"d","result":"RETURNED","type":"PERSONAL_OPENID"}]}"#;
     let r = v3::OrderQueryResponse::parse(&danger::inspect_unverified(&ok(body))).unwrap();

@@ -117,7 +117,7 @@ fn duplicated_keys_are_malformed() {
     let same = br#"{"return_code":"SUCCESS","return_code":"SUCCESS","result_code":"SUCCESS","transaction_id":"42","total_fee":1,"cash_fee":1,"refund_count":0}"#;
     assert!(RefundQueryResponse::parse(&ok(same)).is_ok(), "the same value twice is one field");
 
-    let seed = std::str::from_utf8(include_bytes!("../../../fixtures/seeds/002-cloudpay-finish.json")).unwrap();
+    let seed = std::str::from_utf8(include_bytes!("fixtures/doc-examples/002-cloudpay-finish.json")).unwrap();
     assert!(FinishResponse::parse(&ok(seed.as_bytes())).is_ok());
     // Inside the receiver string, and inside a receiver object.
     let in_string = seed.replacen(r#"\"account\":"#, r#"\"account\":\"1\",\"account\":"#, 1);

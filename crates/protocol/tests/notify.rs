@@ -1,6 +1,6 @@
-//! Notifications (DESIGN.md 4.6): the published wechatpay-go vector, a signed and encrypted round
-//! trip, every tamper refused with its typed error, unknown event types kept, and a parser that
-//! never panics on arbitrary headers and bodies.
+//! Notifications (docs/protocol.md §6): the published wechatpay-go vector, a signed and encrypted
+//! round trip, every tamper refused with its typed error, unknown event types kept, and a parser
+//! that never panics on arbitrary headers and bodies.
 
 #![cfg(feature = "aws-lc-rs")]
 

@@ -14,7 +14,7 @@ use wxpay_protocol::{
 // ---------------------------------------------------------------------------------------------
 // Validators
 
-/// The documented languages, written independently of the crate (DESIGN.md 4.3).
+/// The documented languages, written independently of the crate (docs/protocol.md §3).
 #[derive(Debug, Clone, Copy)]
 enum Class {
     Alnum,
@@ -580,7 +580,7 @@ proptest! {
             let api = err.as_api().unwrap();
             prop_assert_eq!(api.message(), Some(message.as_str()));
             // The cloud SDK's numeric errCode shadows a business err_code in camelCase answers
-            // (DESIGN.md 4.1); the return query's error_code is not shadowed.
+            // (docs/protocol.md §1.2); the return query's error_code is not shadowed.
             let shadowed = shape.keys == cloudpay::KeyCase::Camel && op != cloudpay::CloudPayOp::ReturnQuery;
             let expected = if shadowed { None } else { Some(code) };
             prop_assert_eq!(api.code().map(|c| c.as_str()), expected, "{:?}", shape);
@@ -600,7 +600,7 @@ proptest! {
 
 // ---------------------------------------------------------------------------------------------
 // Extra fields: keys no type knows, added to the generated answers at every level, come back in
-// `extra` spelled as sent and survive every reply shape (DESIGN.md 3, 4.1).
+// `extra` spelled as sent and survive every reply shape (docs/design.md §2, docs/protocol.md §1.2).
 
 /// How a generated extra field is spelled: `x_name` or `xName`, always the same for one name
 /// (so that no two spellings of a name meet in one answer), never like a documented field.

@@ -1,10 +1,11 @@
 //! # wxpay-ratelimit-redis
 //!
 //! A rate budget that a fleet of wxpay workers shares through Redis. WeChat Pay counts a
-//! merchant's calls on its side, for all of the merchant's processes together (DESIGN.md 4.7):
-//! four workers that each keep 30 QPS offer 120, and are answered `FREQUENCY_LIMITED`. With
-//! this backend every worker reserves its slots from one budget per operation (and, for finish,
-//! per receiving sub-merchant), so together they keep the documented limit.
+//! merchant's calls on its side, for all of the merchant's processes together
+//! (docs/protocol.md §7): four workers that each keep 30 QPS offer 120, and are answered
+//! `FREQUENCY_LIMITED`. With this backend every worker reserves its slots from one budget per
+//! operation (and, for finish, per receiving sub-merchant), so together they keep the documented
+//! limit.
 //!
 //! The algorithm is GCRA in its "virtual scheduling" form, run as one Lua script on the Redis
 //! server: it reads the server's clock (`TIME`), so workers whose clocks disagree still agree,

@@ -3,14 +3,16 @@
 //! one budget, an unreachable Redis, a Redis that comes back, and clients that share a budget
 //! against a sandbox that enforces the limit.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::redis::{RedisServer, free_port};
 use wxpay_protocol::client::{BudgetError, Permit, RateLimiter, SharedBudget};
 use wxpay_protocol::{ErrorCode, Operation, cloudpay};
 use wxpay_ratelimit_redis::{BlockingRedisBudget, Options, RedisBudget};
 use wxpay_sandbox::{Sandbox, SandboxConfig};
-use wxpay_tests::redis::{RedisServer, free_port};
 
 fn permit(qps: u32) -> Permit {
     Permit::new("profitsharingreturnquery", "", qps).merchant("1900007291")
@@ -116,13 +118,13 @@ async fn two_clients(shared: Option<&str>, sandbox_qps: u32, calls_each: usize) 
     let client = |budget: Option<Arc<dyn SharedBudget>>| {
         let mut limits = RateLimiter::off();
         limits.set(cloudpay::ReturnQueryRequest::SPEC.name, sandbox_qps);
-        let mut config = wxpay_tests::client_config(&sandbox).rate_limits(limits);
+        let mut config = common::client_config(&sandbox).rate_limits(limits);
         if let Some(budget) = budget {
             config = config.shared_budget(budget);
         }
         wxpay_transport_hyper::Client::builder()
             .config(config.retry_policy(wxpay_protocol::client::RetryPolicy::new().max_attempts(1)))
-            .add_root_certificate(wxpay_tests::ca_der(&sandbox))
+            .add_root_certificate(common::ca_der(&sandbox))
             .build()
             .unwrap()
     };
@@ -135,7 +137,7 @@ async fn two_clients(shared: Option<&str>, sandbox_qps: u32, calls_each: usize) 
     let run = |c: wxpay_transport_hyper::Client| async move {
         let mut limited = 0u64;
         for _ in 0..calls_each {
-            if let Err(e) = c.execute(wxpay_tests::return_query()).await {
+            if let Err(e) = c.execute(common::return_query()).await {
                 assert_eq!(e.as_api().and_then(|a| a.code()), Some(&ErrorCode::FrequencyLimited), "{e}");
                 limited += 1;
             }

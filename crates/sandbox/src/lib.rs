@@ -179,7 +179,7 @@ impl SandboxConfig {
     /// return are first answered in their final state, and on demand ([`Sandbox::notify`],
     /// `POST /_sandbox/notify`). Signed with the sandbox's WeChat Pay key and encrypted under its
     /// APIv3 key as WeChat Pay's are; a failed delivery is sent again on WeChat Pay's schedule
-    /// (DESIGN.md 4.6), scaled by [`notify_time_scale`](Self::notify_time_scale).
+    /// (docs/protocol.md §6), scaled by [`notify_time_scale`](Self::notify_time_scale).
     pub fn notify_url(mut self, url: impl Into<String>) -> Self {
         self.notify_url = Some(url.into());
         self
@@ -229,7 +229,7 @@ impl SandboxConfig {
     }
 
     /// Limits `operation` (a CloudPay path name, a v3 or a v2 operation name) to `qps` per
-    /// second, counted per what its documented limit is counted per (DESIGN.md 4.7); 0 refuses
+    /// second, counted per what its documented limit is counted per (docs/protocol.md §7); 0 refuses
     /// every request.
     pub fn qps(mut self, operation: impl Into<String>, qps: u32) -> Self {
         self.qps.insert(operation.into(), qps);

@@ -1,6 +1,6 @@
-//! The QPS limits, per operation and what each is counted per (the operation's spec, DESIGN.md
-//! 4.7): a token bucket of `n` tokens refilled at `n` per second, so any client that stays under
-//! `n` per second is never refused.
+//! The QPS limits, per operation and what each is counted per (the operation's spec,
+//! docs/protocol.md §7): a token bucket of `n` tokens refilled at `n` per second, so any client
+//! that stays under `n` per second is never refused.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

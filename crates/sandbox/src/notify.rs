@@ -1,4 +1,4 @@
-//! Profit-sharing notifications (DESIGN.md 4.6): when an API v3 order's receiver or a return
+//! Profit-sharing notifications (docs/protocol.md §6): when an API v3 order's receiver or a return
 //! reaches its final state (the first answer that shows it settled), or on demand
 //! (`POST /_sandbox/notify`), the sandbox POSTs a notification to the configured URL, signed with
 //! its WeChat Pay key and encrypted under its APIv3 key by wxpay-protocol's server side

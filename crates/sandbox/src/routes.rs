@@ -6,7 +6,7 @@
 //! its records in the fixture file's `v3` map.
 //!
 //! The CloudPay operations are served on two wires: CloudPay's JSON and WeChat Pay's v2 XML
-//! (DESIGN.md 4.5). Both call the same business function ([`return_query`], [`finish`],
+//! (docs/protocol.md §5). Both call the same business function ([`return_query`], [`finish`],
 //! [`refund_query`]: the state, then the CloudPay encoder); only reading the request and
 //! writing the answer differ ([`v2`]).
 
@@ -170,7 +170,7 @@ fn query(request: &Request<Vec<u8>>) -> &str {
 // The CloudPay operations' business, whichever wire they came by: the answer as the CloudPay
 // encoder writes it in `shape`.
 
-/// Profit-sharing return query (seeds/000).
+/// Profit-sharing return query (docs/protocol.md §8.1).
 fn return_query(
     shared: &Shared,
     r: &cloudpay::ReturnQueryRequest,
@@ -180,12 +180,12 @@ fn return_query(
     shared.state.return_query(r, now).map(|a| a.encode(shape))
 }
 
-/// Profit-sharing finish (seeds/002).
+/// Profit-sharing finish (docs/protocol.md §8.3).
 fn finish(shared: &Shared, r: &cloudpay::FinishRequest, _now: i64, shape: ReplyShape) -> Result<Vec<u8>, Refusal> {
     shared.state.finish(r).map(|a| a.encode(shape))
 }
 
-/// Refund query (seeds/004).
+/// Refund query (docs/protocol.md §8.5).
 fn refund_query(
     shared: &Shared,
     r: &cloudpay::RefundQueryRequest,
@@ -227,7 +227,7 @@ fn answer<R: Operation>(
 }
 
 // ------------------------------------------------------------------------------------------
-// The v2 wire (DESIGN.md 4.5)
+// The v2 wire (docs/protocol.md §5)
 
 /// The shape a CloudPay answer is written in before it becomes v2 XML: the documented one
 /// (bare, snake_case, indexed lists), integers as digit strings as the XML carries them.
@@ -235,7 +235,7 @@ fn v2_shape() -> ReplyShape {
     ReplyShape::new().number_style(NumberStyle::Strings)
 }
 
-/// A v2 `return_code = FAIL` answer: unsigned, as WeChat Pay writes them (DESIGN.md 4.5).
+/// A v2 `return_code = FAIL` answer: unsigned, as WeChat Pay writes them (docs/protocol.md §5).
 pub(crate) fn v2_fail(message: &str) -> Vec<u8> {
     let mut fields = wxpay_protocol::v2::Fields::new();
     fields.insert("return_code", "FAIL");

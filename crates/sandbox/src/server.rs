@@ -161,9 +161,9 @@ pub(crate) async fn handle(
                 if let Err(e) =
                     security::verify_request(&request, (shared.clock)(), &shared.keys.mchid, &shared.merchant_keys)
                 {
-                    // 401 answers go to unauthenticated requests and are not signed (DESIGN.md
-                    // 4.2). They come before faults: a request that is not the merchant's does
-                    // not use up a fault queued for the merchant's next request.
+                    // 401 answers go to unauthenticated requests and are not signed
+                    // (docs/protocol.md §2.4). They come before faults: a request that is not the
+                    // merchant's does not use up a fault queued for the merchant's next request.
                     v3_refusal(&Refusal::new(ErrorCode::SignErrorV3, e.to_string()))
                 } else {
                     with_fault(&shared, spec.name, |fault| v3_answer(&shared, route, &request, fault, &request_id))
@@ -172,7 +172,7 @@ pub(crate) async fn handle(
             }
             Api::V2 if spec.method != *request.method() => xml_response(StatusCode::METHOD_NOT_ALLOWED, Vec::new()),
             // Refused before the request is read, and before faults (as v3's authentication):
-            // WeChat Pay's front end refuses the connection's request (DESIGN.md 4.5).
+            // WeChat Pay's front end refuses the connection's request (docs/protocol.md §5).
             Api::V2 if spec.needs_client_certificate() && !connection.client_certificate => no_client_certificate(),
             Api::V2 => with_fault(&shared, spec.name, |fault| v2(&shared, route, &request, fault)).await?,
             // A wire this sandbox does not serve yet.
@@ -240,7 +240,7 @@ fn cloudpay(shared: &Shared, route: &Route, request: &Request<Vec<u8>>, fault: O
 }
 
 // ------------------------------------------------------------------------------------------
-// The v2 wire (DESIGN.md 4.5)
+// The v2 wire (docs/protocol.md §5)
 
 fn xml_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     let mut response = Response::new(Body::full(body));
@@ -373,7 +373,7 @@ fn header_present(request: &Request<Vec<u8>>, name: header::HeaderName) -> Optio
 }
 
 fn v3_process(shared: &Shared, route: &Route, request: &Request<Vec<u8>>, now: i64) -> Served {
-    // WeChat Pay requires both headers of every v3 request (DESIGN.md 4.2).
+    // WeChat Pay requires both headers of every v3 request (docs/protocol.md §2.1).
     let accepts_json = header_present(request, header::ACCEPT).is_some_and(|a| {
         a.split(',')
             .any(|t| matches!(t.split(';').next().map(str::trim), Some("application/json" | "*/*" | "application/*")))

@@ -130,7 +130,7 @@ impl State {
         *self.lock() = Inner::new(&self.fixtures);
     }
 
-    /// CloudPay return query (seeds/000): ORDERNOTEXIST for unknown returns.
+    /// CloudPay return query (docs/protocol.md §8.1): ORDERNOTEXIST for unknown returns.
     pub(crate) fn return_query(
         &self,
         r: &cloudpay::ReturnQueryRequest,
@@ -156,8 +156,8 @@ impl State {
         Ok(answer)
     }
 
-    /// CloudPay finish (seeds/002): idempotent on `out_order_no`, AMOUNT_OVERDUE under a new
-    /// number once finished, ORDER_NOT_READY while the payment is still being shared.
+    /// CloudPay finish (docs/protocol.md §8.3): idempotent on `out_order_no`, AMOUNT_OVERDUE under
+    /// a new number once finished, ORDER_NOT_READY while the payment is still being shared.
     pub(crate) fn finish(&self, r: &cloudpay::FinishRequest) -> Result<cloudpay::FinishResponse, Refusal> {
         let mut inner = self.lock();
         let entry = inner
@@ -185,8 +185,8 @@ impl State {
         Ok(answer)
     }
 
-    /// CloudPay refund query (seeds/004): one refund by refund id, or a page of an order's
-    /// refunds; PARAM_ERROR for an offset past the total; REFUNDNOTEXIST for unknown ids.
+    /// CloudPay refund query (docs/protocol.md §8.5): one refund by refund id, or a page of an
+    /// order's refunds; PARAM_ERROR for an offset past the total; REFUNDNOTEXIST for unknown ids.
     pub(crate) fn refund_query(
         &self,
         r: &cloudpay::RefundQueryRequest,
@@ -235,8 +235,8 @@ impl State {
     }
 
     /// The answer of the API v3 query `operation` whose fields equal the request's parameters
-    /// (each query names its record by fields its answer echoes: seeds/001, 003), and how it
-    /// reads now; an unknown record is RESOURCE_NOT_EXISTS.
+    /// (each query names its record by fields its answer echoes: docs/protocol.md §8.2, §8.4), and
+    /// how it reads now; an unknown record is RESOURCE_NOT_EXISTS.
     pub(crate) fn v3_query(&self, operation: &str, params: &[(String, String)], now: i64) -> Result<V3Read, Refusal> {
         let mut inner = self.lock();
         let entry = inner

@@ -5,7 +5,7 @@
 //!
 //! The listener asks every client for a certificate and lets those without one in
 //! ([`with_client_auth`]): the v2 paths under `/secapi/` refuse a connection that presented
-//! none (DESIGN.md 4.5, `server.rs`), every other path ignores it.
+//! none (docs/protocol.md §5, `server.rs`), every other path ignores it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -100,7 +100,7 @@ pub(crate) fn server_config(
 }
 
 /// The provider is passed explicitly: if a user's graph enables both rustls providers, the
-/// implicit builder panics (DESIGN.md 7).
+/// implicit builder panics (docs/design.md §5).
 pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }

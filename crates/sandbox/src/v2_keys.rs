@@ -1,4 +1,4 @@
-//! What the v2 wire needs besides the merchant id (DESIGN.md 4.5): the app id, the API v2 key
+//! What the v2 wire needs besides the merchant id (docs/protocol.md §5): the app id, the API v2 key
 //! that signs requests and answers, the merchant API certificate a client presents as its TLS
 //! client certificate on `/secapi/` paths (with its private key), and the certificates the
 //! HTTPS listener trusts for client authentication.

@@ -109,7 +109,7 @@ async fn the_binary_prints_its_line_writes_its_files_and_answers() {
     assert!(serial.len() == 40 && serial.bytes().all(|b| b.is_ascii_hexdigit()), "{serial}");
     assert!(line["public_key_id"].as_str().unwrap().starts_with("PUB_KEY_ID_"));
     assert!(line["platform_serial"].as_str().unwrap().bytes().all(|b| b.is_ascii_hexdigit()));
-    // The documented limits of every operation (DESIGN.md 4.7), from the protocol's specs.
+    // The documented limits of every operation (docs/protocol.md §7), from the protocol's specs.
     assert_eq!(
         line["qps"],
         json!({

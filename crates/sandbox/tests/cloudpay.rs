@@ -11,12 +11,12 @@ use wxpay_protocol::cloudpay::{
 };
 use wxpay_sandbox::Sandbox;
 
-/// The seeds/000 return that fails (final from the first query).
+/// The return of the example (docs/protocol.md §8.1) that fails (final from the first query).
 fn failed_return() -> Value {
     json!({"sub_mch_id": SUB, "nonce_str": "N1", "out_order_no": "P20150806125346", "out_return_no": "R20150806125347"})
 }
 
-/// The seeds/000 return that succeeds after one PROCESSING answer.
+/// The return of the example (docs/protocol.md §8.1) that succeeds after one PROCESSING answer.
 fn settling_return() -> Value {
     json!({"sub_mch_id": SUB, "nonce_str": "N1", "order_id": "4208450740201411110007820472", "out_return_no": "R20150806125346"})
 }
@@ -25,7 +25,7 @@ fn finish(transaction_id: &str, out_order_no: &str) -> Value {
     json!({"sub_mch_id": SUB, "nonce_str": "N1", "transaction_id": transaction_id, "out_order_no": out_order_no, "description": "分账完结"})
 }
 
-/// The seeds/004 order: one refund with a coupon.
+/// The order of the refund-query example (docs/protocol.md §8.5): one refund with a coupon.
 fn seed_refunds() -> Value {
     json!({"sub_mch_id": SUB, "nonce_str": "N1", "transaction_id": "1217752501201407033233368018"})
 }
@@ -118,7 +118,7 @@ async fn the_documented_shape_carries_the_fixtures() {
     assert_eq!(body["refund_id_0"], "1217752501201407033233368018");
     assert_eq!(body["coupon_refund_id_0_0"], "10000");
     assert!(body.get("errcode").is_none() && body.get("errCode").is_none());
-    // The return query has no result_code (seeds/000).
+    // The return query has no result_code (docs/protocol.md §8.1).
     assert!(a.raw_return.json().get("result_code").is_none());
 }
 
@@ -178,13 +178,14 @@ fn assert_failure(raw: &Raw, op: &str, code: &str, needle: &str) {
     assert_eq!(raw.status, 200, "CloudPay failures are HTTP 200");
     let body = raw.json();
     if op == "profitsharingreturnquery" {
-        // seeds/000: return_code FAIL with error_code / error_msg, nothing else.
+        // docs/protocol.md §8.1: return_code FAIL with error_code / error_msg, nothing else.
         assert_eq!(body["return_code"], "FAIL", "{body}");
         assert_eq!(body["error_code"], code, "{body}");
         assert!(body["error_msg"].as_str().unwrap().contains(needle), "{body}");
         assert!(body.get("err_code").is_none() && body.get("result_code").is_none(), "{body}");
     } else {
-        // seeds/002 and 004: return_code SUCCESS, result_code FAIL, err_code / err_code_des.
+        // docs/protocol.md §8.3 and §8.5: return_code SUCCESS, result_code FAIL, err_code /
+        // err_code_des.
         assert_eq!(body["return_code"], "SUCCESS", "{body}");
         assert_eq!(body["result_code"], "FAIL", "{body}");
         assert_eq!(body["err_code"], code, "{body}");
@@ -360,7 +361,8 @@ async fn without_a_json_content_type_the_request_fails() {
 #[tokio::test]
 async fn failures_in_the_cloud_sdk_shape() {
     // camelCase answers carry wx-server-sdk's numeric errCode 0, which shadows the business
-    // err_code of finish and refund query (DESIGN.md 4.1); the return query's errorCode stays.
+    // err_code of finish and refund query (docs/protocol.md §1.2); the return query's errorCode
+    // stays.
     let sandbox = start_with(ReplyShape::new().key_case(KeyCase::Camel).wrapped(true)).await;
     let mut unknown = failed_return();
     unknown["out_return_no"] = json!("R0");

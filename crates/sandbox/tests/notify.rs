@@ -1,6 +1,6 @@
-//! Notifications (DESIGN.md 4.6): the sandbox sends them when an order or a return settles and on
-//! demand, signed and encrypted so that the protocol's parser reads them with the sandbox's own
-//! keys, and retries a handler that fails on the compressed schedule.
+//! Notifications (docs/protocol.md §6): the sandbox sends them when an order or a return settles
+//! and on demand, signed and encrypted so that the protocol's parser reads them with the sandbox's
+//! own keys, and retries a handler that fails on the compressed schedule.
 
 mod common;
 

@@ -54,7 +54,7 @@ async fn return_query_is_limited_to_30_per_second_per_merchant() {
     assert_eq!(body["return_code"], "FAIL", "{body}");
     assert_eq!(body["error_code"], "FREQUENCY_LIMITED", "{body}");
     assert!(body["error_msg"].is_string());
-    // The limit counts the calling merchant (DESIGN.md 4.7): another sub-merchant's query is
+    // The limit counts the calling merchant (docs/protocol.md §7): another sub-merchant's query is
     // limited as well.
     assert_eq!(code(&sandbox, op, &return_query("1900000110")).await.as_deref(), Some("FREQUENCY_LIMITED"));
     // Other operations are not counted against it.
@@ -93,7 +93,7 @@ async fn limits_are_configurable() {
     .await
     .unwrap();
     assert_eq!(burst(&sandbox, "queryrefund", &refund_query(SUB), 6).await, (1, Some(5)));
-    // No limit is documented for it, so a configured one counts per merchant (DESIGN.md 4.7).
+    // No limit is documented for it, so a configured one counts per merchant (docs/protocol.md §7).
     assert_eq!(burst(&sandbox, "queryrefund", &refund_query("1900000110"), 5).await, (5, Some(0)));
     // 0 refuses every request.
     assert_eq!(burst(&sandbox, "profitsharingreturnquery", &return_query(SUB), 3).await, (3, Some(0)));
@@ -128,7 +128,7 @@ async fn v3_limits_answer_429() {
     let query = wxpay_protocol::v3::OrderQueryRequest::from_query(ORDER_QUERY.split_once('?').unwrap().1).unwrap();
     let err = raw.parse_v3(&query, &sandbox, T0).unwrap_err();
     assert!(err.is_retryable());
-    // No limit is documented for it, so a configured one counts per merchant (DESIGN.md 4.7):
+    // No limit is documented for it, so a configured one counts per merchant (docs/protocol.md §7):
     // another sub-merchant does not get through either.
     let other = ORDER_QUERY.replace("sub_mchid=1900000109", "sub_mchid=1900000110");
     assert_eq!(https(&sandbox, &Req::v3(&other, T0)).await.status, 429);

@@ -1,4 +1,4 @@
-//! The v2 wire (DESIGN.md 4.5, docs/sandbox.md "The v2 wire"): the three paths answer signed
+//! The v2 wire (docs/protocol.md §5, docs/sandbox.md "The v2 wire"): the three paths answer signed
 //! XML that the protocol's `v2::Call` accepts, requests are verified the way WeChat Pay does,
 //! `/secapi/` needs a TLS client certificate, and the CloudPay state, paging, limits and faults
 //! hold on this wire too. Requests are built with `v2::Merchant::call(...).build(...)` and sent
@@ -22,7 +22,7 @@ use wxpay_protocol::{
 };
 use wxpay_sandbox::{Fault, Sandbox};
 
-/// The seeds/002 payment that can be finished.
+/// The docs/protocol.md §8.3 payment that can be finished.
 const PAID: &str = "4208450740201411110007820472";
 /// The order with 36 refunds.
 const PAGED: &str = "4200000000000000000000000036";
@@ -38,7 +38,7 @@ fn nonce() -> NonceStr {
     NonceStr::new(common::nonce()).unwrap()
 }
 
-/// The seeds/000 return that succeeds after one PROCESSING answer.
+/// The docs/protocol.md §8.1 return that succeeds after one PROCESSING answer.
 fn return_query() -> cloudpay::ReturnQueryRequest {
     cloudpay::ReturnQueryRequest::new(
         sub(),

@@ -1,6 +1,6 @@
 //! # wxpay-system
 //!
-//! What `wxpay-protocol` takes as inputs and never reads itself (DESIGN.md 3: "time and
+//! What `wxpay-protocol` takes as inputs and never reads itself (docs/design.md §2: "time and
 //! randomness are inputs"), read from the operating system once, here, for every crate that
 //! needs it: the two transports, the sandbox and the CLI.
 //!

@@ -109,7 +109,7 @@ impl ClientBuilder {
     ///
     /// When the configuration holds a TLS client certificate
     /// ([`ClientConfig::client_identity`]: the merchant API certificate the v2 calls under
-    /// `/secapi/` need, DESIGN.md 4.5), every connection offers it: TLS client authentication is
+    /// `/secapi/` need, docs/protocol.md §5), every connection offers it: TLS client authentication is
     /// requested by the server, so one TLS configuration serves all connections and a server
     /// that does not ask (the v3 API, CloudPay) never sees it. A key that rustls cannot use is
     /// [`BuildError::ClientIdentity`]; a key that is not the certificate's is

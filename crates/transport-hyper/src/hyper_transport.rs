@@ -1,6 +1,6 @@
 //! The default transport: hyper 1 with the hyper-util pooled client and hyper-rustls, on the
 //! aws-lc-rs provider shared with wxpay-protocol, presenting the merchant API certificate as a
-//! TLS client certificate when the configuration holds one (DESIGN.md 4.5).
+//! TLS client certificate when the configuration holds one (docs/protocol.md §5).
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -91,7 +91,7 @@ pub enum BuildError {
 impl HyperTransport {
     /// The transport for `settings`, presenting `identity` as the TLS client certificate to
     /// every server that asks for one. TLS client authentication is requested by the server
-    /// (WeChat Pay asks under `/secapi/` only, DESIGN.md 4.5), so one TLS configuration serves
+    /// (WeChat Pay asks under `/secapi/` only, docs/protocol.md §5), so one TLS configuration serves
     /// every connection: a server that does not ask never sees the certificate.
     pub(crate) fn new(settings: &TransportSettings, identity: Option<&ClientIdentity>) -> Result<Self, BuildError> {
         let mut roots = RootCertStore::empty();
@@ -105,7 +105,7 @@ impl HyperTransport {
             return Err(BuildError::NoRoots);
         }
         // The provider is passed explicitly: if a user's graph enables both rustls providers,
-        // the implicit builder panics (DESIGN.md 7).
+        // the implicit builder panics (docs/design.md §5).
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

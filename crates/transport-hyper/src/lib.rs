@@ -10,7 +10,7 @@
 //!
 //! Server certificates are checked against the WebPKI roots (or only the added roots, with
 //! [`ClientBuilder::without_webpki_roots`]). The merchant API certificate that the v2 calls
-//! under `/secapi/` need as a TLS client certificate (DESIGN.md 4.5) is configured once, on the
+//! under `/secapi/` need as a TLS client certificate (docs/protocol.md §5) is configured once, on the
 //! [`ClientConfig`](wxpay_protocol::client::ClientConfig)
 //! ([`client_identity`](wxpay_protocol::client::ClientConfig::client_identity)), and every
 //! connection offers it to a server that asks: client authentication is requested by the

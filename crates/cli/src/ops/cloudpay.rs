@@ -1,4 +1,4 @@
-//! `wxpay cloudpay ...`: the three CloudPay operations (DESIGN.md 4.1) as subcommands: their
+//! `wxpay cloudpay ...`: the three CloudPay operations (docs/protocol.md §1) as subcommands: their
 //! flags (the API's field names in kebab-case), the request they build, and their tables.
 
 use clap::{Args, Subcommand};

@@ -1,4 +1,4 @@
-//! `wxpay ecommerce ...`: the API v3 e-commerce profit-sharing queries (DESIGN.md 4.2) as
+//! `wxpay ecommerce ...`: the API v3 e-commerce profit-sharing queries (docs/protocol.md §2) as
 //! subcommands: their flags, the request they build, and their tables. Signing and
 //! verification flags are [`V3Args`].
 

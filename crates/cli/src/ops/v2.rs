@@ -1,5 +1,5 @@
-//! `wxpay cloudpay ... --wire v2`: the CloudPay operations on WeChat Pay's v2 API (DESIGN.md
-//! 4.5). [`OverV2`] says how a CloudPay subcommand builds its request and what it adds on the v2
+//! `wxpay cloudpay ... --wire v2`: the CloudPay operations on WeChat Pay's v2 API (docs/protocol.md
+//! §5). [`OverV2`] says how a CloudPay subcommand builds its request and what it adds on the v2
 //! wire; [`V2Wire`] wraps the subcommand into the [`CliOperation`] whose operation is the signed
 //! [`v2::Call`], so that send, `--dry-run`, `--decode` and `--batch` ([`crate::run`]) run it
 //! like any other operation. Every rule (the fields, the signature, which algorithm an

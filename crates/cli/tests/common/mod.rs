@@ -3,6 +3,10 @@
 // Each test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+/// A `redis-server` for the fleet tests: `tests/src/redis.rs` of wxpay-tests, linked here so that
+/// the packaged crate carries it.
+#[allow(unreachable_pub)]
+pub(crate) mod redis;
 pub(crate) mod sandbox;
 
 use std::path::PathBuf;
@@ -73,9 +77,10 @@ pub(crate) fn text_output(args: &[&str], stdin: Option<&[u8]>, code: i32) -> (St
     (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
-/// A file of the protocol crate's test vectors (`crates/protocol/tests/vectors/CASE/FILE`).
+/// A file of the protocol crate's test vectors, `tests/vectors/CASE/FILE` (links to
+/// `crates/protocol/tests/vectors/CASE`, so that the packaged crate carries the files).
 pub(crate) fn vector(case: &str, file: &str) -> String {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "protocol", "tests", "vectors", case, file].iter().collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "vectors", case, file].iter().collect();
     assert!(path.is_file(), "missing vector {}", path.display());
     path.to_string_lossy().into_owned()
 }

@@ -10,15 +10,15 @@ use serde_json::Value;
 
 /// The sub-merchant of the seeds' examples.
 pub(crate) const SUB_MCH: &str = "1900000109";
-/// The payment of seeds/002 and seeds/003.
+/// The payment of the finish and order-query examples (docs/protocol.md §8.3, §8.4).
 pub(crate) const TRANSACTION: &str = "4208450740201411110007820472";
 /// The merchant's profit-sharing order of the seeds.
 pub(crate) const OUT_ORDER_NO: &str = "P20150806125346";
-/// The CloudPay return of seeds/000.
+/// The CloudPay return of the return-query example (docs/protocol.md §8.1).
 pub(crate) const CLOUDPAY_RETURN: &str = "R20150806125346";
-/// The API v3 return of seeds/001.
+/// The API v3 return of the v3 return-query example (docs/protocol.md §8.2).
 pub(crate) const V3_RETURN: &str = "R20190516001";
-/// The order of seeds/004, with one refund.
+/// The order of the refund-query example (docs/protocol.md §8.5), with one refund.
 pub(crate) const REFUND_ORDER: &str = "1217752501201407033233368018";
 /// The order with 36 refunds.
 pub(crate) const ORDER_36: &str = "4200000000000000000000000036";

@@ -1,5 +1,5 @@
-//! CloudPay profit-sharing finish (seeds/002): `FinishResponse::parse` on any 200 answer; a value that parses must
-//! round-trip through every `ReplyShape`, camelCase included.
+//! CloudPay profit-sharing finish (docs/protocol.md §8.3): `FinishResponse::parse` on any 200
+//! answer; a value that parses must round-trip through every `ReplyShape`, camelCase included.
 
 #![no_main]
 

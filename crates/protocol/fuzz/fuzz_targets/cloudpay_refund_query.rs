@@ -1,5 +1,5 @@
-//! CloudPay refund query (seeds/004): `RefundQueryResponse::parse` on any 200 answer; a value
-//! that parses must round-trip through every `ReplyShape` (indexed keys and parallel arrays,
+//! CloudPay refund query (docs/protocol.md §8.5): `RefundQueryResponse::parse` on any 200 answer; a
+//! value that parses must round-trip through every `ReplyShape` (indexed keys and parallel arrays,
 //! camelCase included), and its refund list must agree with `refund_count`.
 
 #![no_main]
@@ -11,7 +11,7 @@ use wxpay_protocol_fuzz::{check_parse_error, cloudpay_round_trip, response};
 fuzz_target!(|data: &[u8]| {
     match RefundQueryResponse::parse(&response(200, data)) {
         Ok(value) => {
-            // DESIGN.md 4.1: empty lists with refund_count > 0 mean "details not returned".
+            // docs/protocol.md §1.2: empty lists with refund_count > 0 mean "details not returned".
             match &value.refunds {
                 RefundDetails::Listed(refunds) => {
                     assert_eq!(refunds.len(), value.refund_count as usize, "listed refunds != refund_count")

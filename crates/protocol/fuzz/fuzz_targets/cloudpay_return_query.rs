@@ -1,5 +1,6 @@
-//! CloudPay profit-sharing return query (seeds/000): `ReturnQueryResponse::parse` on any 200 answer; a value that parses must
-//! round-trip through every `ReplyShape`, camelCase included.
+//! CloudPay profit-sharing return query (docs/protocol.md §8.1): `ReturnQueryResponse::parse` on
+//! any 200 answer; a value that parses must round-trip through every `ReplyShape`, camelCase
+//! included.
 
 #![no_main]
 

@@ -1,6 +1,6 @@
-//! Notifications (DESIGN.md 4.6): `notify::parse_notification` on arbitrary headers and bodies
-//! must never panic. The input is `Name: value` lines, a blank line, then the body; the same body
-//! is also signed with the platform key, so that the envelope reader and the decryption see
+//! Notifications (docs/protocol.md §6): `notify::parse_notification` on arbitrary headers and
+//! bodies must never panic. The input is `Name: value` lines, a blank line, then the body; the same
+//! body is also signed with the platform key, so that the envelope reader and the decryption see
 //! every input too (an unsigned request stops at the signature check). Nothing unsigned or
 //! undecryptable may parse.
 

@@ -1,4 +1,4 @@
-//! v2 answers (DESIGN.md 4.5): arbitrary bytes as the answer to each of the three v2 calls must
+//! v2 answers (docs/protocol.md §5): arbitrary bytes as the answer to each of the three v2 calls must
 //! never panic, and nothing reporting success may parse unless its `sign` verifies. The same
 //! bytes are also signed as a server would sign them, so that the CloudPay readers behind the
 //! signature check see every input too; and they are read as a request by the server side.

@@ -1,4 +1,4 @@
-//! The v2 XML reader (DESIGN.md 4.5): `v2::Fields::from_xml` on arbitrary bytes must never panic,
+//! The v2 XML reader (docs/protocol.md §5): `v2::Fields::from_xml` on arbitrary bytes must never panic,
 //! and whatever it accepts must be written back by `to_xml` into a document that reads as the
 //! same fields. (That DOCTYPE and entities are refused is a property test, tests/v2.rs: here a
 //! `<!DOCTYPE` inside a comment or a CDATA section is rightly accepted.)

@@ -1,7 +1,7 @@
 //! API v3 error answers: the first byte picks a non-2xx status (and, with its high bit, whether a
 //! `Request-ID` header is sent), the rest is the body. `v3::parse_error` must keep the status,
-//! the request id, the body's `code` and `message`, and classify retries as DESIGN.md 4.4 says:
-//! 429 and 5xx always retryable, other statuses only for a retryable code.
+//! the request id, the body's `code` and `message`, and classify retries as docs/protocol.md §4
+//! says: 429 and 5xx always retryable, other statuses only for a retryable code.
 
 #![no_main]
 

@@ -1,5 +1,6 @@
-//! API v3 e-commerce profit-sharing order query (seeds/003): `v3::OrderQueryResponse::parse` on any 200 answer; a value that
-//! parses must serialise to JSON that parses back to the same value.
+//! API v3 e-commerce profit-sharing order query (docs/protocol.md §8.4):
+//! `v3::OrderQueryResponse::parse` on any 200 answer; a value that parses must serialise to JSON
+//! that parses back to the same value.
 
 #![no_main]
 

@@ -1,5 +1,6 @@
-//! API v3 e-commerce profit-sharing return query (seeds/001): `v3::ReturnQueryResponse::parse` on any 200 answer; a value that
-//! parses must serialise to JSON that parses back to the same value.
+//! API v3 e-commerce profit-sharing return query (docs/protocol.md §8.2):
+//! `v3::ReturnQueryResponse::parse` on any 200 answer; a value that parses must serialise to JSON
+//! that parses back to the same value.
 
 #![no_main]
 

@@ -1,7 +1,7 @@
 //! Validated request fields: every constructor on arbitrary UTF-8. What is accepted is kept
 //! exactly (nothing trimmed or re-encoded), fits the byte limit and the documented character
-//! class (DESIGN.md 4.3); what is rejected names its field. Also `Offset`, the three timestamp
-//! formats and `BaseUrl`.
+//! class (docs/protocol.md §3); what is rejected names its field. Also `Offset`, the three
+//! timestamp formats and `BaseUrl`.
 
 #![no_main]
 

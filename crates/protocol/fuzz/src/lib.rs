@@ -3,7 +3,7 @@
 //! Every target feeds arbitrary bytes to one parser and asserts the invariants that must hold
 //! whatever the input: parsing never panics; a value that parses writes back out (in every
 //! CloudPay reply shape, or as JSON for API v3) and parses again to the same value; an error
-//! keeps the status and raw body and is classified for retries the way DESIGN.md 4.4 says.
+//! keeps the status and raw body and is classified for retries the way docs/protocol.md §4 says.
 
 use std::fmt::Debug;
 
@@ -33,7 +33,7 @@ fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(bytes)
 }
 
-/// Whether DESIGN.md 4.4 (and `Error::retry_class`'s documentation) says an API error may be
+/// Whether docs/protocol.md §4 (and `Error::retry_class`'s documentation) says an API error may be
 /// retried: SYSTEMERROR / SYSTEM_ERROR / FREQUENCY_LIMITED / ORDER_NOT_READY, any 5xx, 429, or the
 /// gateway's busy code -1.
 pub fn documented_retryable(api: &wxpay_protocol::ApiError) -> bool {
@@ -72,7 +72,7 @@ pub fn check_parse_error(err: &Error, status: u16, body: &[u8]) {
             assert_eq!(
                 class == RetryClass::Retryable,
                 documented_retryable(api),
-                "retry class {class:?} contradicts DESIGN.md 4.4 for {api:?}"
+                "retry class {class:?} contradicts docs/protocol.md §4 for {api:?}"
             );
         }
         other => panic!("a parser returned a request-side error: {other:?}"),

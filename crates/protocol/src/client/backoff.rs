@@ -1,4 +1,4 @@
-//! How retries are spaced and bounded (DESIGN.md 4.4): exponential backoff with jitter, a cap
+//! How retries are spaced and bounded (docs/protocol.md §4): exponential backoff with jitter, a cap
 //! on attempts and on total time.
 
 use std::time::Duration;

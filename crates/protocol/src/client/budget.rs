@@ -1,5 +1,5 @@
-//! Rate budgets shared by many processes (DESIGN.md 4.7): WeChat Pay counts a merchant's calls
-//! on its side, for all of the merchant's processes together, so a budget kept per process is
+//! Rate budgets shared by many processes (docs/protocol.md §7): WeChat Pay counts a merchant's
+//! calls on its side, for all of the merchant's processes together, so a budget kept per process is
 //! exceeded as soon as two run. A [`SharedBudget`] is where the driver obtains a slot instead of
 //! the in-process [`RateLimiter`](super::RateLimiter): the core says what it needs ([`Permit`]:
 //! the operation, what its limit is counted per, the limit) and when; the backend (Redis, in

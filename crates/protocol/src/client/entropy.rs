@@ -14,8 +14,8 @@ impl<F: FnMut() -> u64> Entropy for F {
     }
 }
 
-/// A nonce for a request: 32 characters of `[0-9A-Za-z]` (DESIGN.md 4.2 for v3; CloudPay's
-/// `nonce_str` takes at most 32, DESIGN.md 4.3), drawn without bias from `entropy`.
+/// A nonce for a request: 32 characters of `[0-9A-Za-z]` (docs/protocol.md §2.1 for v3; CloudPay's
+/// `nonce_str` takes at most 32, docs/protocol.md §3), drawn without bias from `entropy`.
 ///
 /// ```
 /// let mut counter = 0u64;
@@ -30,7 +30,8 @@ pub fn random_nonce(entropy: &mut (impl Entropy + ?Sized)) -> NonceStr {
 }
 
 /// `len` characters of `[0-9A-Za-z]` drawn without bias from `entropy`: nonces of requests
-/// and answers, and the 12-character AES-GCM nonces of the certificate download (DESIGN.md 4.2).
+/// and answers, and the 12-character AES-GCM nonces of the certificate download
+/// (docs/protocol.md §2.3).
 pub fn random_alphanumeric(entropy: &mut (impl Entropy + ?Sized), len: usize) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut text = String::with_capacity(len);

@@ -1,5 +1,5 @@
-//! Client-side rate limits per operation (DESIGN.md 4.7): each call reserves the next free slot
-//! of its budget, so concurrent callers are spaced `1/qps` apart and the documented limits are
+//! Client-side rate limits per operation (docs/protocol.md §7): each call reserves the next free
+//! slot of its budget, so concurrent callers are spaced `1/qps` apart and the documented limits are
 //! never exceeded. A budget is counted per what the operation's spec says: the merchant (one
 //! budget for the operation), or the receiving sub-merchant the request names (one budget each).
 
@@ -22,7 +22,7 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// The documented limits of every operation's spec (DESIGN.md 4.7): 30 QPS per merchant
+    /// The documented limits of every operation's spec (docs/protocol.md §7): 30 QPS per merchant
     /// for the CloudPay return query, 60 per receiving sub-merchant for finish, 1000 per
     /// merchant for the certificate download; none where the documents state none.
     ///

@@ -1,7 +1,7 @@
 //! The client's logic, without I/O: what a transport does for every call, as pure decisions
 //! and one state machine, [`Exchange`], that the async and the blocking transports both drive.
 //! Neither transport re-implements a rule: they sleep when told, send what they are given and
-//! report what came back (STYLE.md: one pure core, thin drivers).
+//! report what came back (docs/design.md §2: one pure core, thin drivers).
 //!
 //! What the machine decides: the client-side rate limit ([`RateLimiter`]), signing v3 requests
 //! with a fresh nonce and timestamp, downloading and refreshing platform certificates

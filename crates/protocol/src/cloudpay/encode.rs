@@ -1,5 +1,5 @@
-//! Writing CloudPay answers in each documented shape (DESIGN.md 4.1). The sandbox answers with
-//! these, and the property tests check that every shape parses back to the same value.
+//! Writing CloudPay answers in each documented shape (docs/protocol.md §1.2). The sandbox answers
+//! with these, and the property tests check that every shape parses back to the same value.
 
 use serde_json::{Map, Value};
 
@@ -15,7 +15,7 @@ pub enum KeyCase {
     Snake,
     /// `returnCode`, `refundId_0`: what wx-server-sdk hands to cloud functions, including its
     /// merged `errCode: 0` and `errMsg: "cloudPay.<api>:ok"`, which shadow a business
-    /// `err_code` (DESIGN.md 4.1).
+    /// `err_code` (docs/protocol.md §1.2).
     Camel,
 }
 
@@ -23,7 +23,8 @@ pub enum KeyCase {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum ListStyle {
-    /// `refund_id_0`, `coupon_refund_id_0_1`: the v2 API's `$n` / `$n_$m` keys (seeds/004).
+    /// `refund_id_0`, `coupon_refund_id_0_1`: the v2 API's `$n` / `$n_$m` keys
+    /// (docs/protocol.md §8.5).
     #[default]
     Indexed,
     /// Parallel arrays: `refund_id_list`, ... per refund, and `coupon_refund_id_array`, ... as

@@ -1,5 +1,5 @@
 //! Reading a CloudPay answer of any documented shape into one normalised field map
-//! (DESIGN.md 4.1), remembering which fields were read so that the rest is kept as
+//! (docs/protocol.md §1.2), remembering which fields were read so that the rest is kept as
 //! [`Extra`](crate::Extra).
 
 use std::cell::RefCell;
@@ -48,13 +48,13 @@ pub(crate) struct Unread<'f> {
     pub(crate) value: &'f Value,
 }
 
-/// Wire scaffolding, by snake_case name: never an extra field (DESIGN.md 4.1).
+/// Wire scaffolding, by snake_case name: never an extra field (docs/protocol.md §1.2).
 ///
-/// The status and failure fields (seeds/000, 002, 004): [`super::status`] reads them when an
-/// answer fails; in a successful one they say nothing (seeds/004's example carries `err_code`
-/// next to `result_code = SUCCESS`). The gateway wrapper's `errcode` / `errmsg` / `respdata`
-/// and wx-server-sdk's `errMsg`, should they appear inside the answer as well: every reply
-/// shape writes its own.
+/// The status and failure fields (docs/protocol.md §8.1, §8.3, §8.5): [`super::status`] reads them
+/// when an answer fails; in a successful one they say nothing (the refund query's example,
+/// docs/protocol.md §8.5, carries `err_code` next to `result_code = SUCCESS`). The gateway
+/// wrapper's `errcode` / `errmsg` / `respdata` and wx-server-sdk's `errMsg`, should they appear
+/// inside the answer as well: every reply shape writes its own.
 const SCAFFOLDING: &[&str] = &[
     "return_code",
     "return_msg",
@@ -176,7 +176,7 @@ impl<'a> Fields<'a> {
 
         // wx-server-sdk merges `errCode: 0` and `errMsg: "cloudPay.<api>:ok"` into camelCase
         // answers: a numeric errCode is the cloud SDK's status, a string one is the business
-        // `err_code` (DESIGN.md 4.1).
+        // `err_code` (docs/protocol.md §1.2).
         if let Some(Value::Number(n)) = object.get("errCode") {
             let code = n.as_i64();
             if code != Some(0) {
@@ -373,7 +373,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// An object field, or a string holding a JSON object (the finish `receiver`, seeds/002).
+    /// An object field, or a string holding a JSON object (the finish `receiver`,
+    /// docs/protocol.md §8.3).
     pub(crate) fn opt_object(&self, key: &str) -> Result<Option<Map<String, Value>>, Error> {
         match self.get(key) {
             None => Ok(None),

@@ -1,4 +1,4 @@
-//! CloudPay profit-sharing finish, 完结分账 (seeds/002): unfreezes what is left of an order
+//! CloudPay profit-sharing finish, 完结分账 (docs/protocol.md §8.3): unfreezes what is left of an order
 //! for the sub-merchant. The one write of the five operations.
 
 use serde::Serialize;
@@ -19,7 +19,7 @@ use crate::validate::{Description, NonceStr, OutOrderNo, SubMchId, TransactionId
 
 pub use crate::common::ReceiverType;
 
-/// Finishes profit sharing for a payment (seeds/002). 60 QPS per receiving merchant.
+/// Finishes profit sharing for a payment (docs/protocol.md §8.3). 60 QPS per receiving merchant.
 ///
 /// Resending with the same `out_order_no` counts once ("同一分账单号多次请求等同一次"); a new
 /// `out_order_no` for an order already finished answers `AMOUNT_OVERDUE`. After a timeout, resend
@@ -113,7 +113,7 @@ impl Operation for FinishRequest {
     const SPEC: OperationSpec = super::spec(
         "profitsharingfinish",
         "/_/pay/profitsharingfinish",
-        // 60 QPS per receiving merchant (seeds/002; DESIGN.md 4.7).
+        // 60 QPS per receiving merchant (docs/protocol.md §8.3, §7).
         Some(RateLimit { qps: 60, per: RateScope::SubMerchant }),
         Access::IdempotentWrite,
         FailureFields::ResultCode,
@@ -137,7 +137,7 @@ impl Operation for FinishRequest {
     }
 }
 
-/// The receiver of a finish (seeds/002 `receiver`: a JSON object inside a string).
+/// The receiver of a finish (docs/protocol.md §8.3 `receiver`: a JSON object inside a string).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Receiver {
@@ -155,7 +155,8 @@ pub struct Receiver {
     pub extra: Extra,
 }
 
-/// A finish request accepted (seeds/002); its outcome is read with the profit-sharing query.
+/// A finish request accepted (docs/protocol.md §8.3); its outcome is read with the profit-sharing
+/// query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct FinishResponse {
@@ -271,5 +272,5 @@ fn parse_receiver(f: &Fields<'_>, object: &Map<String, Value>) -> Result<Receive
     Ok(Receiver { receiver_type: ReceiverType::from(receiver_type), account, amount, description, extra })
 }
 
-/// The keys of the `receiver` object that [`Receiver`] reads (seeds/002, DESIGN.md 4.6).
+/// The keys of the `receiver` object that [`Receiver`] reads (docs/protocol.md §8.3, §6).
 const RECEIVER_FIELDS: &[&str] = &["type", "account", "amount", "description"];

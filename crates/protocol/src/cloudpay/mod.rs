@@ -1,4 +1,5 @@
-//! CloudPay: the WeChat Pay v2 API carried as JSON over WeChat's private link (DESIGN.md 4.1).
+//! CloudPay: the WeChat Pay v2 API carried as JSON over WeChat's private link
+//! (docs/protocol.md §1).
 //!
 //! Requests are `POST {base}/_/pay/{name}` with a snake_case JSON body and no signature.
 //! Answers come in several shapes and all of them are accepted: wrapped in
@@ -33,11 +34,11 @@ use crate::operation::{Access, Api, FailureFields, Method, Operation, OperationS
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CloudPayOp {
-    /// Profit-sharing return query (seeds/000).
+    /// Profit-sharing return query (docs/protocol.md §8.1).
     ReturnQuery,
-    /// Profit-sharing finish (seeds/002).
+    /// Profit-sharing finish (docs/protocol.md §8.3).
     Finish,
-    /// Refund query (seeds/004).
+    /// Refund query (docs/protocol.md §8.5).
     RefundQuery,
 }
 
@@ -57,7 +58,7 @@ impl CloudPayOp {
         }
     }
 
-    /// The path name under `/_/pay/` (DESIGN.md 4.1), which is also the operation's name.
+    /// The path name under `/_/pay/` (docs/protocol.md §1.1), which is also the operation's name.
     pub fn path_name(self) -> &'static str {
         self.spec().name
     }
@@ -87,7 +88,7 @@ impl CloudPayOp {
     }
 }
 
-/// `POST /_/pay/{name}` (DESIGN.md 4.1): the spec of a CloudPay operation.
+/// `POST /_/pay/{name}` (docs/protocol.md §1.1): the spec of a CloudPay operation.
 const fn spec(
     name: &'static str,
     path: &'static str,

@@ -1,4 +1,4 @@
-//! CloudPay refund query, 查询退款 (seeds/004), with its indexed or array refund lists.
+//! CloudPay refund query, 查询退款 (docs/protocol.md §8.5), with its indexed or array refund lists.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,7 +20,7 @@ use crate::timestamp::Timestamp;
 use crate::validate::{NonceStr, Offset, OutRefundNo, OutTradeNo, RefundId, SubMchId, TransactionId};
 use crate::wire_enum::wire_enum;
 
-/// Asks for the refunds of a payment, or for one refund (seeds/004).
+/// Asks for the refunds of a payment, or for one refund (docs/protocol.md §8.5).
 ///
 /// An order with more than 10 refunds answers 10 at a time: set [`offset`](Self::offset), or
 /// let [`RefundPager`](crate::RefundPager) walk the pages.
@@ -75,7 +75,7 @@ impl RefundQueryRequest {
     }
 
     /// Reads a request body as a server does: every id given is validated, then the documented
-    /// priority picks the one that counts (seeds/004).
+    /// priority picks the one that counts (docs/protocol.md §8.5).
     pub fn from_body(body: &[u8]) -> Result<Self, ValidationError> {
         let b = RequestBody::parse(body)?;
         let sub_mch_id = b.parse_field(SubMchId::FIELD, SubMchId::new)?;
@@ -114,7 +114,7 @@ impl Operation for RefundQueryRequest {
     const SPEC: OperationSpec = super::spec(
         "queryrefund",
         "/_/pay/queryrefund",
-        // No limit is documented (seeds/004; DESIGN.md 4.7).
+        // No limit is documented (docs/protocol.md §8.5, §7).
         None,
         Access::Read,
         FailureFields::ResultCode,
@@ -142,7 +142,7 @@ impl Operation for RefundQueryRequest {
 }
 
 wire_enum! {
-    /// Where a refund goes (seeds/004 `refund_channel_$n`).
+    /// Where a refund goes (docs/protocol.md §8.5 `refund_channel_$n`).
     pub enum RefundChannel {
         /// `ORIGINAL`: back the way it was paid.
         Original = "ORIGINAL",
@@ -156,7 +156,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The state of a refund (seeds/004 `refund_status_$n`).
+    /// The state of a refund (docs/protocol.md §8.5 `refund_status_$n`).
     pub enum RefundStatus {
         /// `SUCCESS`.
         Success = "SUCCESS",
@@ -170,7 +170,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Which funds paid a refund (seeds/004 `refund_account_$n`).
+    /// Which funds paid a refund (docs/protocol.md §8.5 `refund_account_$n`).
     pub enum RefundAccount {
         /// `REFUND_SOURCE_RECHARGE_FUNDS`: available balance.
         RechargeFunds = "REFUND_SOURCE_RECHARGE_FUNDS",
@@ -180,7 +180,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The type of a refunded coupon (seeds/004 `coupon_type_$n_$m`).
+    /// The type of a refunded coupon (docs/protocol.md §8.5 `coupon_type_$n_$m`).
     pub enum CouponType {
         /// `CASH`: a recharged coupon.
         Cash = "CASH",
@@ -189,7 +189,7 @@ wire_enum! {
     }
 }
 
-/// One coupon of a refund (`$m` in seeds/004).
+/// One coupon of a refund (`$m` in docs/protocol.md §8.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct CouponRefund {
@@ -205,7 +205,7 @@ pub struct CouponRefund {
     pub extra: Extra,
 }
 
-/// One refund (`$n` in seeds/004).
+/// One refund (`$n` in docs/protocol.md §8.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Refund {
@@ -239,7 +239,7 @@ pub struct Refund {
     pub extra: Extra,
 }
 
-/// The refunds of an answer: listed, or counted but not returned (DESIGN.md 4.1).
+/// The refunds of an answer: listed, or counted but not returned (docs/protocol.md §1.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "refunds", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -251,7 +251,7 @@ pub enum RefundDetails {
     NotReturned,
 }
 
-/// The answer to a refund query (seeds/004).
+/// The answer to a refund query (docs/protocol.md §8.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RefundQueryResponse {
@@ -457,7 +457,7 @@ fn parse_refunds(f: &Fields<'_>, refund_count: u32) -> Result<RefundDetails, Err
             f.mark_read(&key);
         }
     }
-    // Empty lists while refund_count > 0 mean "details not returned" (DESIGN.md 4.1).
+    // Empty lists while refund_count > 0 mean "details not returned" (docs/protocol.md §1.2).
     let lists = if f.has_list("refund_id_list") || f.has_list("out_refund_no_list") {
         Lists::Arrays
     } else if f.has("refund_id_0") || f.has("out_refund_no_0") {
@@ -622,8 +622,8 @@ fn parse_refund(f: &Fields<'_>, lists: Lists, n: usize) -> Result<Refund, Error>
     })
 }
 
-/// Places the fields no reader took (DESIGN.md 4.1's two list styles, seeds/004's `$n` and
-/// `$m`) and returns the answer's own `extra`.
+/// Places the fields no reader took (the two list styles of docs/protocol.md §1.2, with the
+/// `$n` and `$m` of §8.5) and returns the answer's own `extra`.
 ///
 /// `name_$n` and `name_list[$n]` go to refund `$n`, `name_$n_$m` and `name_array[$n][$m]` to
 /// coupon `$m` of refund `$n`, keyed by `name` as sent. The keys of one `name` are placed

@@ -1,4 +1,4 @@
-//! CloudPay profit-sharing return query, 查询分账回退结果 (seeds/000).
+//! CloudPay profit-sharing return query, 查询分账回退结果 (docs/protocol.md §8.1).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -18,7 +18,7 @@ use crate::timestamp::Timestamp;
 use crate::validate::{NonceStr, OrderId, OutOrderNo, OutReturnNo, SubMchId};
 use crate::wire_enum::wire_enum;
 
-/// Asks for the result of a profit-sharing return (seeds/000). 30 QPS.
+/// Asks for the result of a profit-sharing return (docs/protocol.md §8.1). 30 QPS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReturnQueryRequest {
     sub_mch_id: SubMchId,
@@ -104,7 +104,7 @@ impl Operation for ReturnQueryRequest {
     const SPEC: OperationSpec = super::spec(
         "profitsharingreturnquery",
         "/_/pay/profitsharingreturnquery",
-        // 30 QPS per calling merchant (seeds/000; DESIGN.md 4.7).
+        // 30 QPS per calling merchant (docs/protocol.md §8.1, §7).
         Some(RateLimit { qps: 30, per: RateScope::Merchant }),
         Access::Read,
         FailureFields::ErrorCode,
@@ -129,7 +129,7 @@ impl Operation for ReturnQueryRequest {
 }
 
 wire_enum! {
-    /// The state of a profit-sharing return (seeds/000 `result`).
+    /// The state of a profit-sharing return (docs/protocol.md §8.1 `result`).
     pub enum ReturnResult {
         /// `PROCESSING`: query again later with the same numbers; never change `out_return_no`.
         Processing = "PROCESSING",
@@ -141,7 +141,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Why a return failed (seeds/000 `fail_reason`).
+    /// Why a return failed (docs/protocol.md §8.1 `fail_reason`).
     pub enum ReturnFailReason {
         /// `ACCOUNT_ABNORMAL`: the receiver's account is abnormal.
         AccountAbnormal = "ACCOUNT_ABNORMAL",
@@ -151,14 +151,14 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The type of the returning account (seeds/000 `return_account_type`).
+    /// The type of the returning account (docs/protocol.md §8.1 `return_account_type`).
     pub enum ReturnAccountType {
         /// `MERCHANT_ID`: a merchant id.
         MerchantId = "MERCHANT_ID",
     }
 }
 
-/// The result of a profit-sharing return (seeds/000).
+/// The result of a profit-sharing return (docs/protocol.md §8.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ReturnQueryResponse {

@@ -1,5 +1,5 @@
 //! Success and failure of a CloudPay answer: decided by `return_code`, then `result_code` where
-//! the operation has one, never by the gateway's `errcode` (DESIGN.md 4.1).
+//! the operation has one, never by the gateway's `errcode` (docs/protocol.md §1.2).
 
 use super::CloudPayOp;
 use super::encode::Encoder;
@@ -9,7 +9,7 @@ use crate::operation::FailureFields;
 
 /// A CloudPay failure answer, as the sandbox builds one.
 ///
-/// The fields that carry it differ by operation (seeds/README.md): the return query puts
+/// The fields that carry it differ by operation (docs/protocol.md §1.2): the return query puts
 /// `error_code` / `error_msg` next to `return_code = FAIL`; finish and refund query put
 /// `err_code` / `err_code_des` next to `result_code = FAIL`, or only `return_msg` next to
 /// `return_code = FAIL` when the request itself could not be read.
@@ -119,7 +119,7 @@ pub(crate) fn check(fields: &Fields<'_>, op: CloudPayOp) -> Result<(), Error> {
                 .malformed(MalformedKind::InvalidField { field: "return_code".into(), expected: "SUCCESS or FAIL" }));
         }
     }
-    // The return query has no `result_code` (seeds/000); the others must carry it.
+    // The return query has no `result_code` (docs/protocol.md §8.1); the others must carry it.
     let result = match failure {
         FailureFields::ErrorCode => fields.opt_str("result_code")?,
         FailureFields::ResultCode | FailureFields::V3ErrorBody => Some(fields.str("result_code")?),

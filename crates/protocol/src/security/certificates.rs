@@ -1,5 +1,5 @@
 //! Platform certificates: `GET /v3/certificates`, whose entries are AES-256-GCM encrypted under
-//! the APIv3 key (DESIGN.md 4.2).
+//! the APIv3 key (docs/protocol.md §2.3).
 //!
 //! The download is a v3 operation like the others. Its answer is signed by one of the
 //! certificates it carries, so it is verified with the certificates it decrypts (the
@@ -44,7 +44,7 @@ impl Apiv3Key {
     }
 
     /// A key from its 32 bytes, as [`new`](Self::new) reads them, used with `aead`: how an
-    /// embedder without the `aws-lc-rs` feature supplies AES-256-GCM (DESIGN.md 3).
+    /// embedder without the `aws-lc-rs` feature supplies AES-256-GCM (docs/design.md §2).
     pub fn with_aead(key: &[u8], aead: impl Aead + 'static) -> Result<Self, KeyError> {
         let key = key.trim_ascii();
         let bytes: [u8; 32] = key
@@ -96,7 +96,7 @@ pub struct CertificatesRequest;
 impl Operation for CertificatesRequest {
     type Output = CertificatesResponse;
     type Answer<'a> = Verified<'a>;
-    /// 1000 requests/s per merchant (DESIGN.md 4.7).
+    /// 1000 requests/s per merchant (docs/protocol.md §7).
     const SPEC: OperationSpec = OperationSpec::new(
         "certificates",
         Api::V3,

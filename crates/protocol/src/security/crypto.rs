@@ -1,5 +1,5 @@
 //! The two crypto seams besides [`Signer`](super::Signer) and [`Verifier`](super::Verifier):
-//! verification with one public key, and AES-256-GCM (DESIGN.md 3: crypto sits behind small
+//! verification with one public key, and AES-256-GCM (docs/design.md §2: crypto sits behind small
 //! traits with one default implementation on the crypto library rustls uses).
 //!
 //! With the `aws-lc-rs` feature (the default) both have aws-lc-rs defaults and nothing needs
@@ -13,14 +13,14 @@ use std::sync::Arc;
 
 use super::error::CertificateError;
 
-/// The length of an AES-256-GCM nonce (DESIGN.md 4.2: a 12-byte nonce).
+/// The length of an AES-256-GCM nonce (docs/protocol.md §2.3: a 12-byte nonce).
 pub(crate) const NONCE_LEN: usize = 12;
 
-/// The length of an AES-256-GCM tag (DESIGN.md 4.2: ciphertext = bytes + 16-byte tag).
+/// The length of an AES-256-GCM tag (docs/protocol.md §2.3: ciphertext = bytes + 16-byte tag).
 pub(crate) const TAG_LEN: usize = 16;
 
-/// Checks an RSASSA-PKCS1-v1_5 SHA-256 signature with one RSA public key (DESIGN.md 4.2): the
-/// crypto a [`KeySet`](super::KeySet) verifies with.
+/// Checks an RSASSA-PKCS1-v1_5 SHA-256 signature with one RSA public key (docs/protocol.md §2.2):
+/// the crypto a [`KeySet`](super::KeySet) verifies with.
 ///
 /// Give one to [`KeySet::with_signature_verifier`](super::KeySet::with_signature_verifier).
 /// Without the `aws-lc-rs` feature a key set has no other way to check a signature; with it, the
@@ -66,7 +66,7 @@ impl<V: SignatureVerifier + ?Sized> SignatureVerifier for Box<V> {
 }
 
 /// AES-256-GCM, the `AEAD_AES_256_GCM` that platform certificates (and notification resources)
-/// are encrypted with under the APIv3 key (DESIGN.md 4.2, 4.6): the crypto an
+/// are encrypted with under the APIv3 key (docs/protocol.md §2.3, §6): the crypto an
 /// [`Apiv3Key`](super::Apiv3Key) decrypts with.
 ///
 /// Give one to [`Apiv3Key::with_aead`](super::Apiv3Key::with_aead); with the `aws-lc-rs`

@@ -1,5 +1,5 @@
-//! Errors of the security layer. None of them carries key material (DESIGN.md: secrets never
-//! appear in `Debug`, logs or errors).
+//! Errors of the security layer. None of them carries key material (docs/design.md §3: secrets
+//! never appear in `Debug`, logs or errors).
 
 /// A key or certificate could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +138,7 @@ pub enum VerificationError {
     /// The `Authorization` header names another merchant.
     #[error("Authorization is for mchid {0}")]
     WrongMchid(String),
-    /// A v2 answer reporting success has no `sign` (DESIGN.md 4.5: only FAIL answers are
+    /// A v2 answer reporting success has no `sign` (docs/protocol.md §5: only FAIL answers are
     /// unsigned).
     #[error("the v2 answer has no sign")]
     MissingSign,

@@ -1,4 +1,4 @@
-//! The merchant API certificate as a TLS client certificate (DESIGN.md 4.5: the v2 endpoints
+//! The merchant API certificate as a TLS client certificate (docs/protocol.md §5: the v2 endpoints
 //! under `/secapi/` need it, 双向证书). The core only holds it; the transports present it.
 
 use std::fmt;

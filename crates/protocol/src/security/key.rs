@@ -1,5 +1,5 @@
 //! The merchant's private key and the [`Signer`] trait. The key, [`RsaPrivateKey`], is the
-//! aws-lc-rs default (feature `aws-lc-rs`); the trait is always there (DESIGN.md 3).
+//! aws-lc-rs default (feature `aws-lc-rs`); the trait is always there (docs/design.md §2).
 
 use std::fmt;
 
@@ -14,7 +14,7 @@ use rustls_pki_types::pem::PemObject;
 use super::error::KeyError;
 use super::error::SigningError;
 
-/// Signs a message with RSASSA-PKCS1-v1_5 and SHA-256 (DESIGN.md 4.2).
+/// Signs a message with RSASSA-PKCS1-v1_5 and SHA-256 (docs/protocol.md §2.1).
 ///
 /// The default is [`RsaPrivateKey`] (feature `aws-lc-rs`); implement it to sign in an HSM or a
 /// KMS, or, without the feature, with the embedder's own RSA.

@@ -1,10 +1,10 @@
-//! API v3 security (DESIGN.md 4.2): request signing, response verification, the two key modes
+//! API v3 security (docs/protocol.md §2): request signing, response verification, the two key modes
 //! (WeChat Pay public keys `PUB_KEY_ID_...` and platform certificates) and the platform
 //! certificate download, all as pure functions over bytes, keys, a timestamp and a nonce.
 //!
 //! Crypto sits behind small traits with default implementations on aws-lc-rs, the crypto
 //! library rustls uses, so one crypto stack is compiled and an embedder can plug in an HSM or
-//! KMS signer (DESIGN.md 3). The defaults come with the `aws-lc-rs` feature (on by default);
+//! KMS signer (docs/design.md §2). The defaults come with the `aws-lc-rs` feature (on by default);
 //! without it, the embedder supplies each one:
 //!
 //! | crypto | trait | supplied through | default (`aws-lc-rs` feature) |

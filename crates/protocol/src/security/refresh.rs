@@ -1,5 +1,5 @@
 //! When to download the platform certificates again: a pure policy that the transports drive
-//! (DESIGN.md 4.2: an unknown serial in certificate mode triggers one rate-limited refresh,
+//! (docs/protocol.md §2.3: an unknown serial in certificate mode triggers one rate-limited refresh,
 //! then fails).
 
 /// The timings of certificate refreshes, in seconds.

@@ -1,4 +1,4 @@
-//! Request signing (DESIGN.md 4.2), and its inverse for servers such as the sandbox.
+//! Request signing (docs/protocol.md §2.1), and its inverse for servers such as the sandbox.
 //!
 //! message = `METHOD\nPATH_AND_QUERY\nTIMESTAMP\nNONCE\nBODY\n`, signature =
 //! base64(RSASSA-PKCS1-v1_5 SHA-256), header = `WECHATPAY2-SHA256-RSA2048 mchid="..",
@@ -53,7 +53,7 @@ impl<'a> SigningParams<'a> {
     }
 }
 
-/// `wxpay-rs/<version>`, the `User-Agent` that names the SDK (DESIGN.md 4.2).
+/// `wxpay-rs/<version>`, the `User-Agent` that names the SDK (docs/protocol.md §2.1).
 pub fn default_user_agent() -> String {
     format!("wxpay-rs/{}", crate::VERSION)
 }

@@ -1,4 +1,4 @@
-//! Response verification and the key set (DESIGN.md 4.2).
+//! Response verification and the key set (docs/protocol.md §2.2, §2.3).
 //!
 //! message = `TIMESTAMP\nNONCE\nBODY\n` over the raw body bytes, from `Wechatpay-Timestamp`,
 //! `Wechatpay-Nonce`, `Wechatpay-Signature` and `Wechatpay-Serial`. A 2xx answer without a valid
@@ -187,7 +187,8 @@ impl VerifyingKey {
         self.key.verify_sig(message, signature).map_err(|_| VerificationError::BadSignature(self.serial.clone()))
     }
 
-    /// Checks `signature` over `message` with `verifier` (DESIGN.md 3: the embedder's crypto).
+    /// Checks `signature` over `message` with `verifier` (docs/design.md §2: the embedder's
+    /// crypto).
     pub fn verify_with(
         &self,
         verifier: &(impl SignatureVerifier + ?Sized),
@@ -238,7 +239,7 @@ impl KeySet {
     }
 
     /// The same set, checking signatures with `verifier` instead of aws-lc-rs: how an embedder
-    /// without the `aws-lc-rs` feature supplies RSA verification (DESIGN.md 3). It stays with
+    /// without the `aws-lc-rs` feature supplies RSA verification (docs/design.md §2). It stays with
     /// the set's clones, the keys a certificate download adds included.
     pub fn with_signature_verifier(mut self, verifier: impl SignatureVerifier + 'static) -> Self {
         self.signature_verifier = Some(Arc::new(verifier));
@@ -389,8 +390,8 @@ pub enum Verification {
 }
 
 /// An API v3 answer whose signature was checked ([`verify_response`]): the only form the v3
-/// parsers take, so an answer becomes a typed result only after verification (STYLE.md:
-/// verified before typed). The one way around is named
+/// parsers take, so an answer becomes a typed result only after verification
+/// (docs/design.md §2: verified before typed). The one way around is named
 /// [`danger::inspect_unverified`](super::danger::inspect_unverified).
 ///
 /// An unverified answer does not parse:
@@ -472,9 +473,10 @@ pub fn verify_response<'a, B: AsRef<[u8]>>(
 }
 
 /// The one signature check of everything WeChat Pay signs, answers and notifications alike
-/// (DESIGN.md 4.2, 4.6): the four `Wechatpay-*` headers over the raw `body`, the signature type,
-/// `WECHATPAY/SIGNTEST/` probes refused, the timestamp within [`MAX_CLOCK_SKEW_SECS`] of `now`,
-/// the key's expiry, and the signature by the key `Wechatpay-Serial` names. Returns that serial.
+/// (docs/protocol.md §2.2, §6): the four `Wechatpay-*` headers over the raw `body`, the signature
+/// type, `WECHATPAY/SIGNTEST/` probes refused, the timestamp within [`MAX_CLOCK_SKEW_SECS`] of
+/// `now`, the key's expiry, and the signature by the key `Wechatpay-Serial` names. Returns that
+/// serial.
 pub(crate) fn verify_signed(
     headers: &http::HeaderMap,
     body: &[u8],

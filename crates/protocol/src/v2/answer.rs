@@ -1,5 +1,5 @@
 //! v2 answers: read the `<xml>`, check its `sign`, then hand the fields to the CloudPay readers
-//! in their JSON form (DESIGN.md 4.5: the CloudPay functions are these APIs; the readers take
+//! in their JSON form (docs/protocol.md §5: the CloudPay functions are these APIs; the readers take
 //! digit strings for numbers and the indexed refund keys, which is what the XML carries).
 
 use super::sign::{self, ApiV2Key, SIGN, SignType};
@@ -17,6 +17,8 @@ use crate::security::VerificationError;
 /// reports the gateway's status).
 ///
 /// ```
+/// # #[cfg(feature = "aws-lc-rs")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use wxpay_protocol::v2::{sign, to_cloudpay, ApiV2Key, Fields, SignType};
 /// let key = ApiV2Key::new(b"192006250b4c09247ec02edce69f6a2d")?;
 /// let mut fields = Fields::new();
@@ -30,7 +32,10 @@ use crate::security::VerificationError;
 ///
 /// let unsigned = http::Response::new(b"<xml><return_code>SUCCESS</return_code></xml>".to_vec());
 /// assert!(to_cloudpay(&unsigned, &key, SignType::HmacSha256).is_err());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "aws-lc-rs"))]
+/// # fn main() {}
 /// ```
 ///
 /// [`cloudpay`]: crate::cloudpay

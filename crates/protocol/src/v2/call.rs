@@ -24,7 +24,7 @@ pub trait V2Operation: Operation + sealed::Sealed {
     /// The v2 endpoint's description.
     const V2_SPEC: OperationSpec;
 
-    /// The algorithms the endpoint accepts (DESIGN.md 4.5).
+    /// The algorithms the endpoint accepts (docs/protocol.md §5).
     const SIGN_TYPES: &'static [SignType];
 
     /// The request's own fields, as the CloudPay body names them.
@@ -129,9 +129,11 @@ pub struct Call<R> {
 
 impl<R: V2Operation> Call<R> {
     /// Signs with `sign_type`; an algorithm the endpoint does not accept is an error naming
-    /// `sign_type` (the profit-sharing calls take HMAC-SHA256 only, DESIGN.md 4.5).
+    /// `sign_type` (the profit-sharing calls take HMAC-SHA256 only, docs/protocol.md §5).
     ///
     /// ```
+    /// # #[cfg(feature = "aws-lc-rs")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use wxpay_protocol::v2::{ApiV2Key, AppId, Merchant, SignType};
     /// # use wxpay_protocol::{cloudpay, security::Mchid, *};
     /// # let merchant = Merchant::new(Mchid::new("1900000100")?, AppId::new("wx8888888888888888")?,
@@ -140,7 +142,10 @@ impl<R: V2Operation> Call<R> {
     ///     TransactionId::new("4208450740201411110007820472")?, OutOrderNo::new("P1")?, Description::new("done")?);
     /// let err = merchant.call(finish).with_sign_type(SignType::Md5).unwrap_err();
     /// assert_eq!(err.to_string(), "invalid `sign_type`: must be one of HMAC-SHA256 for this operation");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "aws-lc-rs"))]
+    /// # fn main() {}
     /// ```
     pub fn with_sign_type(mut self, sign_type: SignType) -> Result<Self, ValidationError> {
         if !R::SIGN_TYPES.contains(&sign_type) {

@@ -1,4 +1,4 @@
-//! WeChat Pay's v2 API (DESIGN.md 4.5): the three CloudPay operations called directly, for
+//! WeChat Pay's v2 API (docs/protocol.md §5): the three CloudPay operations called directly, for
 //! merchants outside WeChat Cloud Hosting. The same request and answer types as [`cloudpay`]
 //! travel as `<xml>` documents signed with the API v2 key (MD5 or HMAC-SHA256), and the finish,
 //! under `/secapi/`, needs the merchant API certificate as a TLS client certificate
@@ -8,6 +8,8 @@
 //! [`Call`], an [`Operation`](crate::Operation) whose answer is believed only after its `sign` checks out.
 //!
 //! ```
+//! # #[cfg(feature = "aws-lc-rs")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use wxpay_protocol::v2::{ApiV2Key, AppId, Merchant};
 //! use wxpay_protocol::{cloudpay, BaseUrl, NonceStr, Operation, OrderRef, OutOrderNo, OutReturnNo, SubMchId};
 //! use wxpay_protocol::security::Mchid;
@@ -29,7 +31,10 @@
 //! // An answer whose `sign` does not check out is refused before it is read.
 //! let forged = http::Response::new(b"<xml><return_code>SUCCESS</return_code><sign>00</sign></xml>".to_vec());
 //! assert!(matches!(call.parse(&forged), Err(wxpay_protocol::Error::Verification(_))));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "aws-lc-rs"))]
+//! # fn main() {}
 //! ```
 //!
 //! [`cloudpay`]: crate::cloudpay
@@ -53,7 +58,7 @@ use crate::operation::{Access, Api, FailureFields, Method, OperationSpec, RateLi
 pub const OPERATIONS: &[&OperationSpec] = &[&RETURN_QUERY, &FINISH, &REFUND_QUERY];
 
 /// `POST /pay/profitsharingreturnquery`: no client certificate; HMAC-SHA256 only; 30 QPS per
-/// calling merchant (DESIGN.md 4.5, 4.7).
+/// calling merchant (docs/protocol.md §5 and §7).
 pub(crate) const RETURN_QUERY: OperationSpec = OperationSpec::new(
     "pay/profitsharingreturnquery",
     Api::V2,
@@ -65,7 +70,7 @@ pub(crate) const RETURN_QUERY: OperationSpec = OperationSpec::new(
 );
 
 /// `POST /secapi/pay/profitsharingfinish`: the merchant API certificate as TLS client
-/// certificate; HMAC-SHA256 only; 60 QPS per receiving merchant (DESIGN.md 4.5, 4.7).
+/// certificate; HMAC-SHA256 only; 60 QPS per receiving merchant (docs/protocol.md §5 and §7).
 pub(crate) const FINISH: OperationSpec = OperationSpec::new(
     "secapi/pay/profitsharingfinish",
     Api::V2,
@@ -77,7 +82,7 @@ pub(crate) const FINISH: OperationSpec = OperationSpec::new(
 );
 
 /// `POST /pay/refundquery`: no certificate; MD5 (the v2 default) or HMAC-SHA256; no documented
-/// limit (DESIGN.md 4.5, 4.7).
+/// limit (docs/protocol.md §5 and §7).
 pub(crate) const REFUND_QUERY: OperationSpec = OperationSpec::new(
     "pay/refundquery",
     Api::V2,
@@ -88,6 +93,6 @@ pub(crate) const REFUND_QUERY: OperationSpec = OperationSpec::new(
     FailureFields::ResultCode,
 );
 
-/// Only the profit-sharing operations restrict the algorithm (DESIGN.md 4.5).
+/// Only the profit-sharing operations restrict the algorithm (docs/protocol.md §5).
 const HMAC_ONLY: &[SignType] = &[SignType::HmacSha256];
 const MD5_OR_HMAC: &[SignType] = &[SignType::Md5, SignType::HmacSha256];

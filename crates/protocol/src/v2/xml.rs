@@ -1,5 +1,5 @@
 //! The v2 wire's documents: `<xml>` with flat child elements whose text (or CDATA) is a field's
-//! value (DESIGN.md 4.5). Read with quick-xml's event reader: a document type declaration and
+//! value (docs/protocol.md §5). Read with quick-xml's event reader: a document type declaration and
 //! entity references other than XML's five predefined ones and character references are
 //! refused, never expanded, and nesting, attributes, repeated fields and oversized documents are
 //! refused too, so that what is signed and what is read are the same flat set of fields.
@@ -262,7 +262,7 @@ impl Fields {
     }
 
     /// The fields as a JSON object of strings, the form the CloudPay readers take (they accept
-    /// digit strings for numbers, DESIGN.md 4.1).
+    /// digit strings for numbers, docs/protocol.md §1).
     pub(crate) fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
         self.map.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect()
     }

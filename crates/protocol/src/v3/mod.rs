@@ -1,9 +1,10 @@
-//! WeChat Pay API v3: the two e-commerce profit-sharing queries (DESIGN.md 4.2).
+//! WeChat Pay API v3: the two e-commerce profit-sharing queries (docs/protocol.md §2).
 //!
-//! Requests are `GET` with every parameter percent-encoded in the query string (seeds/001's
-//! table says "path" and seeds/003's header says "JSON"; both are wrong, the request examples
-//! are right). The built request is unsigned; `request.uri().path_and_query()` is exactly the
-//! `PATH_AND_QUERY` that must be signed, because it is exactly what is sent.
+//! Requests are `GET` with every parameter percent-encoded in the query string
+//! (docs/protocol.md §2.5; the return query's document says "path" and "JSON body", and is
+//! wrong: its request example is right, §8.2). The built request is unsigned;
+//! `request.uri().path_and_query()` is exactly the `PATH_AND_QUERY` that must be signed, because
+//! it is exactly what is sent.
 
 mod order_query;
 mod return_query;
@@ -22,8 +23,9 @@ use crate::operation::{Access, Api, FailureFields, Method, Operation, OperationS
 /// The specs of the v3 operations ([`crate::operations`] lists every operation).
 pub const OPERATIONS: &[&OperationSpec] = &[&OrderQueryRequest::SPEC, &ReturnQueryRequest::SPEC];
 
-/// `GET {path}`, a read reporting failures in the v3 error body (DESIGN.md 4.2). Neither query
-/// states a QPS limit (seeds/001, 003), so none is set by default (DESIGN.md 4.7).
+/// `GET {path}`, a read reporting failures in the v3 error body (docs/protocol.md §2.4). Neither
+/// query states a QPS limit (docs/protocol.md §8.2, §8.4), so none is set by default
+/// (docs/protocol.md §7).
 pub(crate) const fn spec(name: &'static str, path: &'static str) -> OperationSpec {
     OperationSpec::new(name, Api::V3, Method::Get, path, None, Access::Read, FailureFields::V3ErrorBody)
 }

@@ -1,4 +1,4 @@
-//! API v3 e-commerce profit-sharing order query, 查询分账结果 (seeds/003).
+//! API v3 e-commerce profit-sharing order query, 查询分账结果 (docs/protocol.md §8.4).
 
 use serde::{Deserialize, Serialize};
 
@@ -93,7 +93,7 @@ impl Operation for OrderQueryRequest {
 }
 
 wire_enum! {
-    /// The state of a profit-sharing order (seeds/003 `status`, V1.5). `CLOSED`, which
+    /// The state of a profit-sharing order (docs/protocol.md §8.4 `status`, V1.5). `CLOSED`, which
     /// `close_reason` mentions, arrives as an unknown value.
     pub enum OrderStatus {
         /// `PROCESSING`.
@@ -104,8 +104,8 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The result for one receiver (seeds/003 `result`). `RETURNED`, which `fail_reason`
-    /// mentions, arrives as an unknown value.
+    /// The result for one receiver (docs/protocol.md §8.4 `result`). `RETURNED`, which
+    /// `fail_reason` mentions, arrives as an unknown value.
     pub enum ReceiverResult {
         /// `PENDING`: not yet shared.
         Pending = "PENDING",
@@ -117,7 +117,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Why sharing to a receiver failed (seeds/003 `fail_reason`).
+    /// Why sharing to a receiver failed (docs/protocol.md §8.4 `fail_reason`).
     pub enum ReceiverFailReason {
         /// `ACCOUNT_ABNORMAL`.
         AccountAbnormal = "ACCOUNT_ABNORMAL",
@@ -129,18 +129,18 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Why an order was closed (seeds/003 `close_reason`).
+    /// Why an order was closed (docs/protocol.md §8.4 `close_reason`).
     pub enum CloseReason {
         /// `NO_AUTH`: the profit-sharing authorisation was withdrawn.
         NoAuth = "NO_AUTH",
     }
 }
 
-/// One receiver of a profit-sharing order (seeds/003 `receivers[]`).
+/// One receiver of a profit-sharing order (docs/protocol.md §8.4 `receivers[]`).
 ///
-/// The fields are seeds/003's (V1.5, 2020) and `detail_id`, which the current documentation
-/// adds (see [`detail_id`](Self::detail_id)). Anything else WeChat Pay sends is kept in
-/// [`extra`](Self::extra).
+/// The fields are those of the 2020 document (V1.5, docs/protocol.md §8.4) and `detail_id`, which
+/// the current documentation adds (see [`detail_id`](Self::detail_id)). Anything else WeChat Pay
+/// sends is kept in [`extra`](Self::extra).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct OrderReceiver {
@@ -171,11 +171,11 @@ pub struct OrderReceiver {
     /// transfer to this receiver, "可与资金账单对账使用" (for reconciling with the fund bill).
     /// A string of 1 to 64 characters, e.g. `3601111111111111111111`.
     ///
-    /// Not in seeds/003 (2020). Sources: WxJava's e-commerce `ProfitSharingResult.Receiver`
-    /// (`detail_id`, `string[1,64]`, required when querying), SKIT.FlurlHttpClient.Wechat's
-    /// e-commerce order-query model (added in 2025 "随官方更新"), and wechatpay-go's
-    /// `profitsharing.OrderReceiverDetail.DetailId` for the sibling service-provider API
-    /// `GET /v3/profitsharing/orders/{out_order_no}`, with the same wording. Optional here
+    /// Not in the 2020 document (docs/protocol.md §8.4). Sources: WxJava's e-commerce
+    /// `ProfitSharingResult.Receiver` (`detail_id`, `string[1,64]`, required when querying),
+    /// SKIT.FlurlHttpClient.Wechat's e-commerce order-query model (added in 2025 "随官方更新"), and
+    /// wechatpay-go's `profitsharing.OrderReceiverDetail.DetailId` for the sibling service-provider
+    /// API `GET /v3/profitsharing/orders/{out_order_no}`, with the same wording. Optional here
     /// because answers written to the older document lack it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail_id: Option<String>,
@@ -185,7 +185,7 @@ pub struct OrderReceiver {
     pub extra: Extra,
 }
 
-/// The result of a profit-sharing order (seeds/003).
+/// The result of a profit-sharing order (docs/protocol.md §8.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct OrderQueryResponse {

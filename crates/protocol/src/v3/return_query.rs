@@ -1,4 +1,4 @@
-//! API v3 e-commerce profit-sharing return query, 查询分账回退结果 (seeds/001).
+//! API v3 e-commerce profit-sharing return query, 查询分账回退结果 (docs/protocol.md §8.2).
 
 use serde::{Deserialize, Serialize};
 
@@ -99,7 +99,8 @@ impl Operation for ReturnQueryRequest {
 }
 
 wire_enum! {
-    /// The state of a return (seeds/001 `result`; v3 says `FAIL` where CloudPay says `FAILED`).
+    /// The state of a return (docs/protocol.md §8.2 `result`; v3 says `FAIL` where CloudPay says
+    /// `FAILED`).
     pub enum ReturnResult {
         /// `PROCESSING`: query again later; never change `out_return_no`.
         Processing = "PROCESSING",
@@ -111,7 +112,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Why a return failed (seeds/001 `fail_reason`).
+    /// Why a return failed (docs/protocol.md §8.2 `fail_reason`).
     pub enum ReturnFailReason {
         /// `ACCOUNT_ABNORMAL`.
         AccountAbnormal = "ACCOUNT_ABNORMAL",
@@ -120,7 +121,7 @@ wire_enum! {
     }
 }
 
-/// The result of a profit-sharing return (seeds/001).
+/// The result of a profit-sharing return (docs/protocol.md §8.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ReturnQueryResponse {

@@ -30,10 +30,10 @@ pub(crate) const T0: i64 = 1_763_700_000;
 /// The sub-merchant of every shipped fixture.
 pub(crate) const SUB: &str = "1900000109";
 
-/// The v3 order query of the shipped fixture (seeds/003).
+/// The v3 order query of the shipped fixture (docs/protocol.md §8.4).
 pub(crate) const ORDER_QUERY: &str = "/v3/ecommerce/profitsharing/orders?sub_mchid=1900000109&transaction_id=4208450740201411110007820472&out_order_no=P20150806125346";
 
-/// The v3 return query of the shipped fixture (seeds/001).
+/// The v3 return query of the shipped fixture (docs/protocol.md §8.2).
 pub(crate) const RETURN_QUERY: &str = "/v3/ecommerce/profitsharing/returnorders?sub_mchid=1900000109&out_order_no=P20150806125346&out_return_no=R20190516001";
 
 /// One key set per test binary, generated at [`T0`].
