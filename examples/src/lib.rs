@@ -30,7 +30,9 @@ pub async fn start_sandbox() -> Result<Sandbox, SandboxError> {
 }
 
 /// Writes `wxpay.toml` into the sandbox's key directory: its URLs, its merchant's ids, and the
-/// key files by relative path (as a merchant's file names its own). Returns the file's path.
+/// key files by relative path (as a merchant's file names its own), for API v3, CloudPay and
+/// the v2 wire (the app id, the API v2 key, the merchant certificate presented for mutual TLS).
+/// Returns the file's path.
 pub fn write_config(sandbox: &Sandbox) -> Result<PathBuf, Error> {
     let dir = sandbox.key_dir().ok_or("the sandbox has no key directory")?;
     let files = &dir.files;
@@ -38,6 +40,8 @@ pub fn write_config(sandbox: &Sandbox) -> Result<PathBuf, Error> {
         let path = path.as_deref().ok_or("a key file is missing")?;
         Ok(path.file_name().and_then(|n| n.to_str()).ok_or("a key file name is not UTF-8")?.to_owned())
     };
+    let v2 = sandbox.v2_keys();
+    let v2_files = v2.files();
     let keys = sandbox.keys();
     let public_key_id = keys.public_key.as_ref().ok_or("the sandbox has no public key")?.id.as_str().to_owned();
     let text = format!(
@@ -49,7 +53,12 @@ pub fn write_config(sandbox: &Sandbox) -> Result<PathBuf, Error> {
          public_key_id = {public_key_id:?}\n\
          base_url = {base_url:?}\n\
          cloudpay_url = {cloudpay_url:?}\n\
-         ca_cert = {ca_cert:?}\n",
+         ca_cert = {ca_cert:?}\n\
+         v2_url = {v2_url:?}\n\
+         appid = {appid:?}\n\
+         apiv2_key_file = {apiv2_key:?}\n\
+         client_cert = {client_cert:?}\n\
+         client_key = {client_key:?}\n",
         mchid = keys.mchid,
         serial = keys.merchant_serial,
         private_key = name(&files.merchant_private_key)?,
@@ -57,6 +66,11 @@ pub fn write_config(sandbox: &Sandbox) -> Result<PathBuf, Error> {
         base_url = sandbox.https_url().ok_or("no HTTPS listener")?,
         cloudpay_url = sandbox.http_url().ok_or("no HTTP listener")?,
         ca_cert = name(&files.tls_ca_cert)?,
+        v2_url = sandbox.https_url().ok_or("no HTTPS listener")?,
+        appid = v2.appid(),
+        apiv2_key = name(&v2_files.apiv2_key)?,
+        client_cert = name(&v2_files.merchant_cert)?,
+        client_key = name(&v2_files.merchant_key)?,
     );
     let path = files.dir.join("wxpay.toml");
     std::fs::write(&path, text)?;
