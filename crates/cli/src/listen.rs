@@ -39,8 +39,26 @@ const MAX_BODY: usize = 64 * 1024;
 /// How long the user's handler may take to answer a forwarded notification.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The flags of [`V3Args`] that sign requests, which receiving notifications never does: hidden
+/// from the help of `listen` and `notify decode` (still read, as everywhere, from `WXPAY_*`
+/// variables and config files, where they serve the other commands).
+const SIGNING_FLAGS: [&str; 5] = ["mchid", "merchant_serial", "private_key", "timestamp", "nonce"];
+
+/// Hides [`SIGNING_FLAGS`] and titles the rest of [`V3Args`] for what these commands do with it.
+fn verification_flag(arg: clap::Arg) -> clap::Arg {
+    let id = arg.get_id().as_str();
+    if SIGNING_FLAGS.contains(&id) {
+        arg.hide(true)
+    } else if ["public_key", "public_key_id", "platform_cert", "apiv3_key_file", "now"].contains(&id) {
+        arg.help_heading("Verification and decryption")
+    } else {
+        arg
+    }
+}
+
 /// `wxpay listen`.
 #[derive(Debug, Args)]
+#[command(mut_args = verification_flag)]
 pub(crate) struct ListenArgs {
     /// The port to listen on, on 127.0.0.1 (0: one the system chooses, printed at start).
     #[arg(long, value_name = "N", default_value_t = 8780)]
@@ -71,6 +89,7 @@ pub(crate) enum NotifyCommand {
 
 /// `wxpay notify decode`.
 #[derive(Debug, Args)]
+#[command(mut_args = verification_flag)]
 pub(crate) struct NotifyDecodeArgs {
     /// The captured request (`-` for standard input).
     #[arg(value_name = "FILE|-")]

@@ -147,3 +147,17 @@ fn the_man_page_generates() {
     assert!(dir.path().join("wxpay-listen.1").is_file());
     assert!(dir.path().join("wxpay-notify-decode.1").is_file());
 }
+
+#[test]
+fn notification_commands_show_only_the_flags_that_verify_and_decrypt() {
+    for command in [&["listen"][..], &["notify", "decode"]] {
+        let help = help_text(command, 100);
+        assert!(help.contains("Verification and decryption:"), "{help}");
+        for shown in ["--public-key ", "--public-key-id", "--platform-cert", "--apiv3-key-file"] {
+            assert!(help.contains(shown), "{command:?} hides {shown}:\n{help}");
+        }
+        for hidden in ["--private-key", "--merchant-serial", "--mchid", "--timestamp", "--nonce ", "signing"] {
+            assert!(!help.contains(hidden), "{command:?} shows {hidden}:\n{help}");
+        }
+    }
+}
