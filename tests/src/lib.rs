@@ -2,6 +2,7 @@
 //! it over HTTPS (v3) and HTTP (CloudPay), trusting its CA and verifying with its keys.
 
 pub mod redis;
+pub mod sandbox_process;
 
 use std::time::Duration;
 

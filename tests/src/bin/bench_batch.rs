@@ -9,48 +9,24 @@
 //!
 //! Usage: `bench-batch PATH-TO-wxpay PATH-TO-wxpay-sandbox [ROWS...]`. Linux only.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use wxpay_protocol::security::{KeyKind, RsaPrivateKey, Signer, VerifyingKey};
+use wxpay_tests::sandbox_process::SandboxProcess;
 
 /// Clock ticks per second of /proc's CPU times (the Linux default USER_HZ).
 const TICKS_PER_SECOND: f64 = 100.0;
 
-struct Sandbox {
-    child: std::process::Child,
-    info: serde_json::Value,
-}
-
-impl Sandbox {
-    fn start(binary: &str, dir: &Path) -> Self {
-        let mut child = Command::new(binary)
-            .args(["--key-dir", dir.to_str().expect("UTF-8 path"), "--qps", "profitsharingreturnquery=1000000"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the sandbox binary starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("one JSON line");
-        Self { child, info: serde_json::from_str(&line).expect("the start-up line is JSON") }
-    }
-
-    fn str(&self, key: &str) -> String {
-        self.info[key].as_str().unwrap_or_else(|| panic!("{key} in {}", self.info)).to_owned()
-    }
-
-    fn file(&self, key: &str) -> String {
-        self.info["files"][key].as_str().unwrap_or_else(|| panic!("file {key}")).to_owned()
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts the sandbox `binary` with its keys in `dir`, the return query unthrottled.
+fn start_sandbox(binary: &str, dir: &Path) -> SandboxProcess {
+    let mut command = Command::new(binary);
+    command
+        .args(["--key-dir", dir.to_str().expect("UTF-8 path"), "--qps", "profitsharingreturnquery=1000000"])
+        .stderr(Stdio::null());
+    SandboxProcess::spawn(command)
 }
 
 /// The peak RSS of a running process, in KiB (VmHWM).
@@ -110,8 +86,8 @@ fn main() {
     };
     let dir = std::env::temp_dir().join(format!("wxpay-bench-batch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a work directory");
-    let sandbox = Sandbox::start(sandbox_binary, &dir.join("keys"));
-    let cloudpay = sandbox.str("http_url");
+    let sandbox = start_sandbox(sandbox_binary, &dir.join("keys"));
+    let cloudpay = sandbox.get("http_url");
 
     println!("| rows | wall | rows/s | peak RSS |");
     println!("|---|---|---|---|");
@@ -158,19 +134,19 @@ fn main() {
         "--sub-mchid".into(),
         "1900000109".into(),
         "--base-url".into(),
-        sandbox.str("https_url"),
+        sandbox.get("https_url"),
         "--ca-cert".into(),
         sandbox.file("tls_ca_cert"),
         "--mchid".into(),
-        sandbox.str("mchid"),
+        sandbox.get("mchid"),
         "--merchant-serial".into(),
-        sandbox.str("merchant_serial"),
+        sandbox.get("merchant_serial"),
         "--private-key".into(),
         sandbox.file("merchant_private_key"),
         "--public-key".into(),
         sandbox.file("wechatpay_public_key"),
         "--public-key-id".into(),
-        sandbox.str("public_key_id"),
+        sandbox.get("public_key_id"),
         "--concurrency".into(),
         "32".into(),
         "--batch".into(),

@@ -4,8 +4,7 @@
 //! Usage: `bench-e2e PATH-TO-wxpay-sandbox [CALLS]`. Linux only (CPU time and peak memory come
 //! from /proc/self).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::CertificateDer;
@@ -15,72 +14,41 @@ use wxpay_protocol::security::{
     KeySet, MerchantCredentials, PublicKeyId, RsaPrivateKey, Signer, VerifyingKey, response_message,
 };
 use wxpay_protocol::{BaseUrl, ErrorCode, Operation as _, v3};
+use wxpay_tests::sandbox_process::SandboxProcess;
 use wxpay_transport_hyper::{Client, ClientBuilder};
 
-/// A sandbox process and what it printed.
-struct SandboxProcess {
-    child: Child,
-    info: serde_json::Value,
+/// Starts the sandbox `binary` with its keys in `dir` and `extra` flags.
+fn start(binary: &str, dir: &std::path::Path, extra: &[&str]) -> SandboxProcess {
+    let mut command = Command::new(binary);
+    command.args(["--key-dir", dir.to_str().expect("UTF-8 path")]).args(extra);
+    SandboxProcess::spawn(command)
 }
 
-impl SandboxProcess {
-    fn start(binary: &str, dir: &std::path::Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(binary)
-            .args(["--key-dir", dir.to_str().expect("UTF-8 path")])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the sandbox binary starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("one JSON line");
-        Self { child, info: serde_json::from_str(&line).expect("the start-up line is JSON") }
-    }
-
-    fn str(&self, key: &str) -> String {
-        self.info[key].as_str().unwrap_or_else(|| panic!("{key} in {}", self.info)).to_owned()
-    }
-
-    fn file(&self, key: &str) -> String {
-        std::fs::read_to_string(self.info["files"][key].as_str().expect("file path")).expect("readable")
-    }
-
-    /// `GET /_sandbox/stats` over a plain socket.
-    fn stats(&self) -> serde_json::Value {
-        let addr = self.str("http_url").trim_start_matches("http://").to_owned();
-        let mut stream = std::net::TcpStream::connect(addr).expect("the sandbox listens");
-        stream.write_all(b"GET /_sandbox/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read");
-        let body = answer.split("\r\n\r\n").nth(1).expect("a body");
-        serde_json::from_str(body).expect("stats JSON")
-    }
-
-    fn client(
-        &self,
-        configure: impl FnOnce(ClientConfig) -> ClientConfig,
-        transport: impl FnOnce(ClientBuilder) -> ClientBuilder,
-    ) -> Client {
-        let key = RsaPrivateKey::from_pkcs8_pem(&self.file("merchant_private_key")).expect("key");
-        let credentials = MerchantCredentials::new(&self.str("mchid"), &self.str("merchant_serial"), key).expect("ids");
-        let mut keys = KeySet::new();
-        let id = PublicKeyId::new(self.str("public_key_id")).expect("id");
-        keys.insert(VerifyingKey::from_public_key_pem(id, &self.file("wechatpay_public_key")).expect("public key"));
-        let ca = CertificateDer::from_pem_slice(self.file("tls_ca_cert").as_bytes()).expect("CA");
-        let config = ClientConfig::new()
-            .v3_base(BaseUrl::parse(&self.str("https_url")).expect("URL"))
-            .expect("an https URL")
-            .credentials(credentials)
-            .keys(KeyMode::Static(keys));
-        let builder = Client::builder().config(configure(config)).add_root_certificate(ca).without_webpki_roots();
-        transport(builder).build().expect("client")
-    }
+/// The contents of one of the sandbox's files.
+fn read(sandbox: &SandboxProcess, name: &str) -> String {
+    std::fs::read_to_string(sandbox.file(name)).expect("readable")
 }
 
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// An async client for `sandbox` in public-key mode, trusting only its CA.
+fn client(
+    sandbox: &SandboxProcess,
+    configure: impl FnOnce(ClientConfig) -> ClientConfig,
+    transport: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Client {
+    let key = RsaPrivateKey::from_pkcs8_pem(&read(sandbox, "merchant_private_key")).expect("key");
+    let credentials =
+        MerchantCredentials::new(&sandbox.get("mchid"), &sandbox.get("merchant_serial"), key).expect("ids");
+    let mut keys = KeySet::new();
+    let id = PublicKeyId::new(sandbox.get("public_key_id")).expect("id");
+    keys.insert(VerifyingKey::from_public_key_pem(id, &read(sandbox, "wechatpay_public_key")).expect("public key"));
+    let ca = CertificateDer::from_pem_slice(read(sandbox, "tls_ca_cert").as_bytes()).expect("CA");
+    let config = ClientConfig::new()
+        .v3_base(BaseUrl::parse(&sandbox.https_url()).expect("URL"))
+        .expect("an https URL")
+        .credentials(credentials)
+        .keys(KeyMode::Static(keys));
+    let builder = Client::builder().config(configure(config)).add_root_certificate(ca).without_webpki_roots();
+    transport(builder).build().expect("client")
 }
 
 /// CPU time of this process (user + system), from /proc/self/stat in clock ticks of 10 ms.
@@ -173,8 +141,8 @@ async fn main() {
     let calls: usize = args.next().map_or(2000, |n| n.parse().expect("CALLS is a number"));
     let dir = std::env::temp_dir().join(format!("wxpay-bench-{}", std::process::id()));
 
-    let sandbox = SandboxProcess::start(&binary, &dir.join("a"), &[]);
-    let pem = sandbox.file("merchant_private_key");
+    let sandbox = start(&binary, &dir.join("a"), &[]);
+    let pem = read(&sandbox, "merchant_private_key");
     let baseline_before = rsa_baseline(&pem);
     let no_limits = |c: ClientConfig| c.rate_limits(RateLimiter::off()).retry_policy(RetryPolicy::never());
 
@@ -195,7 +163,7 @@ async fn main() {
 
     // Handshakes are counted from before the warm-up, which opens the pool's connections.
     let before = handshakes(&sandbox);
-    let reuse = sandbox.client(no_limits, |b| b);
+    let reuse = client(&sandbox, no_limits, |b| b);
     let warm = run(&reuse, 50, 4).await;
     assert!(warm.errors.is_empty(), "warm-up failed: {:?}", warm.errors.first());
     let with_reuse = run(&reuse, calls, 4).await;
@@ -210,21 +178,17 @@ async fn main() {
         // For profilers (callgrind): only the pooled run.
         return;
     }
-    let fresh = sandbox.client(no_limits, |b| b.pool_max_idle_per_host(0));
+    let fresh = client(&sandbox, no_limits, |b| b.pool_max_idle_per_host(0));
     let before = handshakes(&sandbox);
     let without_reuse = run(&fresh, calls / 4, 4).await;
     report("signed + verified v3 query, a new connection per call", 4, &without_reuse, handshakes(&sandbox) - before);
 
     // The batch: 2,000 calls under a 200 QPS client limit, against a sandbox that refuses
     // anything above 200 QPS per sub-merchant.
-    let limited = SandboxProcess::start(
-        &binary,
-        &dir.join("b"),
-        &["--qps", &format!("{}=200", v3::OrderQueryRequest::SPEC.name)],
-    );
+    let limited = start(&binary, &dir.join("b"), &["--qps", &format!("{}=200", v3::OrderQueryRequest::SPEC.name)]);
     let mut limits = RateLimiter::off();
     limits.set(v3::OrderQueryRequest::SPEC.name, 200);
-    let batch_client = limited.client(|c| c.rate_limits(limits).retry_policy(RetryPolicy::never()), |b| b);
+    let batch_client = client(&limited, |c| c.rate_limits(limits).retry_policy(RetryPolicy::never()), |b| b);
     let batch = run(&batch_client, 2000, 32).await;
     let frequency_limited =
         batch.errors.iter().filter(|e| e.as_api().and_then(|a| a.code()) == Some(&ErrorCode::FrequencyLimited)).count();

@@ -8,6 +8,10 @@
 #[allow(unreachable_pub)]
 pub(crate) mod redis;
 pub(crate) mod sandbox;
+/// A sandbox as a child process: `tests/src/sandbox_process.rs` of wxpay-tests, linked here so
+/// that the packaged crate carries it.
+#[allow(unreachable_pub)]
+pub(crate) mod sandbox_process;
 
 use std::path::PathBuf;
 

@@ -2,11 +2,7 @@
 //! one JSON line it prints (URLs, ids and key files), and driven over its admin endpoints with
 //! raw HTTP/1.1 (`/_sandbox/faults`, `/_sandbox/stats`), as an operator's script would.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-
-use serde_json::Value;
+use std::process::{Command, Stdio};
 
 /// The sub-merchant of the seeds' examples.
 pub(crate) const SUB_MCH: &str = "1900000109";
@@ -23,14 +19,21 @@ pub(crate) const REFUND_ORDER: &str = "1217752501201407033233368018";
 /// The order with 36 refunds.
 pub(crate) const ORDER_36: &str = "4200000000000000000000000036";
 
-/// A running `wxpay sandbox`, killed when dropped.
+/// A running `wxpay sandbox` ([`super::sandbox_process::SandboxProcess`], killed by its process
+/// id when dropped) with its key directory.
 #[derive(Debug)]
 pub(crate) struct SandboxProcess {
-    child: Child,
-    /// The JSON line it printed.
-    pub(crate) info: Value,
+    process: super::sandbox_process::SandboxProcess,
     /// Its key directory (removed when dropped).
     pub(crate) dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for SandboxProcess {
+    type Target = super::sandbox_process::SandboxProcess;
+
+    fn deref(&self) -> &Self::Target {
+        &self.process
+    }
 }
 
 impl SandboxProcess {
@@ -47,37 +50,12 @@ impl SandboxProcess {
 
     /// Starts `wxpay sandbox` with its keys in `dir` (reused if it holds a set) and `extra` flags.
     pub(crate) fn start_with(dir: tempfile::TempDir, extra: &[&str]) -> Self {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin!("wxpay"))
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin!("wxpay"));
+        command
             .args(["sandbox", "--key-dir", dir.path().to_str().expect("a UTF-8 path")])
             .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("wxpay sandbox starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("a line");
-        let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
-        Self { child, info, dir }
-    }
-
-    /// A string of the JSON line.
-    pub(crate) fn get(&self, key: &str) -> String {
-        self.info[key].as_str().unwrap_or_else(|| panic!("no {key} in {}", self.info)).to_owned()
-    }
-
-    /// The plain HTTP listener (CloudPay, admin endpoints).
-    pub(crate) fn http_url(&self) -> String {
-        self.get("http_url")
-    }
-
-    /// The HTTPS listener (API v3).
-    pub(crate) fn https_url(&self) -> String {
-        self.get("https_url")
-    }
-
-    /// The path of one of its files (`merchant_private_key`, `apiv3_key`, ...).
-    pub(crate) fn file(&self, name: &str) -> String {
-        self.info["files"][name].as_str().unwrap_or_else(|| panic!("no file {name}")).to_owned()
+            .stderr(Stdio::null());
+        Self { process: super::sandbox_process::SandboxProcess::spawn(command), dir }
     }
 
     /// `--cloudpay-url` for it.
@@ -122,44 +100,15 @@ impl SandboxProcess {
 
     /// One count of `/_sandbox/stats` (`requests`, `limited_admitted`, `frequency_limited`).
     pub(crate) fn stat(&self, name: &str) -> u64 {
-        let (status, answer) = self.admin("GET", "/_sandbox/stats", "");
-        assert_eq!(status, 200, "{answer}");
-        let stats: Value = serde_json::from_str(&answer).expect("stats are JSON");
+        let stats = self.stats();
         stats[name].as_u64().unwrap_or_else(|| panic!("no count {name} in {stats}"))
     }
 
     /// Stops the sandbox and hands back its key directory.
     pub(crate) fn into_dir(mut self) -> tempfile::TempDir {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.stop();
         let dir = tempfile::tempdir().expect("a temporary directory");
         std::mem::replace(&mut self.dir, dir)
-    }
-
-    /// One admin request over plain HTTP/1.1: the status and the body.
-    pub(crate) fn admin(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let url = self.http_url();
-        let authority = url.strip_prefix("http://").expect("an http URL");
-        let mut stream = TcpStream::connect(authority).expect("the sandbox listens");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("the request is written");
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).expect("an answer");
-        let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP answer");
-        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status");
-        (status, body.to_owned())
-    }
-}
-
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

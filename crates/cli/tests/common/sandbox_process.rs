@@ -1,0 +1,1 @@
+../../../../tests/src/sandbox_process.rs
